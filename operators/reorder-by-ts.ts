@@ -1,0 +1,94 @@
+import { defer, map, type OperatorFunction } from 'rxjs';
+import type { Batch } from '../pipeline/batch.js';
+import type { Row } from '../pipeline/schema.js';
+
+/**
+ * Reorders rows into stable ts order within `maxLatenessMs` (SPEC §2), so order-sensitive
+ * operators (clusters, the egress allowance) see what sorted input gives. A row is released
+ * once no row that is not late can still precede it; a row arriving behind the release
+ * threshold is late: counted, and passed on at once in arrival order. Holds only the rows
+ * inside the lateness window.
+ *
+ * Follow mode: when the input has not advanced for `maxLatenessMs` of clock time, a tick
+ * releases everything pending, so a quiet log still reaches the alerts.
+ */
+export interface ReorderState {
+  pending: Row[];
+  /** Newest ts seen. */
+  maxTs: number;
+  /** Rows with ts below this have been released; a row below it is late. */
+  threshold: number;
+  late: number;
+  /** Clock of the batch in which maxTs last advanced (follow-mode quiet flush). */
+  advancedAt: number;
+}
+
+export const initReorder = (): ReorderState => ({
+  pending: [],
+  maxTs: -Infinity,
+  threshold: -Infinity,
+  late: 0,
+  advancedAt: -Infinity,
+});
+
+const byTs = (a: Row, b: Row): number => a.t - b.t;
+
+function releaseBelow(s: ReorderState, limit: number, out: Row[]): void {
+  if (s.pending.length === 0) return;
+  s.pending.sort(byTs); // stable: equal ts keep arrival order
+  let n = 0;
+  while (n < s.pending.length && s.pending[n]!.t < limit) n++;
+  if (n === 0) return;
+  for (let i = 0; i < n; i++) out.push(s.pending[i]!);
+  s.pending = n === s.pending.length ? [] : s.pending.slice(n);
+}
+
+/** Folds one batch; returns the rows it releases, in order. */
+export function foldReorder(s: ReorderState, b: Batch, maxLatenessMs: number): Row[] {
+  const out: Row[] = [];
+  const rows = b.rows;
+  const before = s.maxTs;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.t < s.threshold) {
+      // Late: everything due before it goes first, then it, in arrival order.
+      releaseBelow(s, s.threshold, out);
+      s.late++;
+      out.push(r);
+      continue;
+    }
+    s.pending.push(r);
+    if (r.t > s.maxTs) {
+      s.maxTs = r.t;
+      const next = r.t - maxLatenessMs;
+      if (next > s.threshold) s.threshold = next;
+    }
+  }
+  if (s.maxTs > before) s.advancedAt = b.nowFloor;
+  if (b.end) {
+    releaseBelow(s, Infinity, out);
+    if (s.maxTs > s.threshold) s.threshold = s.maxTs;
+  } else if (b.now !== null && b.now - s.advancedAt >= maxLatenessMs && s.pending.length > 0) {
+    releaseBelow(s, Infinity, out);
+    s.threshold = s.maxTs;
+  } else {
+    releaseBelow(s, s.threshold, out);
+  }
+  return out;
+}
+
+export function reorderByTs(maxLatenessMs: number, seed?: ReorderState): OperatorFunction<Batch, Batch> {
+  return (source) =>
+    defer(() => {
+      const state = seed ?? initReorder();
+      return source.pipe(
+        map((b): Batch & { reorder: ReorderState } => ({
+          rows: foldReorder(state, b, maxLatenessMs),
+          nowFloor: b.nowFloor,
+          now: b.now,
+          end: b.end,
+          reorder: state,
+        })),
+      );
+    });
+}

@@ -1,0 +1,50 @@
+/**
+ * The key-value contract both ALERTS backends implement: a subset of the Workers KV API, so the
+ * embedded file store, the HTTP reporter and the Worker's own binding look alike.
+ */
+export interface KvListKey {
+  readonly name: string;
+  readonly metadata?: unknown;
+}
+
+export interface KvListResult {
+  readonly keys: KvListKey[];
+  readonly list_complete: boolean;
+  readonly cursor?: string;
+}
+
+export interface KvListOptions {
+  readonly prefix?: string;
+  readonly cursor?: string;
+  /** Page size; 1000 when absent (the Workers KV maximum). */
+  readonly limit?: number;
+}
+
+export interface KvStore {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options?: { readonly metadata?: unknown }): Promise<void>;
+  list(options?: KvListOptions): Promise<KvListResult>;
+}
+
+/** SPEC §5: the one value per tenant, under `tenant:<tenant_id>`. Tenant-level facts only. */
+export interface TenantTally {
+  tenant_id: string;
+  failing: boolean;
+  open_alerts: number;
+  ops_24h: number;
+  failed_24h: number;
+  last_alert_at: string | null;
+  updated_at: string;
+}
+
+/** What `/_status` needs, stored as KV metadata so a status needs only list(). */
+export interface TallyMetadata {
+  failing: boolean;
+  updated_at: string;
+}
+
+export const TENANT_KEY_PREFIX = 'tenant:';
+
+export function tenantKey(tenantId: string): string {
+  return `${TENANT_KEY_PREFIX}${tenantId}`;
+}

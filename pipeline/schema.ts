@@ -1,0 +1,154 @@
+import { z } from 'zod';
+
+/**
+ * sync-events v1 (SPEC §1). This zod schema is the single source of truth for what a valid
+ * row is and for the `RawRow` type. `checkRow` below is a hand-unrolled fast path that must
+ * accept exactly what this schema accepts (a property test holds the two together); when it
+ * says no, `explainReject` asks zod for the precise reason.
+ */
+const nonEmpty = z.string().min(1);
+const count = z.int().min(0);
+
+export const RowSchema = z.object({
+  ts: z.iso.datetime({ offset: true }),
+  op: z.enum(['push', 'pull']),
+  repo: nonEmpty,
+  scope: nonEmpty,
+  machine: nonEmpty,
+  trigger: nonEmpty,
+  files: count,
+  bytes: count,
+  dur_ms: count,
+  manifest_before: z.string().nullable().optional(),
+  manifest_after: z.string().nullable().optional(),
+  ok: z.boolean().optional(),
+  error: z.union([z.string(), z.array(z.string())]).optional(),
+  tenant_id: z.string().optional(),
+  files_total: count.optional(),
+});
+
+export type RawRow = z.infer<typeof RowSchema>;
+
+/** A validated row plus the facts every operator needs, computed once at ingest. */
+export interface Row {
+  readonly raw: RawRow;
+  /** ts in epoch milliseconds, UTC. */
+  readonly t: number;
+  /** 1-based line number in its source. */
+  readonly line: number;
+  readonly push: boolean;
+  readonly failed: boolean;
+  readonly tenant: string;
+  /** Hours / days since the epoch (UTC floor): the bucket keys. */
+  readonly hour: number;
+  readonly day: number;
+}
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** SPEC §1: failure when ok is false, or ok is absent and error is present and non-empty. */
+export function isFailure(raw: RawRow): boolean {
+  if (raw.ok !== undefined) return raw.ok === false;
+  const e = raw.error;
+  return e !== undefined && e.length > 0;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+export function daysInMonth(year: number, month1: number): number {
+  return month1 === 2 && isLeap(year) ? 29 : (DAYS_IN_MONTH[month1 - 1] as number);
+}
+
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1000;
+}
+
+function two(s: string, i: number): number {
+  return digit(s, i) * 10 + digit(s, i + 1);
+}
+
+/**
+ * Parses RFC 3339 (as zod's `iso.datetime({ offset: true })` accepts it) to epoch ms, or NaN.
+ * The common `YYYY-MM-DDTHH:MM:SS[.fff]Z` layout is parsed by hand; anything else goes through
+ * zod and Date.parse, so the two agree by construction on the unusual cases.
+ */
+export function parseTs(s: string): number {
+  const n = s.length;
+  if (n >= 20 && n <= 30 && s.charCodeAt(n - 1) === 90 /* Z */ && s.charCodeAt(4) === 45 &&
+      s.charCodeAt(7) === 45 && s.charCodeAt(10) === 84 && s.charCodeAt(13) === 58 &&
+      s.charCodeAt(16) === 58) {
+    const y = two(s, 0) * 100 + two(s, 2);
+    const mo = two(s, 5);
+    const d = two(s, 8);
+    const h = two(s, 11);
+    const mi = two(s, 14);
+    const se = two(s, 17);
+    let ms = 0;
+    let ok = y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h <= 23 && mi >= 0 &&
+      mi <= 59 && se >= 0 && se <= 59 && d <= daysInMonth(y, mo);
+    if (ok && n > 20) {
+      // Fraction: '.' then at least one digit; milliseconds are its first three digits.
+      ok = s.charCodeAt(19) === 46 && n > 21;
+      for (let i = 20; ok && i < n - 1; i++) {
+        const c = digit(s, i);
+        if (c < 0) ok = false;
+        else if (i < 23) ms += c * (i === 20 ? 100 : i === 21 ? 10 : 1);
+      }
+    }
+    if (ok) return Date.UTC(y, mo - 1, d, h, mi, se, ms);
+  }
+  if (!TS_SCHEMA.safeParse(s).success) return NaN;
+  return Date.parse(s);
+}
+
+const TS_SCHEMA = RowSchema.shape.ts;
+
+function isNonEmptyString(v: unknown): boolean {
+  return typeof v === 'string' && v.length > 0;
+}
+
+function isCount(v: unknown): boolean {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isOptionalNullableString(v: unknown): boolean {
+  return v === undefined || v === null || typeof v === 'string';
+}
+
+function isErrorField(v: unknown): boolean {
+  if (v === undefined || typeof v === 'string') return true;
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
+}
+
+/**
+ * The fast path: true when `o` satisfies RowSchema. Mirrors the schema field by field; the
+ * schema stays authoritative (see test/schema.test.ts).
+ */
+export function checkRow(o: Record<string, unknown>): boolean {
+  const op = o.op;
+  return (op === 'push' || op === 'pull') &&
+    isNonEmptyString(o.repo) && isNonEmptyString(o.scope) && isNonEmptyString(o.machine) &&
+    isNonEmptyString(o.trigger) && isCount(o.files) && isCount(o.bytes) && isCount(o.dur_ms) &&
+    isOptionalNullableString(o.manifest_before) && isOptionalNullableString(o.manifest_after) &&
+    (o.ok === undefined || typeof o.ok === 'boolean') && isErrorField(o.error) &&
+    (o.tenant_id === undefined || typeof o.tenant_id === 'string') &&
+    (o.files_total === undefined || isCount(o.files_total));
+}
+
+/** A one-line reason naming the first bad fields, e.g. `bytes: Too small: expected number to be >=0`. */
+export function explainReject(o: unknown): string {
+  const r = RowSchema.safeParse(o);
+  if (r.success) return 'rejected';
+  return r.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(row)'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,0 +1,54 @@
+import type { Exact } from '../pipeline/exact.js';
+
+/** Presentation helpers shared by the renderers. Formatting only: no numbers are derived here. */
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+
+export function humanBytes(n: Exact): string {
+  let v = Number(n);
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[u]}`;
+}
+
+export function usd(cents: number): string {
+  const whole = Math.floor(cents / 100);
+  const rest = String(cents % 100).padStart(2, '0');
+  return `$${whole.toLocaleString('en-US')}.${rest}`;
+}
+
+export function percent(part: number, whole: number): string {
+  return whole === 0 ? '–' : `${((part * 100) / whole).toFixed(1)}%`;
+}
+
+export function age(ms: number): string {
+  if (ms < 0) return 'in the future';
+  const m = Math.floor(ms / 60_000);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** A markdown table cell: pipes and newlines would break the table. */
+export function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** One-line unicode sparkline, scaled to the largest value. */
+export function sparkline(values: number[]): string {
+  const max = Math.max(0, ...values);
+  return values
+    .map((v) => (max === 0 ? BARS[0] : BARS[Math.min(BARS.length - 1, Math.floor((v / max) * (BARS.length - 1)))]))
+    .join('');
+}

@@ -1,0 +1,321 @@
+import { TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/kv-store.js';
+import type { StatusBody } from '../../pipeline/status.js';
+import { Outbox, type OutboxEntry } from './outbox.js';
+import { reportTokenSource } from './report-token.js';
+import { backoffDelay, DEFAULT_RETRY, realSleep, type RetryPolicy } from './retry.js';
+
+export interface HttpKvStoreOptions {
+  /** The Worker's origin (or a path prefix it is routed under), e.g. `https://status.example.com`. */
+  readonly baseUrl: string;
+  /** Where unsent tallies wait for the next run, e.g. `state/.syncscope/kv-outbox.json`. */
+  readonly outboxPath: string;
+  /** Source of SYNCSCOPE_REPORT_TOKEN / SYNCSCOPE_REPORT_SECRET; process.env when absent. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Injected in tests so backoff and the per-key interval cost no real time. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+  readonly clock?: () => number;
+  /** Per request; a hung Worker counts as a network error (retried). Default 10 s. */
+  readonly requestTimeoutMs?: number;
+  /** Workers KV allows one write per second per key. Default 1000. */
+  readonly minWriteIntervalMs?: number;
+  /** An unchanged tally (apart from updated_at) is re-sent this often as a liveness beat. Default 1 h. */
+  readonly heartbeatMs?: number;
+}
+
+/** The Worker refused a report (4xx): retrying the same request cannot help. */
+export class KvReportError extends Error {
+  override readonly name = 'KvReportError';
+  constructor(
+    readonly key: string,
+    readonly status: number,
+    readonly workerMessage: string,
+  ) {
+    super(`POST /report for ${key} was refused: HTTP ${status}: ${workerMessage}`);
+  }
+}
+
+/** What one flush() did. `queued` tallies are in the outbox file, for the next flush or run. */
+export interface FlushResult {
+  readonly delivered: number;
+  readonly queued: number;
+  /** Why the Worker is considered unreachable, when it is. */
+  readonly unreachable?: string;
+}
+
+interface Delivered {
+  readonly value: string;
+  /** The value without updated_at: what "changed" means (SPEC §5). */
+  readonly facts: string;
+  readonly at: number;
+}
+
+type SendOutcome = { readonly kind: 'ok' } | { readonly kind: 'transient'; readonly reason: string } | { readonly kind: 'refused'; readonly error: KvReportError };
+
+const FLUSH_CONCURRENCY = 4;
+
+/**
+ * KvStore over HTTP: each put of `tenant:<id>` becomes POST /report to the syncscope Worker.
+ *
+ * - Writes are coalesced per key: sent only when the tally changed apart from updated_at (or the
+ *   heartbeat is due), at most once per minWriteIntervalMs; a put inside the interval waits it out
+ *   and only the newest value is sent.
+ * - 5xx, 429 and network errors are retried with capped, jittered backoff. When retries run out the
+ *   Worker is deemed unreachable until the next flush(): the tally and every later put go to the
+ *   outbox without further attempts, so the caller's run still finishes promptly.
+ * - A 4xx throws KvReportError. 401/403 (credentials) keep the tally in the outbox, since fixing
+ *   the token delivers it; other 4xx mean the tally itself is unacceptable and it is dropped.
+ *
+ * Call flush() at every tick and before exit: it resends the outbox and waits for the file.
+ */
+export class HttpKvStore implements KvStore {
+  private readonly reportUrl: URL;
+  private readonly tokenFor: (tenantId: string) => string;
+  private readonly outbox: Outbox;
+  private readonly retry: RetryPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly clock: () => number;
+  private readonly requestTimeoutMs: number;
+  private readonly minWriteIntervalMs: number;
+  private readonly heartbeatMs: number;
+
+  private readonly delivered = new Map<string, Delivered>();
+  /** Newest value per key waiting for its send (the interval, or an in-flight send). */
+  private readonly pending = new Map<string, OutboxEntry>();
+  /** One send chain per key, so a key's sends never overlap or reorder. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private unreachable: string | null = null;
+
+  constructor(options: HttpKvStoreOptions) {
+    const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+    this.reportUrl = new URL('report', base);
+    this.tokenFor = reportTokenSource(options.env ?? process.env);
+    this.outbox = new Outbox(options.outboxPath);
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? Date.now;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.minWriteIntervalMs = options.minWriteIntervalMs ?? 1_000;
+    this.heartbeatMs = options.heartbeatMs ?? 3_600_000;
+  }
+
+  /** The newest value this process was given or holds unsent, else the last one it delivered. */
+  async get(key: string): Promise<string | null> {
+    await this.outbox.load();
+    return this.pending.get(key)?.value ?? this.outbox.get(key)?.value ?? this.delivered.get(key)?.value ?? null;
+  }
+
+  async put(key: string, value: string, options?: { readonly metadata?: unknown }): Promise<void> {
+    tenantIdOf(key, value); // fail fast on a key/value mismatch: the Worker would answer 403
+    await this.outbox.load();
+    const sent = this.delivered.get(key);
+    if (sent !== undefined && sent.value === value) return;
+    if (sent !== undefined && sent.facts === factsOf(value) && this.clock() - sent.at < this.heartbeatMs) {
+      // Nothing new to say and no beat due; an older unsent value is superseded by what was sent.
+      this.pending.delete(key);
+      this.outbox.delete(key);
+      return;
+    }
+    const entry: OutboxEntry = options?.metadata === undefined ? { value } : { value, metadata: options.metadata };
+    if (this.unreachable !== null) {
+      this.outbox.set(key, entry);
+      return;
+    }
+    this.pending.set(key, entry);
+    await this.enqueue(key);
+  }
+
+  list(): Promise<KvListResult> {
+    return Promise.reject(new Error('list() is not supported over HTTP: the Worker exposes counts only; use fetchStatus(baseUrl)'));
+  }
+
+  /** Unsent tallies (this process's and earlier runs'), not yet acknowledged by the Worker. */
+  async queued(): Promise<number> {
+    await this.outbox.load();
+    return new Set([...this.outbox.keys(), ...this.pending.keys()]).size;
+  }
+
+  /**
+   * Sends everything unsent, including the outbox of earlier runs, then waits until the outbox
+   * file is written. A Worker that is still down is not an error: the tallies stay queued and
+   * `unreachable` says why. Throws KvReportError (or an AggregateError of them) on 4xx.
+   */
+  async flush(): Promise<FlushResult> {
+    await this.outbox.load();
+    this.unreachable = null;
+    const keys = [...new Set([...this.outbox.keys(), ...this.pending.keys()])];
+    let delivered = 0;
+    const refused: KvReportError[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < keys.length) {
+        const key = keys[next++] as string;
+        const before = this.delivered.get(key);
+        try {
+          await this.enqueue(key);
+        } catch (err) {
+          if (err instanceof KvReportError) refused.push(err);
+          else throw err;
+        }
+        if (this.delivered.get(key) !== before) delivered++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, keys.length) }, worker));
+    await this.outbox.settle();
+    if (refused.length === 1) throw refused[0];
+    if (refused.length > 1) throw new AggregateError(refused, `the Worker refused ${refused.length} reports; first: ${refused[0]?.message}`);
+    const result: FlushResult = { delivered, queued: await this.queued() };
+    return this.unreachable === null ? result : { ...result, unreachable: this.unreachable };
+  }
+
+  private enqueue(key: string): Promise<void> {
+    const run = (this.chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => this.deliver(key));
+    const tail = run.catch(() => undefined);
+    this.chains.set(key, tail);
+    void tail.then(() => {
+      if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return run;
+  }
+
+  /** Sends the newest unsent value of `key`, if any is left by the time this key's turn comes. */
+  private async deliver(key: string): Promise<void> {
+    const sent = this.delivered.get(key);
+    if (sent !== undefined) {
+      const wait = sent.at + this.minWriteIntervalMs - this.clock();
+      if (wait > 0) await this.sleep(wait);
+    }
+    const entry = this.pending.get(key) ?? this.outbox.get(key);
+    if (entry === undefined) return; // coalesced into an earlier send
+    this.pending.delete(key);
+    if (this.unreachable !== null) {
+      this.outbox.set(key, entry);
+      return;
+    }
+    const outcome = await this.sendWithRetries(key, entry.value);
+    if (outcome.kind === 'ok') {
+      this.delivered.set(key, { value: entry.value, facts: factsOf(entry.value), at: this.clock() });
+      if (this.outbox.get(key) === entry || !this.pending.has(key)) this.outbox.delete(key);
+      return;
+    }
+    if (outcome.kind === 'transient') {
+      this.unreachable = outcome.reason;
+      this.keepUnlessNewer(key, entry);
+      return;
+    }
+    const status = outcome.error.status;
+    if (status === 401 || status === 403) this.keepUnlessNewer(key, entry);
+    else if (this.outbox.get(key) === entry) this.outbox.delete(key);
+    throw outcome.error;
+  }
+
+  /** Parks `entry` in the outbox unless a newer put for the key is already waiting. */
+  private keepUnlessNewer(key: string, entry: OutboxEntry): void {
+    if (!this.pending.has(key)) this.outbox.set(key, entry);
+  }
+
+  private async sendWithRetries(key: string, value: string): Promise<SendOutcome> {
+    const token = this.tokenFor(tenantIdOf(key, value));
+    let outcome: SendOutcome = { kind: 'transient', reason: 'not attempted' };
+    for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
+      if (attempt > 0) await this.sleep(backoffDelay(attempt - 1, this.retry, this.random));
+      outcome = await this.sendOnce(key, value, token);
+      if (outcome.kind !== 'transient') return outcome;
+    }
+    return outcome;
+  }
+
+  private async sendOnce(key: string, value: string, token: string): Promise<SendOutcome> {
+    let response: Response;
+    try {
+      response = await fetch(this.reportUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: value,
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
+    } catch (err) {
+      return { kind: 'transient', reason: `${this.reportUrl.origin} unreachable: ${describeNetworkError(err)}` };
+    }
+    const text = await response.text().catch(() => '');
+    if (response.ok) return { kind: 'ok' };
+    if (response.status >= 500 || response.status === 429) {
+      return { kind: 'transient', reason: `${this.reportUrl.origin} answered HTTP ${response.status}` };
+    }
+    return { kind: 'refused', error: new KvReportError(key, response.status, workerMessage(text)) };
+  }
+}
+
+/** GET /_status from the Worker (SPEC §5 body). 503 with a status body is `degraded` under ?strict=1. */
+export async function fetchStatus(baseUrl: string, options: { readonly strict?: boolean; readonly timeoutMs?: number } = {}): Promise<StatusBody> {
+  const url = new URL('_status', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  if (options.strict) url.searchParams.set('strict', '1');
+  const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+  const text = await response.text();
+  if (response.status === 200 || response.status === 503) {
+    const body = parseStatusBody(text);
+    if (body !== null) return body;
+  }
+  throw new Error(`GET ${url.pathname} failed: HTTP ${response.status}: ${workerMessage(text)}`);
+}
+
+function parseStatusBody(text: string): StatusBody | null {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof body !== 'object' || body === null) return null;
+  const b = body as Record<string, unknown>;
+  const ok =
+    (b.status === 'ok' || b.status === 'degraded') &&
+    typeof b.failing === 'number' &&
+    typeof b.total === 'number' &&
+    typeof b.ratio === 'number' &&
+    typeof b.threshold === 'number' &&
+    typeof b.checked_at === 'string';
+  return ok ? (body as StatusBody) : null;
+}
+
+/** The tenant a `tenant:<id>` put reports for; its value's tenant_id must agree. */
+function tenantIdOf(key: string, value: string): string {
+  if (!key.startsWith(TENANT_KEY_PREFIX)) throw new Error(`HttpKvStore only writes "${TENANT_KEY_PREFIX}<id>" keys; got "${key}"`);
+  const tenantId = key.slice(TENANT_KEY_PREFIX.length);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error(`value for ${key} is not JSON`);
+  }
+  if ((parsed as { tenant_id?: unknown } | null)?.tenant_id !== tenantId) {
+    throw new Error(`value for ${key} must carry tenant_id "${tenantId}"`);
+  }
+  return tenantId;
+}
+
+/** The tally as JSON without updated_at, for "did anything but the clock change". */
+function factsOf(value: string): string {
+  const { updated_at: _ignored, ...facts } = JSON.parse(value) as Record<string, unknown>;
+  return JSON.stringify(facts);
+}
+
+function workerMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    if (typeof body.error === 'string') return body.error;
+  } catch {
+    // not the Worker's JSON: show the raw start
+  }
+  return text.slice(0, 200) || '(empty body)';
+}
+
+function describeNetworkError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  const code = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
+  return code ? `${err.message} (${code})` : err.message;
+}

@@ -1,0 +1,114 @@
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** A tally the Worker has not acknowledged yet. */
+export interface OutboxEntry {
+  readonly value: string;
+  readonly metadata?: unknown;
+}
+
+interface OutboxFile {
+  version: 1;
+  entries: Record<string, OutboxEntry>;
+}
+
+/**
+ * Unsent tallies, in memory and in one JSON file, so a run that ends while the Worker is down
+ * hands them to the next run. Saves are write-behind and coalesced: many changes while a write
+ * is in flight cost one more write, not one each. Each write is atomic (temp + rename).
+ */
+export class Outbox {
+  private readonly entries = new Map<string, OutboxEntry>();
+  private loaded: Promise<void> | null = null;
+  private saving: Promise<void> | null = null;
+  private dirty = false;
+  private saveError: unknown = null;
+
+  constructor(readonly path: string) {}
+
+  /** Reads the file once; later calls reuse the first read. A missing file is an empty outbox. */
+  load(): Promise<void> {
+    this.loaded ??= this.read();
+    return this.loaded;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  get(key: string): OutboxEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, entry: OutboxEntry): void {
+    this.entries.set(key, entry);
+    this.scheduleSave();
+  }
+
+  delete(key: string): void {
+    if (this.entries.delete(key)) this.scheduleSave();
+  }
+
+  /** Waits until the file matches memory; throws if a save failed since the last settle. */
+  async settle(): Promise<void> {
+    if (this.dirty && this.saving === null) this.scheduleSave();
+    while (this.saving !== null) await this.saving;
+    const err = this.saveError;
+    this.saveError = null;
+    if (err !== null) throw err;
+  }
+
+  private async read(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const file = JSON.parse(text) as Partial<OutboxFile>;
+    if (file.version !== 1 || typeof file.entries !== 'object' || file.entries === null) {
+      throw new Error(`${this.path}: not a syncscope KV outbox (expected {"version":1,"entries":{...}})`);
+    }
+    // Entries set in this process before the read finished are newer: keep them.
+    for (const [key, entry] of Object.entries(file.entries)) {
+      if (!this.entries.has(key) && typeof entry?.value === 'string') this.entries.set(key, entry);
+    }
+  }
+
+  private scheduleSave(): void {
+    this.dirty = true;
+    this.saving ??= this.drain().finally(() => {
+      this.saving = null;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.dirty) {
+        this.dirty = false;
+        await this.write();
+      }
+    } catch (err) {
+      this.saveError = err;
+    }
+  }
+
+  private async write(): Promise<void> {
+    if (this.entries.size === 0) {
+      await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      return;
+    }
+    const file: OutboxFile = { version: 1, entries: Object.fromEntries(this.entries) };
+    await mkdir(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(file, null, 1)}\n`);
+    await rename(tmp, this.path);
+  }
+}

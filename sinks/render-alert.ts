@@ -1,0 +1,59 @@
+import type { Cluster } from '../operators/failure-clusters.js';
+import { formatTs } from '../pipeline/time.js';
+import { cell, table } from './format.js';
+
+function yamlValue(v: string): string {
+  return /^[A-Za-z0-9._\/-][A-Za-z0-9._\/ -]*$/.test(v) && !/ $/.test(v) ? v : JSON.stringify(v);
+}
+
+/**
+ * An alert file for a person at 3 a.m.: front matter (SPEC §4), what is failing and since when,
+ * the distinct errors with counts, then every failure's full error chain. Pure: the same
+ * cluster always renders the same bytes, so re-runs rewrite identical files.
+ */
+export function renderAlert(c: Cluster): string {
+  const resolved = c.resolved_at !== null;
+  const fm = [
+    '---',
+    `tenant_id: ${yamlValue(c.tenant_id)}`,
+    `repo: ${yamlValue(c.repo)}`,
+    `opened_at: ${formatTs(c.opened_at)}`,
+    `last_failure_at: ${formatTs(c.last_failure_at)}`,
+    `failures: ${c.failures.length}`,
+    `status: ${resolved ? 'resolved' : 'open'}`,
+  ];
+  if (c.resolved_at !== null) fm.push(`resolved_at: ${formatTs(c.resolved_at)}`);
+  fm.push('---', '');
+
+  const machines = [...new Set(c.failures.map((f) => f.machine))].sort();
+  const distinct = new Map<string, number>();
+  for (const f of c.failures) {
+    const key = f.errors.length > 0 ? f.errors.join(' ← ') : '(no error text)';
+    distinct.set(key, (distinct.get(key) ?? 0) + 1);
+  }
+  const ranked = [...distinct].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+
+  const body = [
+    `# Sync degraded: ${c.tenant_id} / ${c.repo}`,
+    '',
+    resolved
+      ? `**Resolved** at ${formatTs(c.resolved_at!)}. It was failing from ${formatTs(c.opened_at)} to ${formatTs(c.last_failure_at)}.`
+      : `**Failing since ${formatTs(c.opened_at)}**; last failure at ${formatTs(c.last_failure_at)}.`,
+    '',
+    `${c.failures.length} failures from ${machines.length} machine${machines.length === 1 ? '' : 's'}: ${machines.join(', ')}.`,
+    '',
+    '## Distinct errors',
+    '',
+    table(['count', 'error (outermost first)'], ranked.map(([e, n]) => [String(n), cell(e)])),
+    '',
+    '## Error chain',
+    '',
+  ];
+  c.failures.forEach((f, i) => {
+    body.push(`${i + 1}. ${formatTs(f.t)} · machine ${f.machine} · ${f.op} · scope ${f.scope} · trigger ${f.trigger} · line ${f.line}`);
+    if (f.errors.length === 0) body.push('   - (no error text)');
+    f.errors.forEach((e, depth) => body.push(`   ${'  '.repeat(depth)}- ${e.replace(/\r?\n/g, ' ')}`));
+  });
+  body.push('');
+  return fm.join('\n') + body.join('\n');
+}
