@@ -17,8 +17,8 @@ export function foldBytesPerDay(s: BytesPerDayState, b: Batch): void {
     if (r.failed) continue;
     let d = s.days[r.day];
     if (d === undefined) s.days[r.day] = d = { pushed: 0, pulled: 0 };
-    if (r.push) d.pushed = addExact(d.pushed, r.raw.bytes);
-    else d.pulled = addExact(d.pulled, r.raw.bytes);
+    if (r.push) d.pushed = addExact(d.pushed, r.bytes);
+    else d.pulled = addExact(d.pulled, r.bytes);
   }
   pruneBelow(s.days, Math.floor(b.nowFloor / DAY_MS) - 7);
 }

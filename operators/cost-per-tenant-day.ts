@@ -71,7 +71,7 @@ export function foldCost(s: CostState, b: Batch, prices: Prices): void {
     a.ops++;
     if (r.failed) continue;
     a.active = true;
-    const bytes = r.raw.bytes;
+    const bytes = r.bytes;
     if (r.push) {
       a.push_bytes = addExact(a.push_bytes, bytes);
       continue;

@@ -59,7 +59,7 @@ function failureOf(r: Row): ClusterFailure {
   return {
     t: r.t,
     line: r.line,
-    machine: r.raw.machine,
+    machine: r.machine,
     op: r.raw.op,
     scope: r.raw.scope,
     trigger: r.raw.trigger,
@@ -82,11 +82,11 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     let byRepo = s.keys[r.tenant];
-    let ks = byRepo?.[r.raw.repo];
+    let ks = byRepo?.[r.repo];
     if (ks === undefined) {
       if (!r.failed) continue;
       if (byRepo === undefined) s.keys[r.tenant] = byRepo = {};
-      byRepo[r.raw.repo] = ks = { recent: [], open: null };
+      byRepo[r.repo] = ks = { recent: [], open: null };
     }
     const t = r.t;
     if (ks.open !== null && t > ks.open.last_failure_at + W) resolve(s, ks, ks.open.last_failure_at + W);
@@ -104,7 +104,7 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
       if (ks.recent.length >= rule.failures) {
         ks.open = {
           tenant_id: r.tenant,
-          repo: r.raw.repo,
+          repo: r.repo,
           opened_at: t,
           last_failure_at: t,
           failures: ks.recent,
@@ -117,7 +117,7 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
     } else if (ks.open !== null) {
       resolve(s, ks, t);
     }
-    if (ks.open === null && ks.recent.length === 0) delete byRepo![r.raw.repo];
+    if (ks.open === null && ks.recent.length === 0) delete byRepo![r.repo];
   }
   if (b.now !== null) settleByTime(s, b.now, W);
 }

@@ -13,10 +13,10 @@ export function foldLastSuccessPush(s: LastSuccessPushState, b: Batch): void {
   const m = s.machines;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    const prev = m[r.raw.machine];
+    const prev = m[r.machine];
     if (r.push && !r.failed) {
-      if (prev === undefined || prev === null || r.t > prev) m[r.raw.machine] = r.t;
-    } else if (prev === undefined) m[r.raw.machine] = null;
+      if (prev === undefined || prev === null || r.t > prev) m[r.machine] = r.t;
+    } else if (prev === undefined) m[r.machine] = null;
   }
 }
 

@@ -1,6 +1,6 @@
 import { HOUR_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
-import { bump, foldBatches, pruneBelow, type BucketCounts } from './fold.js';
+import { foldBatches, pruneBelow, type BucketCounts, type Counts } from './fold.js';
 
 /** Pushes and failed pushes per UTC hour, keyed by hour index; the 24h window is cut at view time. */
 export interface PushesPerHourState {
@@ -11,9 +11,17 @@ export const initPushesPerHour = (): PushesPerHourState => ({ hours: {} });
 
 export function foldPushesPerHour(s: PushesPerHourState, b: Batch): void {
   const rows = b.rows;
+  let hour = NaN;
+  let cell: Counts = [0, 0];
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    if (r.push) bump(s.hours, r.hour, r.failed);
+    if (!r.push) continue;
+    if (r.hour !== hour) {
+      hour = r.hour;
+      cell = s.hours[hour] ??= [0, 0];
+    }
+    cell[0]++;
+    if (r.failed) cell[1]++;
   }
   pruneBelow(s.hours, Math.floor(b.nowFloor / HOUR_MS) - 24);
 }

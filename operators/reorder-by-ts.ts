@@ -34,8 +34,16 @@ export const initReorder = (): ReorderState => ({
 const byTs = (a: Row, b: Row): number => a.t - b.t;
 
 function releaseBelow(s: ReorderState, limit: number, out: Row[]): void {
-  if (s.pending.length === 0) return;
-  s.pending.sort(byTs); // stable: equal ts keep arrival order
+  const p = s.pending;
+  if (p.length === 0) return;
+  let sorted = true;
+  for (let i = 1; i < p.length; i++) {
+    if (p[i]!.t < p[i - 1]!.t) {
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) p.sort(byTs); // stable: equal ts keep arrival order
   let n = 0;
   while (n < s.pending.length && s.pending[n]!.t < limit) n++;
   if (n === 0) return;

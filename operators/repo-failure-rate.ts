@@ -14,8 +14,8 @@ export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
   const repos = s.repos;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    let st = repos[r.raw.repo];
-    if (st === undefined) repos[r.raw.repo] = st = { hours: {}, days: {} };
+    let st = repos[r.repo];
+    if (st === undefined) repos[r.repo] = st = { hours: {}, days: {} };
     bump(st.hours, r.hour, r.failed);
     bump(st.days, r.day, r.failed);
   }

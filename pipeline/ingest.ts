@@ -16,10 +16,13 @@ export interface IngestResult {
   readonly duplicates: number;
 }
 
-/** Plain, JSON-serialisable dedup memory: the lines seen within the lateness window, by ts. */
+/**
+ * Plain, JSON-serialisable dedup memory: the lines seen within the lateness window, in arrival
+ * order, each with its ts and the newest ts seen once it had arrived.
+ */
 export interface DedupState {
   maxTs: number;
-  recent: Array<[number, string[]]>;
+  entries: Array<[ts: number, maxAfter: number, text: string]>;
 }
 
 export interface IngestOptions {
@@ -38,19 +41,31 @@ function reasonOfParseError(err: unknown): string {
  */
 export class Ingestor {
   private maxTs = -Infinity;
-  private readonly recent = new Map<number, string[]>();
-  private sincePrune = 0;
+  /**
+   * Recent lines as parallel arrays (no allocation per row): ts, the max ts after its arrival
+   * (non-decreasing, which bounds the backward scan) and the text. Live entries start at head.
+   */
+  private ts: number[] = [];
+  private maxAfter: number[] = [];
+  private texts: string[] = [];
+  private head = 0;
 
   constructor(private readonly opts: IngestOptions, seed?: DedupState) {
     if (seed) {
       this.maxTs = seed.maxTs;
-      for (const [t, lines] of seed.recent) this.recent.set(t, lines.slice());
+      for (const [t, m, text] of seed.entries) {
+        this.ts.push(t);
+        this.maxAfter.push(m);
+        this.texts.push(text);
+      }
     }
   }
 
   state(): DedupState {
     this.prune();
-    return { maxTs: this.maxTs, recent: [...this.recent].map(([t, l]) => [t, l.slice()]) };
+    const entries: DedupState['entries'] = [];
+    for (let j = this.head; j < this.texts.length; j++) entries.push([this.ts[j]!, this.maxAfter[j]!, this.texts[j]!]);
+    return { maxTs: this.maxTs, entries };
   }
 
   ingest(chunk: LineChunk): IngestResult {
@@ -88,34 +103,47 @@ export class Ingestor {
         continue;
       }
       // Exact repeats within the lateness window are a replay (restarted tail -f), not new rows.
-      if (t <= this.maxTs) {
-        if (t >= this.maxTs - lateness) {
-          const bucket = this.recent.get(t);
-          if (bucket !== undefined) {
-            if (bucket.includes(text)) {
-              duplicates++;
-              continue;
-            }
-            bucket.push(text);
-          } else this.recent.set(t, [text]);
-        }
-      } else {
+      if (t > this.maxTs) {
         this.maxTs = t;
-        const bucket = this.recent.get(t);
-        if (bucket !== undefined) bucket.push(text);
-        else this.recent.set(t, [text]);
+        this.remember(t, text);
+      } else if (t >= this.maxTs - lateness) {
+        if (this.seen(t, text)) {
+          duplicates++;
+          continue;
+        }
+        this.remember(t, text);
       }
       rows.push(makeRow(rec as unknown as RawRow, t, lineNo, this.opts.defaultTenant));
     }
-    this.sincePrune += lines.length;
-    if (this.sincePrune > 4096) this.prune();
+    if (this.head > 4096) this.prune();
     return { rows, rejects, read, duplicates };
   }
 
-  private prune(): void {
-    this.sincePrune = 0;
+  /** Scans back only over lines that arrived after the max ts first reached t. */
+  private seen(t: number, text: string): boolean {
+    const { ts, maxAfter, texts } = this;
+    for (let j = texts.length - 1; j >= this.head; j--) {
+      if (maxAfter[j]! < t) return false;
+      if (ts[j] === t && texts[j] === text) return true;
+    }
+    return false;
+  }
+
+  private remember(t: number, text: string): void {
+    this.ts.push(t);
+    this.maxAfter.push(this.maxTs);
+    this.texts.push(text);
+    // Entries whose max-after is behind the window can never match again.
     const floor = this.maxTs - this.opts.maxLatenessMs;
-    for (const t of this.recent.keys()) if (t < floor) this.recent.delete(t);
+    while (this.head < this.texts.length && this.maxAfter[this.head]! < floor) this.head++;
+  }
+
+  private prune(): void {
+    if (this.head === 0) return;
+    this.ts = this.ts.slice(this.head);
+    this.maxAfter = this.maxAfter.slice(this.head);
+    this.texts = this.texts.slice(this.head);
+    this.head = 0;
   }
 }
 
@@ -134,6 +162,9 @@ export function makeRow(raw: RawRow, t: number, line: number, defaultTenant: str
     push: raw.op === 'push',
     failed: isFailure(raw),
     tenant,
+    repo: raw.repo,
+    machine: raw.machine,
+    bytes: raw.bytes,
     hour: Math.floor(t / HOUR_MS),
     day: Math.floor(t / DAY_MS),
   };

@@ -39,6 +39,10 @@ export interface Row {
   readonly push: boolean;
   readonly failed: boolean;
   readonly tenant: string;
+  /** Hot fields copied out of `raw`: every Row has one shape, so operator loops stay monomorphic. */
+  readonly repo: string;
+  readonly machine: string;
+  readonly bytes: number;
   /** Hours / days since the epoch (UTC floor): the bucket keys. */
   readonly hour: number;
   readonly day: number;
@@ -80,31 +84,51 @@ function two(s: string, i: number): number {
  */
 export function parseTs(s: string): number {
   const n = s.length;
-  if (n >= 20 && n <= 30 && s.charCodeAt(n - 1) === 90 /* Z */ && s.charCodeAt(4) === 45 &&
-      s.charCodeAt(7) === 45 && s.charCodeAt(10) === 84 && s.charCodeAt(13) === 58 &&
-      s.charCodeAt(16) === 58) {
-    const y = two(s, 0) * 100 + two(s, 2);
-    const mo = two(s, 5);
-    const d = two(s, 8);
-    const h = two(s, 11);
-    const mi = two(s, 14);
-    const se = two(s, 17);
-    let ms = 0;
-    let ok = y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h <= 23 && mi >= 0 &&
-      mi <= 59 && se >= 0 && se <= 59 && d <= daysInMonth(y, mo);
-    if (ok && n > 20) {
-      // Fraction: '.' then at least one digit; milliseconds are its first three digits.
-      ok = s.charCodeAt(19) === 46 && n > 21;
-      for (let i = 20; ok && i < n - 1; i++) {
-        const c = digit(s, i);
-        if (c < 0) ok = false;
-        else if (i < 23) ms += c * (i === 20 ? 100 : i === 21 ? 10 : 1);
+  if (n >= 20 && n <= 30 && s.charCodeAt(n - 1) === 90 /* Z */ && s.charCodeAt(16) === 58) {
+    // Rows come in bursts within the same minute: reuse the parsed `YYYY-MM-DDTHH:MM` prefix.
+    let base: number;
+    if (s.startsWith(lastMinutePrefix)) base = lastMinuteMs;
+    else {
+      base = parseMinutePrefix(s);
+      if (base === base) {
+        lastMinutePrefix = s.slice(0, 16);
+        lastMinuteMs = base;
       }
     }
-    if (ok) return Date.UTC(y, mo - 1, d, h, mi, se, ms);
+    if (base === base) {
+      const se = two(s, 17);
+      let ms = 0;
+      let ok = se >= 0 && se <= 59;
+      if (ok && n > 20) {
+        // Fraction: '.' then at least one digit; milliseconds are its first three digits.
+        ok = s.charCodeAt(19) === 46 && n > 21;
+        for (let i = 20; ok && i < n - 1; i++) {
+          const c = digit(s, i);
+          if (c < 0) ok = false;
+          else if (i < 23) ms += c * (i === 20 ? 100 : i === 21 ? 10 : 1);
+        }
+      }
+      if (ok) return base + se * 1000 + ms;
+    }
   }
   if (!TS_SCHEMA.safeParse(s).success) return NaN;
   return Date.parse(s);
+}
+
+let lastMinutePrefix = '\u0000never';
+let lastMinuteMs = 0;
+
+/** `YYYY-MM-DDTHH:MM` (validated, years from 1970) to epoch ms, or NaN. */
+function parseMinutePrefix(s: string): number {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58) return NaN;
+  const y = two(s, 0) * 100 + two(s, 2);
+  const mo = two(s, 5);
+  const d = two(s, 8);
+  const h = two(s, 11);
+  const mi = two(s, 14);
+  const ok = y >= 1970 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 &&
+    d <= daysInMonth(y, mo);
+  return ok ? Date.UTC(y, mo - 1, d, h, mi, 0, 0) : NaN;
 }
 
 const TS_SCHEMA = RowSchema.shape.ts;

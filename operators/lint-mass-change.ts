@@ -1,0 +1,32 @@
+import { formatTs } from '../pipeline/time.js';
+import { foldLint, initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './lint-common.js';
+
+/**
+ * mass-change (SPEC §7): a push whose `files` is more than 50% of `files_total`, strictly
+ * (2·files > files_total). Rows without `files_total` are not judged. Failed pushes count
+ * too: the client tried to change that much. Stateless apart from the tally.
+ */
+export interface MassChangeState {
+  readonly out: LintTally;
+}
+
+export function foldMassChange(s: MassChangeState, b: LintBatch, ctx: LintContext): void {
+  const rows = b.rows;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (!r.push) continue;
+    const total = r.raw.files_total;
+    if (total === undefined || r.raw.files * 2 <= total) continue;
+    report(s.out, ctx.keep, () => {
+      const pct = total === 0 ? '∞' : `${Math.round((r.raw.files * 100) / total)}%`;
+      return {
+        lines: [r.line],
+        ts: formatTs(r.t),
+        message: `${r.failed ? 'failed push' : 'push'} of ${r.raw.files} files is ${pct} of files_total ${total} for ${q(r.raw.repo)}/${q(r.raw.scope)} from machine ${q(r.raw.machine)}: check the client did not delete or re-add the whole tree (restore from the previous manifest if so); ignore if it was an intended bulk change or a first push`,
+      };
+    });
+  }
+}
+
+export const lintMassChange = (ctx: LintContext): LintOperator =>
+  foldLint((): MassChangeState => ({ out: initTally('mass-change') }), (s, b) => foldMassChange(s, b, ctx));
