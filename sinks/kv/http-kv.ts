@@ -20,7 +20,7 @@ export interface HttpKvStoreOptions {
   readonly requestTimeoutMs?: number;
   /** Workers KV allows one write per second per key. Default 1000. */
   readonly minWriteIntervalMs?: number;
-  /** An unchanged tally (apart from updated_at) is re-sent this often as a liveness beat. Default 1 h. */
+  /** An unchanged tally is re-sent once its updated_at is this much newer than the last sent. Default 1 h. */
   readonly heartbeatMs?: number;
 }
 
@@ -48,6 +48,9 @@ interface Delivered {
   readonly value: string;
   /** The value without updated_at: what "changed" means (SPEC §5). */
   readonly facts: string;
+  /** The value's updated_at, for the heartbeat: the same clock the status judges liveness by. */
+  readonly updatedAt: number;
+  /** When the Worker acknowledged it (this.clock), for the per-key interval. */
   readonly at: number;
 }
 
@@ -58,9 +61,9 @@ const FLUSH_CONCURRENCY = 4;
 /**
  * KvStore over HTTP: each put of `tenant:<id>` becomes POST /report to the syncscope Worker.
  *
- * - Writes are coalesced per key: sent only when the tally changed apart from updated_at (or the
- *   heartbeat is due), at most once per minWriteIntervalMs; a put inside the interval waits it out
- *   and only the newest value is sent.
+ * - Writes are coalesced per key: sent only when the tally changed apart from updated_at, or its
+ *   updated_at is an hour past the last one sent (heartbeat); at most once per minWriteIntervalMs,
+ *   a put inside the interval waiting it out, and only the newest value is sent.
  * - 5xx, 429 and network errors are retried with capped, jittered backoff. When retries run out the
  *   Worker is deemed unreachable until the next flush(): the tally and every later put go to the
  *   outbox without further attempts, so the caller's run still finishes promptly.
@@ -111,16 +114,15 @@ export class HttpKvStore implements KvStore {
   async put(key: string, value: string, options?: { readonly metadata?: unknown }): Promise<void> {
     tenantIdOf(key, value); // fail fast on a key/value mismatch: the Worker would answer 403
     await this.outbox.load();
-    const sent = this.delivered.get(key);
-    if (sent !== undefined && sent.value === value) return;
-    if (sent !== undefined && sent.facts === factsOf(value) && this.clock() - sent.at < this.heartbeatMs) {
-      // Nothing new to say and no beat due; an older unsent value is superseded by what was sent.
+    if (this.isRedundant(key, value)) {
+      // The Worker already holds these facts: an older unsent value must not overwrite them later.
       this.pending.delete(key);
       this.outbox.delete(key);
       return;
     }
     const entry: OutboxEntry = options?.metadata === undefined ? { value } : { value, metadata: options.metadata };
     if (this.unreachable !== null) {
+      this.pending.delete(key); // a send waiting out the interval must not park an older value
       this.outbox.set(key, entry);
       return;
     }
@@ -183,38 +185,52 @@ export class HttpKvStore implements KvStore {
 
   /** Sends the newest unsent value of `key`, if any is left by the time this key's turn comes. */
   private async deliver(key: string): Promise<void> {
+    if (!this.pending.has(key) && this.outbox.get(key) === undefined) return; // coalesced into an earlier send
     const sent = this.delivered.get(key);
     if (sent !== undefined) {
       const wait = sent.at + this.minWriteIntervalMs - this.clock();
       if (wait > 0) await this.sleep(wait);
     }
-    const entry = this.pending.get(key) ?? this.outbox.get(key);
-    if (entry === undefined) return; // coalesced into an earlier send
+    const entry = this.pending.get(key) ?? this.outbox.get(key); // the newest, after the wait
+    if (entry === undefined) return;
     this.pending.delete(key);
-    if (this.unreachable !== null) {
-      this.outbox.set(key, entry);
-      return;
-    }
+    // The outbox entry as it was when `entry` was picked: older than `entry`, or `entry` itself.
+    // If it has changed by the time the send ends, a newer put was parked meanwhile: keep that one.
+    const parked = this.outbox.get(key);
+    const supersedeParked = (): void => {
+      if (this.outbox.get(key) === parked) this.outbox.delete(key);
+    };
+    const park = (): void => {
+      if (!this.pending.has(key) && this.outbox.get(key) === parked) this.outbox.set(key, entry);
+    };
+    if (this.isRedundant(key, entry.value)) return supersedeParked();
+    if (this.unreachable !== null) return park();
+
     const outcome = await this.sendWithRetries(key, entry.value);
     if (outcome.kind === 'ok') {
-      this.delivered.set(key, { value: entry.value, facts: factsOf(entry.value), at: this.clock() });
-      if (this.outbox.get(key) === entry || !this.pending.has(key)) this.outbox.delete(key);
-      return;
+      const tally = splitTally(entry.value);
+      this.delivered.set(key, { value: entry.value, facts: tally.facts, updatedAt: tally.updatedAt, at: this.clock() });
+      return supersedeParked();
     }
     if (outcome.kind === 'transient') {
       this.unreachable = outcome.reason;
-      this.keepUnlessNewer(key, entry);
-      return;
+      return park();
     }
+    // Refused. Bad credentials are fixable, so the tally waits; any other 4xx is about the tally.
     const status = outcome.error.status;
-    if (status === 401 || status === 403) this.keepUnlessNewer(key, entry);
-    else if (this.outbox.get(key) === entry) this.outbox.delete(key);
+    if (status === 401 || status === 403) park();
+    else supersedeParked();
+    await this.outbox.settle(); // the caller may stop on this error: the file must be right first
     throw outcome.error;
   }
 
-  /** Parks `entry` in the outbox unless a newer put for the key is already waiting. */
-  private keepUnlessNewer(key: string, entry: OutboxEntry): void {
-    if (!this.pending.has(key)) this.outbox.set(key, entry);
+  /** True when the Worker already has this value, or the same facts and no heartbeat is due. */
+  private isRedundant(key: string, value: string): boolean {
+    const sent = this.delivered.get(key);
+    if (sent === undefined) return false;
+    if (sent.value === value) return true;
+    const next = splitTally(value);
+    return next.facts === sent.facts && next.updatedAt - sent.updatedAt < this.heartbeatMs;
   }
 
   private async sendWithRetries(key: string, value: string): Promise<SendOutcome> {
@@ -297,10 +313,10 @@ function tenantIdOf(key: string, value: string): string {
   return tenantId;
 }
 
-/** The tally as JSON without updated_at, for "did anything but the clock change". */
-function factsOf(value: string): string {
-  const { updated_at: _ignored, ...facts } = JSON.parse(value) as Record<string, unknown>;
-  return JSON.stringify(facts);
+/** The tally without updated_at ("did anything but the clock change"), and updated_at in ms (NaN if unparsable, so a beat is due). */
+function splitTally(value: string): { readonly facts: string; readonly updatedAt: number } {
+  const { updated_at, ...facts } = JSON.parse(value) as Record<string, unknown>;
+  return { facts: JSON.stringify(facts), updatedAt: typeof updated_at === 'string' ? Date.parse(updated_at) : NaN };
 }
 
 function workerMessage(text: string): string {

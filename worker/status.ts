@@ -1,0 +1,46 @@
+import { TENANT_KEY_PREFIX, type TallyMetadata } from '../pipeline/kv-store.js';
+import { computeStatus, STATUS_ACTIVE_MS } from '../pipeline/status.js';
+import { isAdmin } from './auth.js';
+import type { Env } from './env.js';
+import { json, unauthorized } from './responses.js';
+import { tallyMetadataSchema } from './tally-schema.js';
+
+interface ListedTally extends TallyMetadata {
+  readonly tenant_id: string;
+}
+
+/**
+ * Every `tenant:` key with its metadata, following the cursor past the 1,000-key page limit.
+ * Only list() is used (no per-key get), so a status costs one KV operation per 1,000 tenants.
+ * A key without valid metadata was not written by this Worker and is not counted.
+ */
+async function listTallies(kv: KVNamespace): Promise<ListedTally[]> {
+  const tallies: ListedTally[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await kv.list<unknown>({ prefix: TENANT_KEY_PREFIX, cursor });
+    for (const key of page.keys) {
+      const meta = tallyMetadataSchema.safeParse(key.metadata);
+      if (meta.success) tallies.push({ tenant_id: key.name.slice(TENANT_KEY_PREFIX.length), ...meta.data });
+    }
+    if (page.list_complete) return tallies;
+    cursor = page.cursor;
+  }
+}
+
+/** GET /_status: counts only, never tenant IDs. 200 either way; 503 when degraded and ?strict=1. */
+export async function handleStatus(request: Request, env: Env): Promise<Response> {
+  const body = computeStatus(await listTallies(env.ALERTS), Date.now());
+  const strict = new URL(request.url).searchParams.get('strict') === '1';
+  return json(body, strict && body.status === 'degraded' ? 503 : 200);
+}
+
+/** GET /_status/tenants (admin): the failing tenants that the public status counts. */
+export async function handleFailingTenants(request: Request, env: Env): Promise<Response> {
+  if (!(await isAdmin(request, env.ADMIN_TOKEN))) return unauthorized('admin token required');
+  const now = Date.now();
+  const tallies = await listTallies(env.ALERTS);
+  const active = tallies.filter((t) => Math.abs(now - Date.parse(t.updated_at)) <= STATUS_ACTIVE_MS);
+  const failing = active.filter((t) => t.failing).map((t) => ({ tenant_id: t.tenant_id, updated_at: t.updated_at }));
+  return json({ ...computeStatus(tallies, now), tenants: failing });
+}
