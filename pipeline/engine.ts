@@ -176,7 +176,12 @@ export class Engine {
     let out: Row[] = rows;
     if (p.kind === 'fixed') {
       out = [];
-      for (let i = 0; i < rows.length; i++) if (rows[i]!.t <= p.ms) out.push(rows[i]!);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        if (r.t <= p.ms) out.push(r);
+        // Left out of the outputs, but its tenant still gets a KV key (SPEC §5).
+        else s.tenants.tenants[r.tenant] ??= {};
+      }
     } else if (p.kind === 'wall') {
       if (s.future.length > 0) {
         const due = s.future.filter((r) => r.t <= clock);
