@@ -1,14 +1,14 @@
 import { DAY_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
 import { addExact, type Exact } from '../pipeline/exact.js';
-import { foldBatches, pruneBelow } from './fold.js';
+import { foldBatches, pruneBelow, dict } from './fold.js';
 
 /** Bytes of successful pushes and pulls per UTC day, keyed by day index. */
 export interface BytesPerDayState {
   days: Record<number, { pushed: Exact; pulled: Exact }>;
 }
 
-export const initBytesPerDay = (): BytesPerDayState => ({ days: {} });
+export const initBytesPerDay = (): BytesPerDayState => ({ days: dict() });
 
 export function foldBytesPerDay(s: BytesPerDayState, b: Batch): void {
   const rows = b.rows;

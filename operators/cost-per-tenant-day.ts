@@ -2,7 +2,7 @@ import type { Batch } from '../pipeline/batch.js';
 import { DAY_MS, daysInMonth } from '../pipeline/schema.js';
 import { addExact, type Exact } from '../pipeline/exact.js';
 import { add, mul, rational, roundCents, ZERO, type Rational } from '../pipeline/money.js';
-import { foldBatches } from './fold.js';
+import { foldBatches, dict } from './fold.js';
 
 /**
  * Cost per (tenant_id, UTC day), SPEC §6. The fold keeps exact integer facts per aggregate
@@ -42,7 +42,7 @@ export interface CostState {
   allowanceUsed: Record<string, number>;
 }
 
-export const initCost = (): CostState => ({ days: {}, allowanceUsed: {} });
+export const initCost = (): CostState => ({ days: dict(), allowanceUsed: dict() });
 
 function monthOfDay(day: number): { key: string; year: number; month: number } {
   const d = new Date(day * DAY_MS);
@@ -56,12 +56,12 @@ export function foldCost(s: CostState, b: Batch, prices: Prices): void {
   const included = prices.includedEgressBytes;
   let lastDay = NaN;
   let month = '';
-  let dayAggs: Record<string, Aggregate> = {};
+  let dayAggs: Record<string, Aggregate> = dict();
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     if (r.day !== lastDay) {
       lastDay = r.day;
-      dayAggs = s.days[r.day] ??= {};
+      dayAggs = s.days[r.day] ??= dict();
       month = monthOfDay(r.day).key;
     }
     let a = dayAggs[r.tenant];

@@ -1,6 +1,6 @@
 import type { Batch } from '../pipeline/batch.js';
 import type { Row } from '../pipeline/schema.js';
-import { foldBatches } from './fold.js';
+import { foldBatches, dict } from './fold.js';
 
 /**
  * Failure clustering per (tenant_id, repo), exactly SPEC §4: N failures within W open a
@@ -48,10 +48,10 @@ export interface ClusterRule {
 }
 
 export const initFailureClusters = (): FailureClustersState => ({
-  keys: {},
+  keys: dict(),
   resolved: [],
   resolvedCount: 0,
-  lastAlertAt: {},
+  lastAlertAt: dict(),
 });
 
 function failureOf(r: Row): ClusterFailure {
@@ -85,7 +85,7 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
     let ks = byRepo?.[r.repo];
     if (ks === undefined) {
       if (!r.failed) continue;
-      if (byRepo === undefined) s.keys[r.tenant] = byRepo = {};
+      if (byRepo === undefined) s.keys[r.tenant] = byRepo = dict();
       byRepo[r.repo] = ks = { recent: [], open: null };
     }
     const t = r.t;

@@ -47,6 +47,30 @@ export function pruneBelow(buckets: Record<number, unknown>, min: number): void 
   for (const k in buckets) if (Number(k) < min) delete buckets[Number(k)];
 }
 
+/**
+ * A keyed record with no prototype: names come from the input, and a repo called
+ * `__proto__` or `constructor` must be data like any other, never an inherited member.
+ */
+export function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/**
+ * Re-homes every plain object of restored state (a checkpoint's JSON) onto a null prototype,
+ * recursively, so restored keyed records behave exactly like fresh `dict()`s.
+ */
+export function adoptPlain<T>(value: T): T {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = adoptPlain(value[i]);
+    return value;
+  }
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) === null) return value;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(value)) out[k] = adoptPlain((value as Record<string, unknown>)[k]);
+  return out as T;
+}
+
 /** Deep copy of plain state (checkpoints must not alias live state). */
 export function clonePlain<S>(s: S): S {
   return structuredClone(s);

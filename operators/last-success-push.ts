@@ -1,12 +1,12 @@
 import type { Batch } from '../pipeline/batch.js';
-import { foldBatches } from './fold.js';
+import { foldBatches, dict } from './fold.js';
 
 /** Per machine, the newest successful push's ts (ms), or null when it has none yet. */
 export interface LastSuccessPushState {
   machines: Record<string, number | null>;
 }
 
-export const initLastSuccessPush = (): LastSuccessPushState => ({ machines: {} });
+export const initLastSuccessPush = (): LastSuccessPushState => ({ machines: dict() });
 
 export function foldLastSuccessPush(s: LastSuccessPushState, b: Batch): void {
   const rows = b.rows;

@@ -67,7 +67,7 @@ export function foldManifestBreak(s: ManifestBreakState, b: LintBatch, ctx: Lint
     if (r.push && !r.failed) pushes.push(r);
   }
   const ordered = foldReorder(s.reorder, { rows: pushes, nowFloor: 0, now: b.now, end: b.end }, maxLatenessMs);
-  judge(s, pushes, ctx); void ordered;
+  judge(s, ordered, ctx);
 }
 
 export const lintManifestBreak = (ctx: LintContext, maxLatenessMs: number): LintOperator =>

@@ -9,7 +9,10 @@ import { foldLint, humanDuration, initTally, q, report, type LintBatch, type Lin
  */
 export interface StaleMachineState {
   readonly out: LintTally;
-  /** machine → newest successful push (ts, line), and the line of its newest row. */
+  /**
+   * machine → newest successful push (ts, line), and the line of its newest row. A
+   * null-prototype record: a machine named "__proto__" or "constructor" is just a key.
+   */
   machines: Record<string, { last: number | null; lastLine: number; newest: number; newestLine: number }>;
 }
 
@@ -54,4 +57,4 @@ export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintCo
 }
 
 export const lintStaleMachine = (ctx: LintContext): LintOperator =>
-  foldLint((): StaleMachineState => ({ out: initTally('stale-machine'), machines: {} }), (s, b) => foldStaleMachine(s, b, ctx));
+  foldLint((): StaleMachineState => ({ out: initTally('stale-machine'), machines: Object.create(null) as StaleMachineState['machines'] }), (s, b) => foldStaleMachine(s, b, ctx));

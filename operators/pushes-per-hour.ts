@@ -1,13 +1,13 @@
 import { HOUR_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
-import { foldBatches, pruneBelow, type BucketCounts, type Counts } from './fold.js';
+import { foldBatches, pruneBelow, type BucketCounts, type Counts, dict } from './fold.js';
 
 /** Pushes and failed pushes per UTC hour, keyed by hour index; the 24h window is cut at view time. */
 export interface PushesPerHourState {
   hours: BucketCounts;
 }
 
-export const initPushesPerHour = (): PushesPerHourState => ({ hours: {} });
+export const initPushesPerHour = (): PushesPerHourState => ({ hours: dict() });
 
 export function foldPushesPerHour(s: PushesPerHourState, b: Batch): void {
   const rows = b.rows;

@@ -1,13 +1,13 @@
 import { DAY_MS, HOUR_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
-import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts } from './fold.js';
+import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict } from './fold.js';
 
 /** Ops and failed ops per repo, in hourly buckets (for 24h) and daily buckets (for 7d). */
 export interface RepoFailureRateState {
   repos: Record<string, { hours: BucketCounts; days: BucketCounts }>;
 }
 
-export const initRepoFailureRate = (): RepoFailureRateState => ({ repos: {} });
+export const initRepoFailureRate = (): RepoFailureRateState => ({ repos: dict() });
 
 export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
   const rows = b.rows;
@@ -15,7 +15,7 @@ export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     let st = repos[r.repo];
-    if (st === undefined) repos[r.repo] = st = { hours: {}, days: {} };
+    if (st === undefined) repos[r.repo] = st = { hours: dict(), days: dict() };
     bump(st.hours, r.hour, r.failed);
     bump(st.days, r.day, r.failed);
   }

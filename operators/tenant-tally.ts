@@ -1,13 +1,13 @@
 import { HOUR_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
-import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts } from './fold.js';
+import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict } from './fold.js';
 
 /** Per tenant: ops and failed ops per hour, for the KV tally's 24h counts. */
 export interface TenantTallyState {
   tenants: Record<string, BucketCounts>;
 }
 
-export const initTenantTally = (): TenantTallyState => ({ tenants: {} });
+export const initTenantTally = (): TenantTallyState => ({ tenants: dict() });
 
 export function foldTenantTally(s: TenantTallyState, b: Batch): void {
   const rows = b.rows;
@@ -15,7 +15,7 @@ export function foldTenantTally(s: TenantTallyState, b: Batch): void {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     let st = t[r.tenant];
-    if (st === undefined) t[r.tenant] = st = {};
+    if (st === undefined) t[r.tenant] = st = dict();
     bump(st, r.hour, r.failed);
   }
   const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;

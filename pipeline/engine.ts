@@ -1,5 +1,6 @@
 import { Subject, share, type Observable } from 'rxjs';
 import type { Batch } from './batch.js';
+import { adoptPlain, dict } from '../operators/fold.js';
 import { Ingestor, type DedupState, type Reject } from './ingest.js';
 import type { LineChunk } from './lines.js';
 import type { Row } from './schema.js';
@@ -88,7 +89,7 @@ export class Engine {
   readonly arrived$: Observable<ArrivedBatch> = this.arrivedSubject.asObservable();
 
   constructor(readonly config: EngineConfig, seed?: EngineState) {
-    const s = (this.state = seed ?? initEngineState());
+    const s = (this.state = seed ? adoptPlain(seed) : initEngineState());
     this.ingestor = new Ingestor(
       { defaultTenant: config.defaultTenant, maxLatenessMs: config.maxLatenessMs },
       s.dedup,
@@ -180,7 +181,7 @@ export class Engine {
         const r = rows[i]!;
         if (r.t <= p.ms) out.push(r);
         // Left out of the outputs, but its tenant still gets a KV key (SPEC §5).
-        else s.tenants.tenants[r.tenant] ??= {};
+        else s.tenants.tenants[r.tenant] ??= dict();
       }
     } else if (p.kind === 'wall') {
       if (s.future.length > 0) {

@@ -96,7 +96,10 @@ export class LineSplitter {
       restStart = lastNl + 1;
     }
     const rest = buf.subarray(restStart);
-    if (rest.length > this.maxLineBytes) {
+    // The carry may still end in the CR of a CRLF, and line 1 may start with a BOM: neither
+    // counts toward the cap, so allow for them before declaring the line too long.
+    const slack = 1 + (this.offset === 0 ? 3 : 0);
+    if (rest.length > this.maxLineBytes + slack) {
       this.overflowHead = rawHead(rest.toString('utf8', 0, Math.min(rest.length, RAW_HEAD_BYTES + 4)));
       this.overflowBytes = rest.length;
     } else if (rest.length > 0) {

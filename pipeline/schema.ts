@@ -68,9 +68,10 @@ export function daysInMonth(year: number, month1: number): number {
   return month1 === 2 && isLeap(year) ? 29 : (DAYS_IN_MONTH[month1 - 1] as number);
 }
 
+/** The digit at i, or NaN: NaN poisons every sum and fails every range check after it. */
 function digit(s: string, i: number): number {
   const c = s.charCodeAt(i) - 48;
-  return c >= 0 && c <= 9 ? c : -1000;
+  return c >= 0 && c <= 9 ? c : NaN;
 }
 
 function two(s: string, i: number): number {
@@ -104,7 +105,7 @@ export function parseTs(s: string): number {
         ok = s.charCodeAt(19) === 46 && n > 21;
         for (let i = 20; ok && i < n - 1; i++) {
           const c = digit(s, i);
-          if (c < 0) ok = false;
+          if (c !== c) ok = false;
           else if (i < 23) ms += c * (i === 20 ? 100 : i === 21 ? 10 : 1);
         }
       }

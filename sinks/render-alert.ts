@@ -2,8 +2,11 @@ import type { Cluster } from '../operators/failure-clusters.js';
 import { formatTs } from '../pipeline/time.js';
 import { cell, table } from './format.js';
 
+const YAML_NON_STRINGS = /^(true|false|null|yes|no|on|off|y|n|~)$/i;
+
+/** Plain when YAML would read it back as the same string; JSON-quoted otherwise. */
 function yamlValue(v: string): string {
-  return /^[A-Za-z0-9._\/-][A-Za-z0-9._\/ -]*$/.test(v) && !/ $/.test(v) ? v : JSON.stringify(v);
+  return /^[A-Za-z_][A-Za-z0-9._\/-]*$/.test(v) && !YAML_NON_STRINGS.test(v) ? v : JSON.stringify(v);
 }
 
 /**

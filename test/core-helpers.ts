@@ -1,0 +1,188 @@
+// Shared by the core tests (schema, operators, properties, cost, CLI e2e): row and batch
+// builders, and a build-once guard plus a spawner for the BUILT CLI.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Batch } from '../pipeline/batch.js';
+import { makeRow } from '../pipeline/ingest.js';
+import { parseTs, type RawRow, type Row } from '../pipeline/schema.js';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(REPO_ROOT, 'dist', 'pipeline', 'cli.js');
+export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
+
+export const MIN = 60_000;
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+
+export const ms = (iso: string): number => {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) throw new Error(`bad test timestamp ${iso}`);
+  return t;
+};
+
+export interface RowSpec {
+  ts: string | number;
+  op?: 'push' | 'pull';
+  ok?: boolean;
+  error?: string | string[];
+  bytes?: number;
+  repo?: string;
+  scope?: string;
+  machine?: string;
+  trigger?: string;
+  tenant?: string;
+  files?: number;
+  line?: number;
+}
+
+let autoLine = 1;
+
+/** A validated Row as the ingestor would build it. */
+export function row(spec: RowSpec): Row {
+  const ts = typeof spec.ts === 'number' ? new Date(spec.ts).toISOString() : spec.ts;
+  const raw: RawRow = {
+    ts,
+    op: spec.op ?? 'push',
+    repo: spec.repo ?? 'snappy-os',
+    scope: spec.scope ?? 'state',
+    machine: spec.machine ?? 'mbpro-rb',
+    trigger: spec.trigger ?? 'stop-hook',
+    files: spec.files ?? 1,
+    bytes: spec.bytes ?? 0,
+    dur_ms: 10,
+  };
+  if (spec.ok !== undefined) raw.ok = spec.ok;
+  if (spec.error !== undefined) raw.error = spec.error;
+  if (spec.tenant !== undefined) raw.tenant_id = spec.tenant;
+  const t = parseTs(ts);
+  if (Number.isNaN(t)) throw new Error(`bad row ts ${ts}`);
+  return makeRow(raw, t, spec.line ?? autoLine++, 'default');
+}
+
+export const fail = (spec: RowSpec): Row => row({ ok: false, error: 'boom', ...spec });
+export const okRow = (spec: RowSpec): Row => row({ ok: true, ...spec });
+
+export function batch(rows: readonly Row[], opts: { now?: number | null; end?: boolean; nowFloor?: number } = {}): Batch {
+  const now = opts.now ?? null;
+  return { rows, nowFloor: opts.nowFloor ?? now ?? -Infinity, now, end: opts.end ?? false };
+}
+
+/** A JSON line for a fixture / stdin. */
+export function line(o: Record<string, unknown>): string {
+  return JSON.stringify(o);
+}
+
+export function rawRow(spec: RowSpec & Record<string, unknown>): Record<string, unknown> {
+  const { ts, op, ok, error, bytes, repo, scope, machine, trigger, tenant, files, line: _l, ...extra } = spec;
+  const o: Record<string, unknown> = {
+    ts: typeof ts === 'number' ? new Date(ts).toISOString() : ts,
+    op: op ?? 'push',
+    repo: repo ?? 'snappy-os',
+    scope: scope ?? 'state',
+    files: files ?? 1,
+    bytes: bytes ?? 0,
+    dur_ms: 10,
+    trigger: trigger ?? 'stop-hook',
+    machine: machine ?? 'mbpro-rb',
+  };
+  if (ok !== undefined) o.ok = ok;
+  if (error !== undefined) o.error = error;
+  if (tenant !== undefined) o.tenant_id = tenant;
+  return { ...o, ...extra };
+}
+
+export function tempDir(prefix = 'syncscope-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function rmDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function newestSourceMtime(): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (name.endsWith('.ts')) newest = Math.max(newest, st.mtimeMs);
+    }
+  };
+  for (const d of ['pipeline', 'operators', 'sinks']) walk(join(REPO_ROOT, d));
+  return newest;
+}
+
+function sleepSync(msec: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msec);
+}
+
+/**
+ * `npm test` builds before vitest; a lone `npx vitest run test/cli-run.e2e.test.ts` builds here
+ * when dist is missing or older than a source file. A lock dir keeps parallel test files from
+ * running tsc over each other.
+ */
+export function ensureBuilt(): void {
+  const stale = (): boolean => !existsSync(CLI) || statSync(CLI).mtimeMs < newestSourceMtime();
+  if (!stale()) return;
+  const lock = join(REPO_ROOT, '.tmp', 'test-build.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // a lock left by a killed test process is stale after 5 minutes
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        /* gone meanwhile */
+      }
+      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for 2 min`);
+      sleepSync(200);
+    }
+  }
+  try {
+    if (!stale()) return;
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    // tsc still emits on type errors; only a missing CLI is fatal here (others may be mid-edit).
+    if (r.status !== 0) {
+      if (!existsSync(CLI)) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
+      console.warn(`tsc reported errors (the emitted dist is used anyway):\n${r.stdout}`);
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI; `input` goes to stdin. */
+export function runCli(args: string[], opts: { input?: string | Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code, stdout, stderr }));
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}

@@ -1,0 +1,294 @@
+// SPEC §5: the embedded file KV (list with prefix and cursor, concurrent writers), the tally
+// write rules, the status computation, `syncscope status`, and privacy of what reaches the KV.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { FileKv, listAll } from '../sinks/kv/file-kv.js';
+import { HEARTBEAT_MS, publishTallies } from '../sinks/kv/tenant-tallies.js';
+import { computeStatus } from '../pipeline/status.js';
+import type { KvListOptions, KvListResult, KvStore, TenantTally } from '../pipeline/kv-store.js';
+import { ensureBuilt, FIXTURES, REPO_ROOT, rmDir, runCli, tempDir } from './core-helpers.js';
+
+const dirs: string[] = [];
+const newDir = (): string => {
+  const d = tempDir('syncscope-kv-');
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach(rmDir));
+
+describe('FileKv', () => {
+  it('put/get/overwrite/missing; list with prefix and cursor over > 1000 keys, in byte order', async () => {
+    const kv = new FileKv(join(newDir(), 'ALERTS'));
+    expect(await kv.get('tenant:nobody')).toBeNull();
+    expect(await kv.list({ prefix: 'tenant:' })).toEqual({ keys: [], list_complete: true });
+    const N = 1005;
+    const names = Array.from({ length: N }, (_, i) => `tenant:t${String(i).padStart(4, '0')}`);
+    for (const [i, name] of names.entries()) await kv.put(name, `v${i}`, { metadata: { i } });
+    await kv.put('other:x', 'o');
+    await kv.put('tenant:é', 'accent', { metadata: { failing: true } });
+    await kv.put('tenant:Z', 'upper');
+    await kv.put('tenant:t0001', 'overwritten', { metadata: { i: -1 } });
+    expect(await kv.get('tenant:t0001')).toBe('overwritten');
+    expect(await kv.get('tenant:t1004')).toBe('v1004');
+    expect(await kv.get('other:x')).toBe('o');
+
+    const p1 = await kv.list({ prefix: 'tenant:' });
+    expect(p1.keys).toHaveLength(1000);
+    expect(p1.list_complete).toBe(false);
+    expect(typeof p1.cursor).toBe('string');
+    const p2 = await kv.list({ prefix: 'tenant:', cursor: p1.cursor });
+    expect(p2.list_complete).toBe(true);
+    const all = [...p1.keys, ...p2.keys].map((k) => k.name);
+    // byte order: 'Z' (0x5a) < 't' (0x74) < 'é' (0xc3 0xa9)
+    const expected = ['tenant:Z', ...names, 'tenant:é'];
+    expect(all).toEqual(expected);
+    expect(p1.keys[0]).toEqual({ name: 'tenant:Z' });
+    expect(p1.keys[2]).toEqual({ name: 'tenant:t0001', metadata: { i: -1 } });
+    expect(p2.keys[p2.keys.length - 1]).toEqual({ name: 'tenant:é', metadata: { failing: true } });
+    expect((await listAll(kv, 'tenant:')).map((k) => k.name)).toEqual(expected);
+    expect((await listAll(kv, 'other:')).map((k) => k.name)).toEqual(['other:x']);
+    expect((await listAll(kv, '')).length).toBe(N + 3);
+
+    // small pages walk the same keys with no gap or repeat
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    for (let guard = 0; guard < 200; guard++) {
+      const page: KvListResult = await kv.list({ prefix: 'tenant:t09', limit: 7, ...(cursor === undefined ? {} : { cursor }) });
+      walked.push(...page.keys.map((k) => k.name));
+      expect(page.keys.length).toBeLessThanOrEqual(7);
+      if (page.list_complete) break;
+      cursor = page.cursor;
+    }
+    expect(walked).toEqual(names.filter((n) => n.startsWith('tenant:t09')));
+  });
+
+  it('two writer processes racing on the same and different keys: every file parses, no temp files, no lost keys', async () => {
+    ensureBuilt();
+    const dir = join(newDir(), 'ALERTS');
+    const script = join(newDir(), 'writer.mjs');
+    const modUrl = pathToFileURL(join(REPO_ROOT, 'dist', 'sinks', 'kv', 'file-kv.js')).href;
+    writeFileSync(script, `
+      import { FileKv } from ${JSON.stringify(modUrl)};
+      const [dir, id, rounds] = process.argv.slice(2);
+      const kv = new FileKv(dir);
+      for (let r = 0; r < Number(rounds); r++) {
+        for (let k = 0; k < 15; k++) await kv.put('shared:' + k, JSON.stringify({ id, r, pad: 'x'.repeat(2000) }), { metadata: { id, r } });
+        for (let k = 0; k < 40; k++) await kv.put('own-' + id + ':' + k, JSON.stringify({ id, r }), { metadata: { r } });
+      }
+    `);
+    const ROUNDS = 3;
+    const writer = (id: string) =>
+      new Promise<number | null>((res, rej) => {
+        const c = spawn(process.execPath, [script, dir, id, String(ROUNDS)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        c.stderr.on('data', (d) => (err += String(d)));
+        c.on('error', rej);
+        c.on('close', (code) => (code === 0 ? res(code) : rej(new Error(`writer ${id} exited ${code}: ${err}`))));
+      });
+    await Promise.all([writer('a'), writer('b')]);
+
+    const files = readdirSync(dir);
+    expect(files.filter((f) => !/^([0-9a-f]{2})+\.json$/.test(f))).toEqual([]);
+    for (const f of files) {
+      const o = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { value: unknown };
+      expect(typeof o.value).toBe('string');
+      JSON.parse(o.value as string);
+    }
+    const kv = new FileKv(dir);
+    const keys = (await listAll(kv, '')).map((k) => k.name);
+    expect(keys.filter((k) => k.startsWith('shared:'))).toHaveLength(15);
+    expect(keys.filter((k) => k.startsWith('own-a:'))).toHaveLength(40);
+    expect(keys.filter((k) => k.startsWith('own-b:'))).toHaveLength(40);
+    expect(keys).toHaveLength(95);
+    for (let k = 0; k < 40; k++) {
+      expect(JSON.parse((await kv.get(`own-a:${k}`))!)).toEqual({ id: 'a', r: ROUNDS - 1 });
+      expect(JSON.parse((await kv.get(`own-b:${k}`))!)).toEqual({ id: 'b', r: ROUNDS - 1 });
+    }
+    for (let k = 0; k < 15; k++) {
+      const v = JSON.parse((await kv.get(`shared:${k}`))!) as { id: string; r: number };
+      expect(['a', 'b']).toContain(v.id);
+      expect(v.r).toBe(ROUNDS - 1);
+    }
+  });
+});
+
+/** A KV that records puts (and can be pre-seeded). */
+class MemKv implements KvStore {
+  readonly data = new Map<string, { value: string; metadata?: unknown }>();
+  readonly puts: Array<{ key: string; value: string; metadata?: unknown }> = [];
+  async get(key: string): Promise<string | null> {
+    return this.data.get(key)?.value ?? null;
+  }
+  async put(key: string, value: string, options?: { readonly metadata?: unknown }): Promise<void> {
+    this.data.set(key, { value, metadata: options?.metadata });
+    this.puts.push({ key, value, metadata: options?.metadata });
+  }
+  async list(_o?: KvListOptions): Promise<KvListResult> {
+    return { keys: [...this.data.keys()].sort().map((name) => ({ name, metadata: this.data.get(name)!.metadata })), list_complete: true };
+  }
+}
+
+const T0 = Date.parse('2026-04-16T19:00:00Z');
+const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+const tally = (tenant_id: string, at: number, o: Partial<TenantTally> = {}): TenantTally => ({
+  tenant_id, failing: false, open_alerts: 0, ops_24h: 10, failed_24h: 0, last_alert_at: null, updated_at: iso(at), ...o,
+});
+
+describe('publishTallies write rules', () => {
+  it('changed → write; unchanged within 1h → skip; unchanged after ≥ 1h → heartbeat; metadata is {failing, updated_at}', async () => {
+    const kv = new MemKv();
+    expect(await publishTallies(kv, [tally('acme', T0), tally('zed', T0)], T0)).toBe(2);
+    expect(kv.puts.map((p) => p.key)).toEqual(['tenant:acme', 'tenant:zed']);
+    expect(kv.puts[0]!.metadata).toEqual({ failing: false, updated_at: iso(T0) });
+    expect(JSON.parse(kv.puts[0]!.value)).toEqual(tally('acme', T0));
+
+    // unchanged (only updated_at moves) a minute later: nothing written
+    expect(await publishTallies(kv, [tally('acme', T0 + 60_000), tally('zed', T0 + 60_000)], T0 + 60_000)).toBe(0);
+    // acme changed: only acme written
+    expect(await publishTallies(kv, [tally('acme', T0 + 120_000, { failing: true, open_alerts: 1 }), tally('zed', T0 + 120_000)], T0 + 120_000)).toBe(1);
+    expect(kv.puts.at(-1)).toMatchObject({ key: 'tenant:acme', metadata: { failing: true, updated_at: iso(T0 + 120_000) } });
+
+    // zed unchanged just under an hour after its last write: skip; at exactly 1h: heartbeat
+    const justUnder = T0 + HEARTBEAT_MS - 1;
+    expect(await publishTallies(kv, [tally('zed', justUnder)], justUnder)).toBe(0);
+    expect(await publishTallies(kv, [tally('zed', T0 + HEARTBEAT_MS)], T0 + HEARTBEAT_MS)).toBe(1);
+    expect(JSON.parse((await kv.get('tenant:zed'))!).updated_at).toBe(iso(T0 + HEARTBEAT_MS));
+    expect(HEARTBEAT_MS).toBe(3_600_000);
+  });
+
+  it('never twice within 1 s per key: a change 500 ms after a write is skipped (not final) or written 1 s after it (final)', async () => {
+    const kv = new MemKv();
+    await publishTallies(kv, [tally('acme', T0)], T0);
+    const soon = T0 + 500;
+    expect(await publishTallies(kv, [tally('acme', soon, { ops_24h: 11 })], soon)).toBe(0);
+    expect(JSON.parse((await kv.get('tenant:acme'))!).ops_24h).toBe(10);
+    const started = Date.now();
+    expect(await publishTallies(kv, [tally('acme', soon, { ops_24h: 11 })], soon, true)).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    const stored = JSON.parse((await kv.get('tenant:acme'))!) as TenantTally;
+    expect(stored.ops_24h).toBe(11);
+    expect(Date.parse(stored.updated_at) - T0).toBeGreaterThanOrEqual(1000);
+    // the write times of a key are never closer than 1 s
+    const times = kv.puts.map((p) => Date.parse((JSON.parse(p.value) as TenantTally).updated_at));
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('a change ≥ 1 s after the last write is written at once', async () => {
+    const kv = new MemKv();
+    await publishTallies(kv, [tally('acme', T0)], T0);
+    expect(await publishTallies(kv, [tally('acme', T0 + 1000, { failed_24h: 1 })], T0 + 1000)).toBe(1);
+  });
+});
+
+describe('computeStatus (degraded when failing / total > 0.05, strictly; active = updated within 24h)', () => {
+  const CHECK = Date.parse('2026-04-16T20:00:00Z');
+  const tallies = (failing: number, total: number, ageMs = 60_000) =>
+    Array.from({ length: total }, (_, i) => ({ failing: i < failing, updated_at: iso(CHECK - ageMs) }));
+
+  it('0 tenants → ok, ratio 0', () => {
+    expect(computeStatus([], CHECK)).toEqual({ status: 'ok', failing: 0, total: 0, ratio: 0, threshold: 0.05, checked_at: '2026-04-16T20:00:00Z' });
+  });
+  it('exactly 5% (1 of 20, 2 of 40) → ok', () => {
+    expect(computeStatus(tallies(1, 20), CHECK)).toMatchObject({ status: 'ok', failing: 1, total: 20, ratio: 0.05 });
+    expect(computeStatus(tallies(2, 40), CHECK)).toMatchObject({ status: 'ok', failing: 2, total: 40 });
+    expect(computeStatus(tallies(5, 100), CHECK)).toMatchObject({ status: 'ok' });
+  });
+  it('just above 5% (1 of 19, 2 of 39, 51 of 1000) → degraded', () => {
+    expect(computeStatus(tallies(1, 19), CHECK)).toMatchObject({ status: 'degraded', failing: 1, total: 19 });
+    expect(computeStatus(tallies(2, 39), CHECK)).toMatchObject({ status: 'degraded' });
+    expect(computeStatus(tallies(51, 1000), CHECK)).toMatchObject({ status: 'degraded' });
+    expect(computeStatus(tallies(1, 1), CHECK)).toMatchObject({ status: 'degraded', ratio: 1 });
+  });
+  it('tenants not updated within 24h are left out of total and failing', () => {
+    const stale = Array.from({ length: 5 }, () => ({ failing: true, updated_at: iso(CHECK - 24 * 3_600_000 - 1000) }));
+    expect(computeStatus([...tallies(1, 20), ...stale], CHECK)).toMatchObject({ status: 'ok', failing: 1, total: 20 });
+    expect(computeStatus(stale, CHECK)).toMatchObject({ status: 'ok', failing: 0, total: 0, ratio: 0 });
+    // exactly 24h old still counts
+    expect(computeStatus([{ failing: true, updated_at: iso(CHECK - 24 * 3_600_000) }], CHECK)).toMatchObject({ total: 1, failing: 1, status: 'degraded' });
+  });
+});
+
+describe('syncscope status (built CLI, embedded KV)', () => {
+  beforeAll(() => ensureBuilt());
+  const CHECK = '2026-04-16T20:00:00Z';
+  async function seed(failing: number, total: number): Promise<string> {
+    const dir = newDir();
+    const kv = new FileKv(join(dir, 'kv', 'ALERTS'));
+    const at = Date.parse(CHECK) - 10 * 60_000;
+    const ts = Array.from({ length: total }, (_, i) => tally(`t${String(i).padStart(2, '0')}`, at, i < failing ? { failing: true, open_alerts: 1 } : {}));
+    await publishTallies(kv, ts, at);
+    return dir;
+  }
+
+  it('json and text output; --strict exits 1 only when degraded', async () => {
+    const [okDir, badDir] = await Promise.all([seed(1, 20), seed(2, 20)]);
+    const [okJson, badJson, badStrict, okStrict, badText] = await Promise.all([
+      runCli(['status', '--state', okDir, '--now', CHECK, '--format', 'json']),
+      runCli(['status', '--state', badDir, '--now', CHECK, '--format', 'json']),
+      runCli(['status', '--state', badDir, '--now', CHECK, '--strict']),
+      runCli(['status', '--state', okDir, '--now', CHECK, '--strict', '--format', 'json']),
+      runCli(['status', '--state', badDir, '--now', CHECK]),
+    ]);
+    expect(okJson.code).toBe(0);
+    expect(JSON.parse(okJson.stdout)).toEqual({ status: 'ok', failing: 1, total: 20, ratio: 0.05, threshold: 0.05, checked_at: CHECK });
+    expect(badJson.code).toBe(0);
+    expect(JSON.parse(badJson.stdout)).toEqual({ status: 'degraded', failing: 2, total: 20, ratio: 0.1, threshold: 0.05, checked_at: CHECK });
+    expect(badStrict.code).toBe(1);
+    expect(badStrict.stdout).toMatch(/degraded/);
+    expect(okStrict.code).toBe(0);
+    expect(badText.code).toBe(0);
+    expect(badText.stdout).toMatch(/^status: degraded$/m);
+    expect(badText.stdout).toMatch(/\b2\b.*\b20\b/);
+  });
+
+  it('an empty state: ok with 0 of 0', async () => {
+    const dir = newDir();
+    const r = await runCli(['status', '--state', dir, '--now', CHECK, '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'ok', failing: 0, total: 0, ratio: 0 });
+  });
+});
+
+describe('privacy: nothing but tenant-level facts reaches the KV or the synced aggregates', () => {
+  beforeAll(() => ensureBuilt());
+  it('after a run, no KV value or metadata holds a machine, trigger, manifest, repo name or error text', async () => {
+    const dir = newDir();
+    const log = join(dir, 'in.ndjson');
+    writeFileSync(log, readFileSync(join(FIXTURES, 'basic.ndjson'), 'utf8') + readFileSync(join(FIXTURES, 'alerts.ndjson'), 'utf8'));
+    const r = await runCli(['run', log, '--now', '2026-04-16T11:05:00Z', '--state', dir]);
+    expect(r.code).toBe(0);
+    const kvDir = join(dir, 'kv', 'ALERTS');
+    expect(existsSync(kvDir)).toBe(true);
+    const kv = new FileKv(kvDir);
+    const keys = await listAll(kv, '');
+    expect(keys.map((k) => k.name).sort()).toEqual(['tenant:Beta Co', 'tenant:acme', 'tenant:default']);
+    const forbidden = [
+      // machines
+      'mbpro-rb', 'linux-box', 'beta-laptop', 'ancient', 'old-mac', 'future-box',
+      // triggers
+      'stop-hook', 'cron', 'login', 'manual',
+      // manifests
+      'sha-a', 'sha-b', 'sha-z1',
+      // repos
+      'snappy-os', 'Docs Site', 'alpha', 'zeta', 'omega', 'other-repo', 'future',
+      // error text
+      '503', 'SlowDown', 'ENOSPC', 'quota', 'Forbidden', 'AccessDenied', 's3://', 'timeout',
+    ];
+    for (const k of keys) {
+      const raw = readFileSync(join(kvDir, `${Buffer.from(k.name).toString('hex')}.json`), 'utf8');
+      for (const word of forbidden) expect(raw, `${k.name} holds "${word}"`).not.toContain(word);
+      const value = JSON.parse((await kv.get(k.name))!) as Record<string, unknown>;
+      expect(Object.keys(value).sort()).toEqual(['failed_24h', 'failing', 'last_alert_at', 'open_alerts', 'ops_24h', 'tenant_id', 'updated_at']);
+      expect(Object.keys(k.metadata as object).every((m) => ['tenant_id', 'failing', 'open_alerts', 'ops_24h', 'failed_24h', 'last_alert_at', 'updated_at'].includes(m))).toBe(true);
+    }
+    // updated_at is the wall clock of the write, whatever NOW the batch was given
+    const acme = JSON.parse((await kv.get('tenant:acme'))!) as TenantTally;
+    expect(Math.abs(Date.parse(acme.updated_at) - Date.now())).toBeLessThan(120_000);
+    // evals.aggregate.ndjson is synced: no machine IDs in it
+    const agg = readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8');
+    for (const m of ['mbpro-rb', 'linux-box', 'beta-laptop', 'ancient', 'old-mac', 'future-box']) expect(agg).not.toContain(m);
+  });
+});
