@@ -1,0 +1,98 @@
+/**
+ * The cast of the generated logs: tenants, their machines and repos, and the per-machine
+ * quirks real fleets have (an old client without `ok`, a machine that writes milliseconds,
+ * one that writes a local UTC offset). Fixed names, so logs stay readable and diffable.
+ */
+export type TsStyle = 'seconds' | 'millis' | 'offset';
+
+export interface Machine {
+  readonly name: string;
+  readonly tenant: Tenant;
+  readonly repos: readonly Repo[];
+  readonly tsStyle: TsStyle;
+  /** Old client: omits `ok` and `files_total`, writes `"error":""` on success. */
+  readonly legacy: boolean;
+}
+
+export interface Repo {
+  readonly name: string;
+  readonly scopes: readonly string[];
+}
+
+export interface Tenant {
+  /** The tenant id; the first tenant is `default` and its rows usually omit `tenant_id`. */
+  readonly id: string;
+  readonly weight: number;
+  readonly machines: Machine[];
+}
+
+interface TenantSpec {
+  id: string;
+  weight: number;
+  repos: Array<[name: string, scopes: string[]]>;
+  machines: Array<[name: string, quirk?: 'millis' | 'offset' | 'legacy']>;
+}
+
+const STATE = ['state'];
+const STATE_CONFIG = ['state', 'config'];
+
+/** Six tenants; `--tenants N` keeps the first N. "dotfiles" is deliberately shared by two. */
+const TENANTS: TenantSpec[] = [
+  {
+    id: 'default', weight: 0.3,
+    repos: [['snappy-os', STATE_CONFIG], ['dotfiles', STATE_CONFIG], ['notes', STATE]],
+    machines: [['mbpro-rb'], ['studio-rb', 'millis'], ['nuc-home', 'legacy']],
+  },
+  {
+    id: 'acme', weight: 0.25,
+    repos: [['acme-web', STATE_CONFIG], ['acme-infra', STATE], ['dotfiles', STATE]],
+    machines: [['acme-ci-01'], ['acme-ci-02'], ['acme-dev-ana'], ['acme-dev-jo']],
+  },
+  {
+    id: 'globex', weight: 0.15,
+    repos: [['gx-models', STATE], ['gx-pipeline', STATE_CONFIG]],
+    machines: [['gx-laptop-mk'], ['gx-build-1'], ['gx-build-2']],
+  },
+  {
+    id: 'initech', weight: 0.12,
+    repos: [['tps-reports', STATE], ['it-wiki', STATE], ['it-scripts', STATE_CONFIG]],
+    machines: [['it-tps-01'], ['it-dev-peter', 'offset'], ['it-dev-sam']],
+  },
+  {
+    id: 'hooli', weight: 0.12,
+    repos: [['nucleus', STATE_CONFIG], ['middle-out', STATE]],
+    machines: [['hooli-nuc-a'], ['hooli-nuc-b'], ['hooli-mbp-gav']],
+  },
+  {
+    id: 'umbrella', weight: 0.06,
+    repos: [['umb-research', STATE]],
+    machines: [['umb-lab-3', 'legacy'], ['umb-lab-7']],
+  },
+];
+
+export const MAX_TENANTS = TENANTS.length;
+
+/**
+ * Builds the first `count` tenants. Each machine works on every repo of its tenant except that
+ * CI runners skip the personal "dotfiles" repo (so machines differ a little).
+ */
+export function buildWorld(count: number): Tenant[] {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_TENANTS) {
+    throw new Error(`tenants must be an integer from 1 to ${MAX_TENANTS}, got ${count}`);
+  }
+  return TENANTS.slice(0, count).map((spec) => {
+    const repos: Repo[] = spec.repos.map(([name, scopes]) => ({ name, scopes }));
+    const tenant: Tenant = { id: spec.id, weight: spec.weight, machines: [] };
+    for (const [name, quirk] of spec.machines) {
+      const isCi = name.includes('-ci-') || name.includes('-build-');
+      tenant.machines.push({
+        name,
+        tenant,
+        repos: isCi ? repos.filter((r) => r.name !== 'dotfiles') : repos,
+        tsStyle: quirk === 'millis' || quirk === 'offset' ? quirk : 'seconds',
+        legacy: quirk === 'legacy',
+      });
+    }
+    return tenant;
+  });
+}

@@ -1,0 +1,509 @@
+/**
+ * Deterministic, seeded generator of realistic sync-events v1 logs (SPEC §1), streaming: rows
+ * are produced one at a time and memory is bounded by the number of keys (tenants, machines,
+ * repos, in-flight retries), never by the number of rows.
+ *
+ *   node dist/bench/gen.js --rows N --seed S --start 2026-04-01T00:00:00Z --days D
+ *                          [--tenants T] [--out FILE] [--no-bad] [--no-disorder] [--burst-at TS]
+ *
+ * `--rows` counts output lines (bad lines included). The bundled sample was produced with
+ * exactly this command (test/gen.test.ts regenerates it from this line and compares bytes):
+ *
+ *   node dist/bench/gen.js --rows 4000 --seed 3 --start 2026-04-08T00:00:00Z --days 9 --burst-at 2026-04-14T10:00:00Z --out examples/sample-sync-events.ndjson
+ *
+ * What the logs contain: a diurnal rhythm (busiest 15:00 UTC); log-normal sizes (pushes ~250 KB
+ * median, pulls a few MB on average, rare multi-GiB fresh clones); per (tenant, repo, scope) a
+ * manifest chain that successful pushes extend, with rare breaks (a second writer); failures in
+ * bursts (a machine retrying a failing repo every 15–150 s, sometimes a whole tenant), about 3%
+ * of rows; a few rows emitted up to ~4 min late; ~1 bad line per 20k rows (at least 4 in a log of
+ * 1000+ rows, one of each kind).
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DelayBuffer, DiurnalClock } from './gen-time.js';
+import { buildWorld, type Machine, type Repo, type Tenant } from './gen-world.js';
+import { Prng } from './prng.js';
+
+export interface GenOptions {
+  /** Output lines, bad lines included. */
+  rows: number;
+  seed: string | number;
+  /** RFC 3339 start of the span. */
+  start: string;
+  /** Length of the span in days (fractions allowed). */
+  days: number;
+  /** How many tenants, 1–6 (default 5). */
+  tenants?: number;
+  /** Mix in unparseable / invalid lines (default true). */
+  badLines?: boolean;
+  /** Emit a few rows out of ts order (default true). */
+  disorder?: boolean;
+  /** Force a burst of 6 failures, then a success, starting at the first row at/after this ts. */
+  burstAt?: string;
+}
+
+/** Bump whenever the same options start giving different output: cached bench logs are named by it. */
+export const GENERATOR_VERSION = 1;
+
+type Op = 'push' | 'pull';
+type ErrorChain = string | string[];
+
+/** One actor: a machine working on one scope of one repo. */
+interface Actor {
+  machine: Machine;
+  repo: Repo;
+  scope: string;
+  op: Op;
+  trigger: string;
+}
+
+/** A machine retrying after a failure: the next attempt is due at `at`. */
+interface Retry extends Actor {
+  at: number;
+  failuresLeft: number;
+  error: ErrorChain;
+  recovers: boolean;
+}
+
+/** Per (tenant, repo, scope): the manifest the last successful push left, and the tracked files. */
+interface Chain {
+  head: string;
+  filesTotal: number;
+}
+
+// Rates, per row unless said otherwise. Tuned so failures are ~3% of rows.
+const P_PUSH = 0.58;
+const P_INCIDENT = 0.0055;
+const P_ISOLATED_FAILURE = 0.004;
+const P_INCIDENT_SPREADS = 0.25; // a second machine of the tenant hits the same outage
+const P_RECOVERS = 0.85; // a retry eventually succeeds (else the machine gives up)
+const P_NOOP_PUSH = 0.08;
+const P_MASS_CHANGE = 0.001; // of successful pushes
+const P_MANIFEST_BREAK = 0.0005; // of successful pushes
+const P_BIG_PULL = 0.0005; // of successful pulls: a fresh clone of GiBs
+const P_LATE = 0.004;
+const P_EXPLICIT_DEFAULT_TENANT = 0.1;
+const BAD_LINE_EVERY = 20_000;
+const MAX_DELAY_MS = 230_000; // under the 4 min bound, so outputs stay order-independent
+const KB = 1000;
+const MB = 1000 * KB;
+const GIB = 2 ** 30;
+
+const PUSH_TRIGGERS = ['stop-hook', 'cron', 'manual', 'session-start'];
+const PUSH_TRIGGER_WEIGHTS = [55, 25, 12, 8];
+const PULL_TRIGGERS = ['session-start', 'cron', 'manual'];
+const PULL_TRIGGER_WEIGHTS = [50, 30, 20];
+const INCIDENT_SIZES = [2, 3, 4, 5, 6, 8, 10];
+const INCIDENT_SIZE_WEIGHTS = [30, 25, 15, 12, 8, 6, 4];
+const SPACES_IPS = ['162.243.189.2', '138.68.36.115', '104.16.242.91'];
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function parseStart(text: string, what: string): number {
+  const ms = RFC3339.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw new Error(`${what} must be RFC 3339 with Z or an offset, got "${text}"`);
+  return ms;
+}
+
+/**
+ * The log's lines, one at a time. Same options → the same lines, byte for byte. Options are
+ * checked at once (this throws), the lines are made lazily.
+ */
+export function generateLines(opts: GenOptions): Generator<string> {
+  return new LogGenerator(opts).lines();
+}
+
+class LogGenerator {
+  private readonly rng: Prng;
+  private readonly tenants: Tenant[];
+  private readonly clock: DiurnalClock;
+  private readonly late = new DelayBuffer();
+  private readonly retries: Retry[] = []; // sorted by `at`; a handful at most
+  private readonly chains = new Map<string, Chain>();
+  /** Per machine and chain: the manifest it last pulled or pushed. */
+  private readonly known = new Map<string, string>();
+  private burstAt: number | null;
+  private nextBad: number;
+  private badSeen = 0;
+  private readonly badCount: number;
+
+  constructor(private readonly opts: GenOptions) {
+    const { rows, days } = opts;
+    if (!Number.isSafeInteger(rows) || rows < 0) throw new Error(`rows must be a non-negative integer, got ${rows}`);
+    if (!(days > 0)) throw new Error(`days must be positive, got ${days}`);
+    this.rng = new Prng(opts.seed);
+    this.tenants = buildWorld(opts.tenants ?? 5);
+    this.clock = new DiurnalClock(parseStart(opts.start, 'start'), days, Math.max(rows, 1));
+    this.burstAt = opts.burstAt === undefined ? null : parseStart(opts.burstAt, 'burstAt');
+    this.badCount = opts.badLines === false ? 0 : badLineCount(rows);
+    this.nextBad = this.pickBadSlot();
+  }
+
+  *lines(): Generator<string> {
+    const { rows } = this.opts;
+    for (let i = 0; i < rows; i++) {
+      const slot = this.clock.at(i, this.rng.next());
+      if (i === this.nextBad) {
+        yield* this.late.release(slot);
+        yield this.badLine(slot);
+        this.badSeen++;
+        this.nextBad = this.pickBadSlot();
+        continue;
+      }
+      const due = this.retries[0];
+      const { t, line } = due !== undefined && due.at <= slot ? this.retryRow(due) : this.freshRow(slot);
+      // Drawn even with disorder off, so --no-disorder gives the same rows, only in order.
+      const delay = this.rng.chance(P_LATE) ? this.lateness() : 0;
+      if (delay > 0 && this.opts.disorder !== false) {
+        this.late.hold(line, t + delay);
+      } else {
+        yield* this.late.release(t);
+        yield line;
+      }
+    }
+    yield* this.late.drain();
+  }
+
+  /** Mostly seconds to two minutes behind; some up to ~4 min, enough to show in sparse logs. */
+  private lateness(): number {
+    return this.rng.chance(0.3) ? 120_000 + this.rng.next() * (MAX_DELAY_MS - 120_000) : this.rng.logUniform(5_000, 120_000);
+  }
+
+  // ---- which row comes next ----------------------------------------------------------------
+
+  private freshRow(t: number): { t: number; line: string } {
+    const actor = this.pickActor();
+    if (this.burstAt !== null && t >= this.burstAt) {
+      this.burstAt = null;
+      return { t, line: this.startIncident(actor, t, 6, true, this.errorFor(actor)) };
+    }
+    if (this.rng.chance(P_INCIDENT)) {
+      const size = this.rng.weighted(INCIDENT_SIZES, INCIDENT_SIZE_WEIGHTS);
+      const error = this.errorFor(actor);
+      const line = this.startIncident(actor, t, size, this.rng.chance(P_RECOVERS), error);
+      if (this.rng.chance(P_INCIDENT_SPREADS)) this.spreadIncident(actor, t, error);
+      return { t, line };
+    }
+    if (this.rng.chance(P_ISOLATED_FAILURE)) return { t, line: this.failedRow(actor, t, this.errorFor(actor)) };
+    return { t, line: this.successRow(actor, t) };
+  }
+
+  private retryRow(r: Retry): { t: number; line: string } {
+    this.retries.shift();
+    if (r.failuresLeft === 0) return { t: r.at, line: this.successRow(r, r.at) };
+    const line = this.failedRow(r, r.at, r.error);
+    this.scheduleNext(r, r.at, r.failuresLeft - 1);
+    return { t: r.at, line };
+  }
+
+  /** The first failure of an incident; the machine retries `size − 1` more times. */
+  private startIncident(actor: Actor, t: number, size: number, recovers: boolean, error: ErrorChain): string {
+    const line = this.failedRow(actor, t, error);
+    this.scheduleNext({ ...actor, at: t, failuresLeft: 0, error, recovers }, t, size - 1);
+    return line;
+  }
+
+  /** A shared outage: another machine of the tenant fails on the same repo shortly after. */
+  private spreadIncident(first: Actor, t: number, error: ErrorChain): void {
+    const others = first.machine.tenant.machines.filter((m) => m !== first.machine && m.repos.includes(first.repo));
+    if (others.length === 0) return;
+    const machine = this.rng.pick(others);
+    const actor: Actor = { ...first, machine, trigger: this.pickTrigger(first.op) };
+    const at = t + this.rng.logUniform(20_000, 90_000);
+    this.enqueue({ ...actor, at, failuresLeft: this.rng.between(2, 4), error, recovers: true });
+  }
+
+  private scheduleNext(r: Retry, t: number, failuresLeft: number): void {
+    if (failuresLeft > 0) {
+      this.enqueue({ ...r, at: t + this.rng.logUniform(15_000, 150_000), failuresLeft });
+    } else if (r.recovers) {
+      this.enqueue({ ...r, at: t + this.rng.logUniform(60_000, 900_000), failuresLeft: 0 });
+    }
+  }
+
+  private enqueue(r: Retry): void {
+    let i = this.retries.length;
+    while (i > 0 && (this.retries[i - 1] as Retry).at > r.at) i--;
+    this.retries.splice(i, 0, r);
+  }
+
+  private pickActor(op?: Op): Actor {
+    const tenant = this.rng.weighted(this.tenants, this.tenants.map((x) => x.weight));
+    const machine = this.rng.pick(tenant.machines);
+    const repo = this.rng.pick(machine.repos);
+    const scope = repo.scopes.length > 1 && this.rng.chance(0.25) ? (repo.scopes[1] as string) : (repo.scopes[0] as string);
+    const theOp = op ?? (this.rng.chance(P_PUSH) ? 'push' : 'pull');
+    return { machine, repo, scope, op: theOp, trigger: this.pickTrigger(theOp) };
+  }
+
+  private pickTrigger(op: Op): string {
+    return op === 'push'
+      ? this.rng.weighted(PUSH_TRIGGERS, PUSH_TRIGGER_WEIGHTS)
+      : this.rng.weighted(PULL_TRIGGERS, PULL_TRIGGER_WEIGHTS);
+  }
+
+  // ---- row contents ------------------------------------------------------------------------
+
+  private chainOf(a: Actor): { key: string; chain: Chain } {
+    const key = `${a.machine.tenant.id}\u0000${a.repo.name}\u0000${a.scope}`;
+    let chain = this.chains.get(key);
+    if (chain === undefined) {
+      chain = { head: this.manifest(), filesTotal: Math.round(this.rng.logUniform(30, 5000)) };
+      this.chains.set(key, chain);
+    }
+    return { key, chain };
+  }
+
+  private successRow(a: Actor, t: number): string {
+    const { key, chain } = this.chainOf(a);
+    const knownKey = `${a.machine.name}\u0000${key}`;
+    const known = this.known.get(knownKey) ?? chain.head;
+    let files: number;
+    let bytes: number;
+    let before: string | null;
+    let after: string;
+    if (a.op === 'push') {
+      before = chain.head;
+      if (a.trigger === 'stop-hook' && this.rng.chance(P_NOOP_PUSH)) {
+        files = 0;
+        bytes = 0;
+        after = chain.head;
+      } else {
+        if (this.rng.chance(P_MASS_CHANGE)) {
+          files = Math.ceil(chain.filesTotal * (0.55 + 0.45 * this.rng.next()));
+          bytes = Math.round(this.rng.logNormal(40 * MB, 1));
+        } else {
+          files = Math.min(chain.filesTotal, 1 + Math.floor(this.rng.logNormal(3, 1.1)));
+          bytes = Math.round(this.rng.logNormal(250 * KB, 1.4));
+        }
+        if (this.rng.chance(P_MANIFEST_BREAK)) before = known !== chain.head ? known : this.manifest();
+        after = this.manifest();
+        chain.head = after;
+        chain.filesTotal = Math.max(1, chain.filesTotal + this.rng.between(-1, 2));
+      }
+    } else {
+      before = known;
+      after = chain.head;
+      if (known === chain.head) {
+        files = 0; // up to date: only the manifest was fetched
+        bytes = this.rng.between(1 * KB, 4 * KB);
+      } else if (this.rng.chance(P_BIG_PULL)) {
+        files = chain.filesTotal; // a fresh clone
+        bytes = Math.round(this.rng.logUniform(1 * GIB, 6 * GIB));
+      } else {
+        files = Math.min(chain.filesTotal, 1 + Math.floor(this.rng.logNormal(6, 1.2)));
+        bytes = Math.round(this.rng.logNormal(900 * KB, 1.8));
+      }
+    }
+    this.known.set(knownKey, after);
+    const throughputBytesPerMs = this.rng.logNormal(12_000, 0.6); // ~12 MB/s
+    const durMs = Math.round(80 + this.rng.logNormal(120, 0.5) + bytes / throughputBytesPerMs + files * 1.5);
+    return this.format(a, t, { files, bytes, durMs, before, after, filesTotal: chain.filesTotal, error: null });
+  }
+
+  private failedRow(a: Actor, t: number, error: ErrorChain): string {
+    const { key, chain } = this.chainOf(a);
+    const before = a.op === 'push' ? chain.head : (this.known.get(`${a.machine.name}\u0000${key}`) ?? chain.head);
+    const files = a.op === 'push' ? Math.min(chain.filesTotal, 1 + Math.floor(this.rng.logNormal(3, 1.1))) : 0;
+    const timedOut = JSON.stringify(error).includes('ETIMEDOUT');
+    const bytes = this.rng.chance(0.5) ? 0 : Math.round(this.rng.logNormal(80 * KB, 1.2)); // partial transfer
+    const durMs = timedOut ? 30_000 + this.rng.int(5_000) : Math.round(this.rng.logNormal(900, 0.8));
+    return this.format(a, t, { files, bytes, durMs, before, after: null, filesTotal: chain.filesTotal, error });
+  }
+
+  private format(
+    a: Actor,
+    t: number,
+    f: { files: number; bytes: number; durMs: number; before: string | null; after: string | null; filesTotal: number; error: ErrorChain | null },
+  ): string {
+    const m = a.machine;
+    const manifest = (v: string | null): string => (v === null ? 'null' : `"${v}"`);
+    let line =
+      `{"ts":"${formatTs(t, m)}","op":"${a.op}","repo":"${a.repo.name}","scope":"${a.scope}",` +
+      `"files":${f.files},"bytes":${f.bytes},"dur_ms":${f.durMs},` +
+      `"manifest_before":${manifest(f.before)},"manifest_after":${manifest(f.after)},` +
+      `"trigger":"${a.trigger}","machine":"${m.name}"`;
+    const tenant = m.tenant.id;
+    if (tenant !== 'default' || this.rng.chance(P_EXPLICIT_DEFAULT_TENANT)) line += `,"tenant_id":"${tenant}"`;
+    if (m.legacy) {
+      // Old client: no ok, no files_total; writes error "" on success and a flat string on failure.
+      const flat = f.error === null ? '' : Array.isArray(f.error) ? f.error.join(': ') : f.error;
+      return `${line},"error":${JSON.stringify(flat)}}`;
+    }
+    line += `,"files_total":${f.filesTotal},"ok":${f.error === null}`;
+    return f.error === null ? `${line}}` : `${line},"error":${JSON.stringify(f.error)}}`;
+  }
+
+  private manifest(): string {
+    return `sha-${this.rng.hex(10)}`;
+  }
+
+  /** An error chain (outermost first) or a one-line error, as the sync client reports it. */
+  private errorFor(a: Actor): ErrorChain {
+    const verb = a.op === 'push' ? 'upload' : 'download';
+    const api = a.op === 'push' ? 'PutObject' : 'GetObject';
+    const outer = `${a.op} failed: ${verb} ${a.scope}.tar`;
+    const kind = this.rng.int(6);
+    switch (kind) {
+      case 0:
+        return [outer, `${api}: 503 SlowDown`, `connect ETIMEDOUT ${this.rng.pick(SPACES_IPS)}:443`];
+      case 1:
+        return [outer, `${api}: 503 SlowDown`];
+      case 2:
+        return [outer, 'read ECONNRESET'];
+      case 3:
+        return `${a.op} failed: getaddrinfo ENOTFOUND nyc3.digitaloceanspaces.com`;
+      case 4:
+        return a.op === 'push'
+          ? [`push failed: lock ${a.repo.name}/${a.scope}`, 'remote lock held by another machine (age 41s)']
+          : [outer, `extract ${a.scope}.tar`, 'ENOSPC: no space left on device'];
+      default:
+        return [`${a.op} failed: list ${a.repo.name}/`, 'ListObjectsV2: 403 SignatureDoesNotMatch', 'clock skew 912s'];
+    }
+  }
+
+  // ---- bad lines ---------------------------------------------------------------------------
+
+  /** Bad lines sit at one random slot in each of `badCount` equal segments of the log. */
+  private pickBadSlot(): number {
+    if (this.badSeen >= this.badCount) return -1;
+    const segment = Math.floor(this.opts.rows / this.badCount);
+    return this.badSeen * segment + this.rng.int(segment);
+  }
+
+  /** Kinds rotate, so any log with four or more bad lines has one of each. */
+  private badLine(t: number): string {
+    const actor = this.pickActor('pull'); // a pull: mangling it never breaks a manifest chain
+    const line = this.successRow(actor, t);
+    switch (this.badSeen % 4) {
+      case 0:
+        return `sync: warning: could not lock state/log/sync-events.ndjson (held by pid ${this.rng.between(1000, 65000)})`;
+      case 1:
+        return line.slice(0, Math.floor(line.length * (0.3 + 0.5 * this.rng.next()))); // writer killed mid-line
+      case 2:
+        return line.replace(/"bytes":(\d+)/, '"bytes":"$1"');
+      default:
+        return line.replace(/"ts":"([^"]{19})[^"]*"/, '"ts":"$1"'); // local time without an offset
+    }
+  }
+}
+
+function badLineCount(rows: number): number {
+  if (rows >= 1000) return Math.max(4, Math.round(rows / BAD_LINE_EVERY));
+  return rows >= 100 ? 1 : 0;
+}
+
+/** ts as the machine's client writes it: whole seconds in UTC, milliseconds, or a +02:00 offset. */
+function formatTs(t: number, m: Machine): string {
+  if (m.tsStyle === 'millis') return new Date(Math.floor(t)).toISOString();
+  if (m.tsStyle === 'offset') return `${new Date(Math.floor(t / 1000) * 1000 + 7_200_000).toISOString().slice(0, 19)}+02:00`;
+  return `${new Date(Math.floor(t / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+// ---- CLI ---------------------------------------------------------------------------------
+
+export interface GenCli extends GenOptions {
+  out?: string;
+}
+
+/** Parses the CLI arguments (exported so the test can regenerate the sample from the documented command). */
+export function parseGenArgs(argv: string[]): GenCli {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      rows: { type: 'string' },
+      seed: { type: 'string' },
+      start: { type: 'string' },
+      days: { type: 'string' },
+      tenants: { type: 'string' },
+      out: { type: 'string' },
+      'no-bad': { type: 'boolean' },
+      'no-disorder': { type: 'boolean' },
+      'burst-at': { type: 'string' },
+    },
+  });
+  const need = (name: 'rows' | 'seed' | 'start' | 'days'): string => {
+    const v = values[name];
+    if (v === undefined) throw new Error(`--${name} is required`);
+    return v;
+  };
+  const number = (name: string, text: string): number => {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${text}"`);
+    return n;
+  };
+  const cli: GenCli = {
+    rows: number('rows', need('rows')),
+    seed: need('seed'),
+    start: need('start'),
+    days: number('days', need('days')),
+    badLines: values['no-bad'] !== true,
+    disorder: values['no-disorder'] !== true,
+  };
+  if (values.tenants !== undefined) cli.tenants = number('tenants', values.tenants);
+  if (values['burst-at'] !== undefined) cli.burstAt = values['burst-at'];
+  if (values.out !== undefined) cli.out = values.out;
+  return cli;
+}
+
+/**
+ * Writes the lines to a stream in ~64 KiB writes, waiting for 'drain' when the stream's
+ * buffer is full, so a slow consumer (a pipe into the pipeline) never makes us buffer the log.
+ */
+export async function writeLines(lines: Iterable<string> | AsyncIterable<string>, out: NodeJS.WritableStream): Promise<void> {
+  let batch = '';
+  /** Writes the batch; false when the stream wants us to wait for 'drain'. */
+  const flush = (): boolean => {
+    const ok = out.write(batch);
+    batch = '';
+    return ok;
+  };
+  if (Symbol.asyncIterator in lines) {
+    for await (const line of lines) {
+      batch += line + '\n';
+      if (batch.length >= 65_536 && !flush()) await once(out, 'drain');
+    }
+  } else {
+    for (const line of lines) {
+      batch += line + '\n';
+      if (batch.length >= 65_536 && !flush()) await once(out, 'drain');
+    }
+  }
+  if (batch.length > 0 && !flush()) await once(out, 'drain');
+}
+
+async function main(): Promise<void> {
+  let cli: GenCli;
+  let lines: Generator<string>;
+  try {
+    cli = parseGenArgs(process.argv.slice(2));
+    lines = generateLines(cli);
+  } catch (err) {
+    process.stderr.write(`gen: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (cli.out === undefined) {
+    // `gen | head` closes the pipe early: that is the reader's choice, not an error.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+    await writeLines(lines, process.stdout);
+    return;
+  }
+  const file = createWriteStream(cli.out);
+  const failed = new Promise<never>((_, reject) => file.once('error', reject));
+  await Promise.race([writeLines(lines, file), failed]);
+  file.end();
+  await Promise.race([once(file, 'finish'), failed]);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`gen: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,345 @@
+/**
+ * Test oracle: an independent, deliberately plain implementation of the SPEC §1–§3 numbers
+ * (rows, pushes_per_hour, bytes_per_day, repos, machines), written from the SPEC text alone and
+ * sharing no code with pipeline/ or operators/. `npm run bench:ci` compares the pipeline's
+ * sync-summary.json with it. Clarity over speed: maps keyed by hour and day, one pass.
+ */
+import { createReadStream } from 'node:fs';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const MAX_LINE_BYTES = 64 * 1024;
+const DEFAULT_MAX_LATENESS_MS = 5 * 60_000;
+
+export interface RowCounts {
+  read: number;
+  valid: number;
+  rejected: number;
+  late: number;
+  duplicate: number;
+}
+export interface HourEntry {
+  hour: string;
+  pushes: number;
+  failed: number;
+}
+export interface DayEntry {
+  day: string;
+  pushed_bytes: number;
+  pulled_bytes: number;
+}
+export interface RepoEntry {
+  repo: string;
+  ops_24h: number;
+  failed_24h: number;
+  ops_7d: number;
+  failed_7d: number;
+}
+export interface MachineEntry {
+  machine: string;
+  last_success_push: string | null;
+}
+
+/** The snapshot fields the oracle checks, named as in sync-summary.json. */
+export interface OracleSummary {
+  now: string;
+  rows: RowCounts;
+  pushes_per_hour: HourEntry[];
+  bytes_per_day: DayEntry[];
+  repos: RepoEntry[];
+  machines: MachineEntry[];
+}
+
+/** A row that passed validation, reduced to what the summary needs. */
+export interface ValidRow {
+  t: number;
+  op: 'push' | 'pull';
+  repo: string;
+  machine: string;
+  bytes: number;
+  failed: boolean;
+}
+
+export interface OracleOptions {
+  /** Epoch ms, or 'latest' (default) = the newest valid row's ts. */
+  now?: number | 'latest';
+  maxLatenessMs?: number;
+}
+
+// ---- validation (SPEC §1) ----------------------------------------------------------------
+
+const TS_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  return month === 2 && isLeap(year) ? 29 : (MONTH_DAYS[month - 1] as number);
+}
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/**
+ * RFC 3339 date-time to epoch ms (UTC), or NaN. Seconds are required, a fraction is optional
+ * (milliseconds = its first three digits), and the zone must be `Z` or `±HH:MM`.
+ */
+export function parseRfc3339(text: string): number {
+  const m = TS_PATTERN.exec(text);
+  if (m === null) return NaN;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return NaN;
+  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  let offsetMin = 0;
+  if (m[8] !== undefined) {
+    const oh = Number(m[9]);
+    const om = Number(m[10]);
+    if (oh > 23 || om > 59) return NaN;
+    offsetMin = (m[8] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d); // not Date.UTC: that maps years 0–99 to 1900–1999
+  date.setUTCHours(h, mi, s, ms);
+  return date.getTime() - offsetMin * 60_000;
+}
+
+const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Validates one parsed line against sync-events v1; returns the row or the reason it fails. */
+export function validateRow(o: unknown): { row: ValidRow } | { reason: string } {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { reason: 'not an object' };
+  const r = o as Record<string, unknown>;
+  if (typeof r.ts !== 'string') return { reason: 'ts: not a string' };
+  const t = parseRfc3339(r.ts);
+  if (Number.isNaN(t)) return { reason: 'ts: not RFC 3339 with Z or offset' };
+  if (r.op !== 'push' && r.op !== 'pull') return { reason: 'op: not push or pull' };
+  for (const k of ['repo', 'scope', 'machine', 'trigger']) {
+    if (!isNonEmptyString(r[k])) return { reason: `${k}: not a non-empty string` };
+  }
+  for (const k of ['files', 'bytes', 'dur_ms']) {
+    if (!isCount(r[k])) return { reason: `${k}: not a non-negative safe integer` };
+  }
+  for (const k of ['manifest_before', 'manifest_after']) {
+    if (k in r && r[k] !== null && typeof r[k] !== 'string') return { reason: `${k}: not a string or null` };
+  }
+  if ('ok' in r && typeof r.ok !== 'boolean') return { reason: 'ok: not a boolean' };
+  const error = r.error;
+  if ('error' in r && typeof error !== 'string' && !(Array.isArray(error) && error.every((e) => typeof e === 'string'))) {
+    return { reason: 'error: not a string or an array of strings' };
+  }
+  if ('tenant_id' in r && typeof r.tenant_id !== 'string') return { reason: 'tenant_id: not a string' };
+  if ('files_total' in r && !isCount(r.files_total)) return { reason: 'files_total: not a non-negative safe integer' };
+  // Failure: ok is false, or ok is absent and error is present and non-empty.
+  const failed = 'ok' in r ? r.ok === false : (error as string | string[] | undefined) !== undefined && (error as string | string[]).length > 0;
+  return {
+    row: { t, op: r.op, repo: r.repo as string, machine: r.machine as string, bytes: r.bytes as number, failed },
+  };
+}
+
+// ---- the one pass --------------------------------------------------------------------------
+
+interface Tally {
+  a: number;
+  b: number;
+}
+
+function bump(map: Map<number, Tally>, key: number, a: number, b: number): void {
+  const cur = map.get(key);
+  if (cur === undefined) map.set(key, { a, b });
+  else {
+    cur.a += a;
+    cur.b += b;
+  }
+}
+
+/** Accumulates lines; `result()` gives the summary. */
+export class Oracle {
+  private readonly counts: RowCounts = { read: 0, valid: 0, rejected: 0, late: 0, duplicate: 0 };
+  private readonly maxLateness: number;
+  private maxSeen = -Infinity;
+  private lineNo = 0;
+  /** Recent valid lines (text → ts) within the lateness window, for duplicate detection. */
+  private recent = new Map<string, number>();
+  /** With --now latest every valid row is at or before NOW (the max), so rows count at once. */
+  private readonly now: number;
+  private readonly pushesByHour = new Map<number, Tally>(); // a = pushes, b = failed pushes
+  private readonly bytesByDay = new Map<number, Tally>(); // a = pushed, b = pulled (successful only)
+  private readonly repoHours = new Map<string, Map<number, Tally>>(); // a = ops, b = failed
+  private readonly repoDays = new Map<string, Map<number, Tally>>();
+  private readonly lastSuccessPush = new Map<string, number | null>();
+
+  constructor(opts: OracleOptions = {}) {
+    this.maxLateness = opts.maxLatenessMs ?? DEFAULT_MAX_LATENESS_MS;
+    this.now = typeof opts.now === 'number' ? opts.now : Infinity;
+  }
+
+  addLine(raw: string): void {
+    this.lineNo++;
+    let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (this.lineNo === 1 && line.startsWith('\uFEFF')) line = line.slice(1);
+    if (line.trim() === '') return; // blank lines are tolerated and not counted
+    this.counts.read++;
+    if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
+      this.counts.rejected++;
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.counts.rejected++;
+      return;
+    }
+    const v = validateRow(parsed);
+    if (!('row' in v)) {
+      this.counts.rejected++;
+      return;
+    }
+    const row = v.row;
+    const seenAt = this.recent.get(line);
+    if (seenAt !== undefined && seenAt >= this.maxSeen - this.maxLateness) {
+      this.counts.duplicate++;
+      return;
+    }
+    this.counts.valid++;
+    if (row.t < this.maxSeen - this.maxLateness) this.counts.late++;
+    if (row.t > this.maxSeen) {
+      this.maxSeen = row.t;
+      this.forgetOldLines();
+    }
+    this.recent.set(line, row.t);
+    this.count(row);
+  }
+
+  private forgetOldLines(): void {
+    if (this.recent.size < 4096) return;
+    const horizon = this.maxSeen - this.maxLateness;
+    for (const [text, t] of this.recent) if (t < horizon) this.recent.delete(text);
+  }
+
+  /** Adds a valid row's contribution; rows after NOW are left out of every output. */
+  private count(row: ValidRow): void {
+    if (row.t > this.now) return;
+    const hour = Math.floor(row.t / HOUR);
+    const day = Math.floor(row.t / DAY);
+    const push = row.op === 'push';
+    if (push) bump(this.pushesByHour, hour, 1, row.failed ? 1 : 0);
+    if (!row.failed) bump(this.bytesByDay, day, push ? row.bytes : 0, push ? 0 : row.bytes);
+    let hours = this.repoHours.get(row.repo);
+    let days = this.repoDays.get(row.repo);
+    if (hours === undefined || days === undefined) {
+      this.repoHours.set(row.repo, (hours = new Map()));
+      this.repoDays.set(row.repo, (days = new Map()));
+    }
+    bump(hours, hour, 1, row.failed ? 1 : 0);
+    bump(days, day, 1, row.failed ? 1 : 0);
+    const prev = this.lastSuccessPush.get(row.machine) ?? null;
+    if (push && !row.failed && (prev === null || row.t > prev)) this.lastSuccessPush.set(row.machine, row.t);
+    else if (!this.lastSuccessPush.has(row.machine)) this.lastSuccessPush.set(row.machine, null);
+  }
+
+  result(): OracleSummary {
+    const now = this.now === Infinity ? this.maxSeen : this.now;
+    if (now === -Infinity) throw new Error('oracle: no valid rows, so --now latest is undefined');
+    const H = Math.floor(now / HOUR);
+    const D = Math.floor(now / DAY);
+    const pushes_per_hour: HourEntry[] = [];
+    for (let h = H - 23; h <= H; h++) {
+      const c = this.pushesByHour.get(h);
+      pushes_per_hour.push({ hour: formatTs(h * HOUR), pushes: c?.a ?? 0, failed: c?.b ?? 0 });
+    }
+    const bytes_per_day: DayEntry[] = [];
+    for (let d = D - 6; d <= D; d++) {
+      const c = this.bytesByDay.get(d);
+      bytes_per_day.push({ day: formatTs(d * DAY).slice(0, 10), pushed_bytes: c?.a ?? 0, pulled_bytes: c?.b ?? 0 });
+    }
+    const repos: RepoEntry[] = [];
+    for (const [repo, days] of this.repoDays) {
+      const week = sum(days, D - 6, D);
+      if (week.a === 0) continue;
+      const lastDay = sum(this.repoHours.get(repo) as Map<number, Tally>, H - 23, H);
+      repos.push({ repo, ops_24h: lastDay.a, failed_24h: lastDay.b, ops_7d: week.a, failed_7d: week.b });
+    }
+    repos.sort((x, y) => byName(x.repo, y.repo));
+    const machines: MachineEntry[] = [...this.lastSuccessPush]
+      .map(([machine, t]) => ({ machine, last_success_push: t === null ? null : formatTs(t) }))
+      .sort((x, y) => byName(x.machine, y.machine));
+    return { now: formatTs(now), rows: { ...this.counts }, pushes_per_hour, bytes_per_day, repos, machines };
+  }
+}
+
+function sum(map: Map<number, Tally>, from: number, to: number): Tally {
+  const total = { a: 0, b: 0 };
+  for (let k = from; k <= to; k++) {
+    const c = map.get(k);
+    if (c !== undefined) {
+      total.a += c.a;
+      total.b += c.b;
+    }
+  }
+  return total;
+}
+
+/** Code-unit order, as Array.prototype.sort compares strings. */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** RFC 3339 UTC; milliseconds only when nonzero. */
+export function formatTs(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
+}
+
+export function computeOracle(lines: Iterable<string>, opts?: OracleOptions): OracleSummary {
+  const oracle = new Oracle(opts);
+  for (const line of lines) oracle.addLine(line);
+  return oracle.result();
+}
+
+/** The oracle over a file, streamed (split on '\n'; a last line without one still counts). */
+export async function computeOracleFromFile(path: string, opts?: OracleOptions): Promise<OracleSummary> {
+  const oracle = new Oracle(opts);
+  let carry = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const parts = (carry + (chunk as string)).split('\n');
+    carry = parts.pop() as string;
+    for (const line of parts) oracle.addLine(line);
+  }
+  if (carry !== '') oracle.addLine(carry);
+  return oracle.result();
+}
+
+// ---- comparison ----------------------------------------------------------------------------
+
+export const COMPARED_FIELDS = ['rows', 'pushes_per_hour', 'bytes_per_day', 'repos', 'machines'] as const;
+
+/**
+ * Differences between the oracle and a sync-summary.json, one readable line each (at most
+ * `limit`); empty when every compared field is equal.
+ */
+export function diffWithOracle(expected: OracleSummary, actual: unknown, limit = 20): string[] {
+  const out: string[] = [];
+  const a = (typeof actual === 'object' && actual !== null ? actual : {}) as Record<string, unknown>;
+  for (const field of COMPARED_FIELDS) diffValue(field, expected[field], a[field], out, limit);
+  return out;
+}
+
+function diffValue(path: string, want: unknown, got: unknown, out: string[], limit: number): void {
+  if (out.length >= limit) return;
+  if (Array.isArray(want) && Array.isArray(got)) {
+    if (want.length !== got.length) out.push(`${path}: length ${got.length}, expected ${want.length}`);
+    for (let i = 0; i < Math.min(want.length, got.length); i++) diffValue(`${path}[${i}]`, want[i], got[i], out, limit);
+    return;
+  }
+  if (isPlainObject(want) && isPlainObject(got)) {
+    for (const k of Object.keys(want)) diffValue(`${path}.${k}`, want[k], got[k], out, limit);
+    return;
+  }
+  if (want !== got) out.push(`${path}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
