@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from './options.js';
 import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
+import { registerLint } from './commands/lint.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerExport } from './commands/export.js';
 
 /**
  * The thin bin entry: parse args with commander, validate with zod, call run(); one error
@@ -19,6 +22,9 @@ program
 
 registerRun(program);
 registerStatus(program);
+registerLint(program);
+registerDoctor(program);
+registerExport(program);
 
 async function main(argv: string[]): Promise<void> {
   try {

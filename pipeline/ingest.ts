@@ -153,8 +153,27 @@ function isBlank(s: string): boolean {
   return s.trim().length === 0;
 }
 
+const interned = new Map<string, string>();
+
+/**
+ * The internalized twin of a key string (repo, machine, tenant). Strings parsed from JSON are
+ * not internalized, and V8 looks every such key up in its string table on each keyed access;
+ * handing operators the internalized copy makes their record lookups direct. Bounded by the
+ * number of distinct keys, like operator state itself.
+ */
+function intern(s: string): string {
+  let k = interned.get(s);
+  if (k === undefined) {
+    const holder: Record<string, true> = {};
+    holder[s] = true;
+    k = Object.keys(holder)[0] as string;
+    interned.set(k, k);
+  }
+  return k;
+}
+
 export function makeRow(raw: RawRow, t: number, line: number, defaultTenant: string): Row {
-  const tenant = raw.tenant_id !== undefined && raw.tenant_id.length > 0 ? raw.tenant_id : defaultTenant;
+  const tenant = intern(raw.tenant_id !== undefined && raw.tenant_id.length > 0 ? raw.tenant_id : defaultTenant);
   return {
     raw,
     t,
@@ -162,8 +181,8 @@ export function makeRow(raw: RawRow, t: number, line: number, defaultTenant: str
     push: raw.op === 'push',
     failed: isFailure(raw),
     tenant,
-    repo: raw.repo,
-    machine: raw.machine,
+    repo: intern(raw.repo),
+    machine: intern(raw.machine),
     bytes: raw.bytes,
     hour: Math.floor(t / HOUR_MS),
     day: Math.floor(t / DAY_MS),

@@ -6,24 +6,32 @@ import { writeFileAtomic } from './atomic-write.js';
 import { renderAlert } from './render-alert.js';
 import type { StateLayout } from './layout.js';
 
-function writeIfChanged(path: string, text: string): void {
-  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
-  writeFileAtomic(path, text);
+function listAlertFiles(dir: string): Set<string> {
+  if (!existsSync(dir)) return new Set();
+  return new Set(readdirSync(dir).filter((f) => f.startsWith('sync-degraded-') && f.endsWith('.md')));
 }
 
 /**
  * Materialises clusters as files: open ones in alerts/, resolved ones moved to
  * alerts-resolved/ with their final content. Open files that no longer match an open cluster
  * (resolved while we were away, or from a different run) are not left behind as strays.
+ * Each folder is listed once; after that the sink knows what is on disk, so a busy month of
+ * resolved clusters costs one atomic write each and no probing.
  */
 export class AlertFiles {
-  constructor(private readonly layout: StateLayout) {}
+  private readonly openOnDisk: Set<string>;
+  private readonly resolvedOnDisk: Set<string>;
+
+  constructor(private readonly layout: StateLayout) {
+    this.openOnDisk = listAlertFiles(layout.alertsDir);
+    this.resolvedOnDisk = listAlertFiles(layout.resolvedDir);
+  }
 
   resolve(clusters: readonly Cluster[]): void {
     for (const c of clusters) {
       const name = alertFileName(c);
-      writeIfChanged(join(this.layout.resolvedDir, name), renderAlert(c));
-      rmSync(join(this.layout.alertsDir, name), { force: true });
+      this.put(this.layout.resolvedDir, this.resolvedOnDisk, name, renderAlert(c));
+      if (this.openOnDisk.delete(name)) rmSync(join(this.layout.alertsDir, name), { force: true });
     }
   }
 
@@ -32,11 +40,26 @@ export class AlertFiles {
     for (const c of open) {
       const name = alertFileName(c);
       keep.add(name);
-      writeIfChanged(join(this.layout.alertsDir, name), renderAlert(c));
+      this.put(this.layout.alertsDir, this.openOnDisk, name, renderAlert(c));
     }
-    if (!existsSync(this.layout.alertsDir)) return;
-    for (const f of readdirSync(this.layout.alertsDir)) {
-      if (f.startsWith('sync-degraded-') && f.endsWith('.md') && !keep.has(f)) rmSync(join(this.layout.alertsDir, f), { force: true });
+    for (const name of [...this.openOnDisk]) {
+      if (keep.has(name)) continue;
+      this.openOnDisk.delete(name);
+      rmSync(join(this.layout.alertsDir, name), { force: true });
     }
+  }
+
+  /** Writes unless the file on disk already holds exactly this text. */
+  private put(dir: string, onDisk: Set<string>, name: string, text: string): void {
+    const path = join(dir, name);
+    if (onDisk.has(name)) {
+      try {
+        if (readFileSync(path, 'utf8') === text) return;
+      } catch {
+        // gone since we listed it: write it again
+      }
+    }
+    writeFileAtomic(path, text, { durable: false });
+    onDisk.add(name);
   }
 }

@@ -1,19 +1,26 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /**
  * Writes a whole file so a reader sees the old or the new content, never half: temp file in the
- * same folder, fsync, rename over the target. Creates the folder as needed.
+ * same folder, fsync, rename over the target. Creates the folder as needed. `durable: false`
+ * skips the fsync for files that are cheap to rebuild and written by the thousand (alerts):
+ * the rename still makes them atomic for readers.
  */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
+const madeDirs = new Set<string>();
+let tmpCounter = 0;
+
+export function writeFileAtomic(path: string, data: string | Buffer, options: { durable?: boolean } = {}): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  if (!madeDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
+  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    if (options.durable !== false) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
