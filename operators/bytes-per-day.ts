@@ -1,7 +1,7 @@
 import { DAY_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
 import { addExact, type Exact } from '../pipeline/exact.js';
-import { foldBatches, pruneBelow, dict } from './fold.js';
+import { foldBatches, pruneBelow, dict, pruneDue } from './fold.js';
 
 /** Bytes of successful pushes and pulls per UTC day, keyed by day index. */
 export interface BytesPerDayState {
@@ -20,7 +20,7 @@ export function foldBytesPerDay(s: BytesPerDayState, b: Batch): void {
     if (r.push) d.pushed = addExact(d.pushed, r.bytes);
     else d.pulled = addExact(d.pulled, r.bytes);
   }
-  pruneBelow(s.days, Math.floor(b.nowFloor / DAY_MS) - 7);
+  if (pruneDue(s, b.nowFloor)) pruneBelow(s.days, Math.floor(b.nowFloor / DAY_MS) - 7);
 }
 
 export const bytesPerDay = (seed?: BytesPerDayState) => foldBatches(() => seed ?? initBytesPerDay(), foldBytesPerDay);

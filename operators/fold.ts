@@ -43,6 +43,16 @@ export function sumBuckets(buckets: BucketCounts, from: number, to: number): Cou
   return out;
 }
 
+const lastPruneHour = new WeakMap<object, number>();
+
+/** True once per state per hour of the NOW floor: pruning more often finds nothing new. */
+export function pruneDue(state: object, nowFloor: number): boolean {
+  const hour = Math.floor(nowFloor / 3_600_000);
+  if (lastPruneHour.get(state) === hour) return false;
+  lastPruneHour.set(state, hour);
+  return true;
+}
+
 export function pruneBelow(buckets: Record<number, unknown>, min: number): void {
   for (const k in buckets) if (Number(k) < min) delete buckets[Number(k)];
 }

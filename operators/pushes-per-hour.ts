@@ -1,6 +1,6 @@
 import { HOUR_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
-import { foldBatches, pruneBelow, type BucketCounts, type Counts, dict } from './fold.js';
+import { foldBatches, pruneBelow, type BucketCounts, type Counts, dict, pruneDue } from './fold.js';
 
 /** Pushes and failed pushes per UTC hour, keyed by hour index; the 24h window is cut at view time. */
 export interface PushesPerHourState {
@@ -23,7 +23,7 @@ export function foldPushesPerHour(s: PushesPerHourState, b: Batch): void {
     cell[0]++;
     if (r.failed) cell[1]++;
   }
-  pruneBelow(s.hours, Math.floor(b.nowFloor / HOUR_MS) - 24);
+  if (pruneDue(s, b.nowFloor)) pruneBelow(s.hours, Math.floor(b.nowFloor / HOUR_MS) - 24);
 }
 
 export const pushesPerHour = (seed?: PushesPerHourState) =>

@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
-import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict } from './fold.js';
+import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from './fold.js';
 
 /** Ops and failed ops per repo, in hourly buckets (for 24h) and daily buckets (for 7d). */
 export interface RepoFailureRateState {
@@ -19,6 +19,7 @@ export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
     bump(st.hours, r.hour, r.failed);
     bump(st.days, r.day, r.failed);
   }
+  if (!pruneDue(s, b.nowFloor)) return;
   const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;
   const minDay = Math.floor(b.nowFloor / DAY_MS) - 7;
   for (const name in repos) {

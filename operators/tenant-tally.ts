@@ -1,6 +1,6 @@
 import { HOUR_MS } from '../pipeline/schema.js';
 import type { Batch } from '../pipeline/batch.js';
-import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict } from './fold.js';
+import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from './fold.js';
 
 /** Per tenant: ops and failed ops per hour, for the KV tally's 24h counts. */
 export interface TenantTallyState {
@@ -18,6 +18,7 @@ export function foldTenantTally(s: TenantTallyState, b: Batch): void {
     if (st === undefined) t[r.tenant] = st = dict();
     bump(st, r.hour, r.failed);
   }
+  if (!pruneDue(s, b.nowFloor)) return;
   const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;
   for (const name in t) pruneBelow(t[name]!, minHour);
 }

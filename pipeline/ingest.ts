@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS, checkRow, explainReject, isFailure, parseTs, type RawRow, type Row } from './schema.js';
+import { explainReject, parseTs, toRow, type Row } from './schema.js';
 import { rawHead, type LineChunk } from './lines.js';
 
 /** A line that did not become a row: the exact record written to the rejects file. */
@@ -98,7 +98,8 @@ export class Ingestor {
       const rec = o as Record<string, unknown>;
       const ts = rec.ts;
       const t = typeof ts === 'string' ? parseTs(ts) : NaN;
-      if (t !== t || !checkRow(rec)) {
+      const row = t === t ? toRow(rec, t, lineNo, this.opts.defaultTenant) : null;
+      if (row === null) {
         rejects.push({ line: lineNo, reason: explainReject(o), raw: rawHead(text) });
         continue;
       }
@@ -113,7 +114,7 @@ export class Ingestor {
         }
         this.remember(t, text);
       }
-      rows.push(makeRow(rec as unknown as RawRow, t, lineNo, this.opts.defaultTenant));
+      rows.push(row);
     }
     if (this.head > 4096) this.prune();
     return { rows, rejects, read, duplicates };
@@ -151,40 +152,4 @@ function isBlank(s: string): boolean {
   const c = s.charCodeAt(0);
   if (c !== 32 && c !== 9 && c !== 13) return false;
   return s.trim().length === 0;
-}
-
-const interned = new Map<string, string>();
-
-/**
- * The internalized twin of a key string (repo, machine, tenant). Strings parsed from JSON are
- * not internalized, and V8 looks every such key up in its string table on each keyed access;
- * handing operators the internalized copy makes their record lookups direct. Bounded by the
- * number of distinct keys, like operator state itself.
- */
-function intern(s: string): string {
-  let k = interned.get(s);
-  if (k === undefined) {
-    const holder: Record<string, true> = {};
-    holder[s] = true;
-    k = Object.keys(holder)[0] as string;
-    interned.set(k, k);
-  }
-  return k;
-}
-
-export function makeRow(raw: RawRow, t: number, line: number, defaultTenant: string): Row {
-  const tenant = intern(raw.tenant_id !== undefined && raw.tenant_id.length > 0 ? raw.tenant_id : defaultTenant);
-  return {
-    raw,
-    t,
-    line,
-    push: raw.op === 'push',
-    failed: isFailure(raw),
-    tenant,
-    repo: intern(raw.repo),
-    machine: intern(raw.machine),
-    bytes: raw.bytes,
-    hour: Math.floor(t / HOUR_MS),
-    day: Math.floor(t / DAY_MS),
-  };
 }

@@ -134,38 +134,81 @@ function parseMinutePrefix(s: string): number {
 
 const TS_SCHEMA = RowSchema.shape.ts;
 
-function isNonEmptyString(v: unknown): boolean {
-  return typeof v === 'string' && v.length > 0;
-}
-
-function isCount(v: unknown): boolean {
+function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-function isOptionalNullableString(v: unknown): boolean {
-  return v === undefined || v === null || typeof v === 'string';
-}
+const interned = new Map<string, string>();
 
-function isErrorField(v: unknown): boolean {
-  if (v === undefined || typeof v === 'string') return true;
-  if (!Array.isArray(v)) return false;
-  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
-  return true;
+/**
+ * The internalized twin of a key string (repo, machine, tenant). Strings parsed from JSON are
+ * not internalized, and V8 looks every such key up in its string table on each keyed access;
+ * handing operators the internalized copy makes their record lookups direct. Bounded by the
+ * number of distinct keys, like operator state itself.
+ */
+function intern(s: string): string {
+  let k = interned.get(s);
+  if (k === undefined) {
+    const holder = Object.create(null) as Record<string, true>;
+    holder[s] = true;
+    k = Object.keys(holder)[0] as string;
+    interned.set(k, k);
+  }
+  return k;
 }
 
 /**
- * The fast path: true when `o` satisfies RowSchema. Mirrors the schema field by field; the
- * schema stays authoritative (see test/schema.test.ts).
+ * The fast path: validates a parsed object against RowSchema and builds its Row, reading each
+ * field once (parsed rows come in many shapes, so every property load is a slow generic one).
+ * Returns null when RowSchema would say no; the schema stays authoritative, and a property
+ * test holds the two together (test/schema.test.ts).
  */
-export function checkRow(o: Record<string, unknown>): boolean {
+export function toRow(o: Record<string, unknown>, t: number, line: number, defaultTenant: string): Row | null {
   const op = o.op;
-  return (op === 'push' || op === 'pull') &&
-    isNonEmptyString(o.repo) && isNonEmptyString(o.scope) && isNonEmptyString(o.machine) &&
-    isNonEmptyString(o.trigger) && isCount(o.files) && isCount(o.bytes) && isCount(o.dur_ms) &&
-    isOptionalNullableString(o.manifest_before) && isOptionalNullableString(o.manifest_after) &&
-    (o.ok === undefined || typeof o.ok === 'boolean') && isErrorField(o.error) &&
-    (o.tenant_id === undefined || typeof o.tenant_id === 'string') &&
-    (o.files_total === undefined || isCount(o.files_total));
+  const repo = o.repo;
+  const scope = o.scope;
+  const machine = o.machine;
+  const trigger = o.trigger;
+  const bytes = o.bytes;
+  if ((op !== 'push' && op !== 'pull') || typeof repo !== 'string' || repo.length === 0 ||
+      typeof scope !== 'string' || scope.length === 0 || typeof machine !== 'string' || machine.length === 0 ||
+      typeof trigger !== 'string' || trigger.length === 0 || !isCount(o.files) || !isCount(bytes) ||
+      !isCount(o.dur_ms)) return null;
+  const mb = o.manifest_before;
+  const ma = o.manifest_after;
+  if ((mb !== undefined && mb !== null && typeof mb !== 'string') ||
+      (ma !== undefined && ma !== null && typeof ma !== 'string')) return null;
+  const ok = o.ok;
+  const error = o.error;
+  const tenantId = o.tenant_id;
+  const filesTotal = o.files_total;
+  if ((ok !== undefined && typeof ok !== 'boolean') || (tenantId !== undefined && typeof tenantId !== 'string') ||
+      (filesTotal !== undefined && !isCount(filesTotal))) return null;
+  let failed: boolean;
+  if (error === undefined) failed = ok === false;
+  else if (typeof error === 'string') failed = ok === undefined ? error.length > 0 : ok === false;
+  else if (Array.isArray(error)) {
+    for (let i = 0; i < error.length; i++) if (typeof error[i] !== 'string') return null;
+    failed = ok === undefined ? error.length > 0 : ok === false;
+  } else return null;
+  return {
+    raw: o as unknown as RawRow,
+    t,
+    line,
+    push: op === 'push',
+    failed,
+    tenant: intern(tenantId !== undefined && tenantId.length > 0 ? tenantId : defaultTenant),
+    repo: intern(repo),
+    machine: intern(machine),
+    bytes,
+    hour: Math.floor(t / HOUR_MS),
+    day: Math.floor(t / DAY_MS),
+  };
+}
+
+/** True when `o` (apart from ts) satisfies RowSchema: the fast path's verdict. */
+export function checkRow(o: Record<string, unknown>): boolean {
+  return toRow(o, 0, 0, 'default') !== null;
 }
 
 /** A one-line reason naming the first bad fields, e.g. `bytes: Too small: expected number to be >=0`. */

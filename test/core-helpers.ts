@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Batch } from '../pipeline/batch.js';
-import { makeRow } from '../pipeline/ingest.js';
-import { parseTs, type RawRow, type Row } from '../pipeline/schema.js';
+import { parseTs, toRow, type RawRow, type Row } from '../pipeline/schema.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(REPO_ROOT, 'dist', 'pipeline', 'cli.js');
@@ -59,7 +58,9 @@ export function row(spec: RowSpec): Row {
   if (spec.tenant !== undefined) raw.tenant_id = spec.tenant;
   const t = parseTs(ts);
   if (Number.isNaN(t)) throw new Error(`bad row ts ${ts}`);
-  return makeRow(raw, t, spec.line ?? autoLine++, 'default');
+  const r = toRow(raw as unknown as Record<string, unknown>, t, spec.line ?? autoLine++, 'default');
+  if (r === null) throw new Error(`invalid row ${JSON.stringify(raw)}`);
+  return r;
 }
 
 export const fail = (spec: RowSpec): Row => row({ ok: false, error: 'boom', ...spec });

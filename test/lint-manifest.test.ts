@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { from, last, lastValueFrom } from 'rxjs';
 import { MIN, NOW_MS, ev, lintLines } from './lint-helpers.js';
-import { makeRow } from '../pipeline/ingest.js';
-import { parseTs, type RawRow, type Row } from '../pipeline/schema.js';
+import { parseTs, toRow, type RawRow, type Row } from '../pipeline/schema.js';
 import { lintManifestBreak } from '../operators/lint-manifest-break.js';
 import type { LintBatch } from '../operators/lint-common.js';
 
@@ -134,7 +133,7 @@ function toRows(specs: Spec[]): { arrival: Row[]; expected: number[][] } {
   const arrival = order.map(({ i }, idx) => {
     lineOf.set(i, idx + 1);
     const raw = raws.get(i)!;
-    return makeRow(raw, parseTs(raw.ts), idx + 1, 'default');
+    return toRow(raw as unknown as Record<string, unknown>, parseTs(raw.ts), idx + 1, 'default')!;
   });
   // Reference: walk the sorted successful pushes per key.
   const expected: number[][] = [];
