@@ -11,6 +11,8 @@ function listAlertFiles(dir: string): Set<string> {
   return new Set(readdirSync(dir).filter((f) => f.startsWith('sync-degraded-') && f.endsWith('.md')));
 }
 
+const RESOLVED_CACHE_MAX = 4096;
+
 /**
  * Materialises clusters as files: open ones in alerts/, resolved ones moved to
  * alerts-resolved/ with their final content. Open files that no longer match an open cluster
@@ -61,5 +63,8 @@ export class AlertFiles {
     }
     writeFileAtomic(path, text, { durable: false });
     onDisk.add(name);
+    // The resolved set is only a cache (a name missing from it costs one rewrite of the same
+    // bytes); cap it so a follow run of months does not hold every resolved name ever written.
+    if (onDisk === this.resolvedOnDisk && onDisk.size > RESOLVED_CACHE_MAX) onDisk.clear();
   }
 }

@@ -1,0 +1,223 @@
+// Property: however a run is cut into processes (SIGTERM = checkpoint at that byte; SIGKILL = the
+// work since the last checkpoint is lost and redone), the outputs equal one batch run. In-process,
+// through the code the CLI uses: Engine + LineSplitter for reading, endPreview for every flush,
+// encodeCheckpoint/decodeCheckpoint for the file round trip.
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Engine, type EngineConfig } from '../pipeline/engine.js';
+import { LineSplitter } from '../pipeline/lines.js';
+import type { Reject } from '../pipeline/ingest.js';
+import { buildSnapshot } from '../pipeline/snapshot.js';
+import { configKey, decodeCheckpoint, encodeCheckpoint, liveState, type Checkpoint } from '../pipeline/checkpoint.js';
+import { endPreview } from '../pipeline/session.js';
+import { alertFileName } from '../pipeline/alert-names.js';
+import { aggregateRows, DEFAULT_PRICES } from '../operators/cost-per-tenant-day.js';
+import { openClusters, type Cluster } from '../operators/failure-clusters.js';
+import { renderAlert } from '../sinks/render-alert.js';
+import { generateLines } from '../bench/gen.js';
+
+const START = Date.parse('2026-04-08T00:00:00Z');
+const H = 3_600_000;
+
+/** Small generated logs (disorder, bad lines, a failure burst) with tail -f replays mixed in. */
+function makeLog(seed: number): Buffer {
+  const lines = [...generateLines({ rows: 300, seed: `cp-${seed}`, start: '2026-04-08T00:00:00Z', days: 0.15, tenants: 3, burstAt: '2026-04-08T01:00:00Z' })];
+  const out: string[] = [];
+  lines.forEach((l, i) => {
+    out.push(i % 97 === 50 ? `${l}\r` : l); // a CRLF line now and then
+    if (i % 61 === 60) out.push(...lines.slice(i - 4, i + 1)); // a restarted tail -f re-sends its last lines
+    if (i === 150) out.push('   ');
+  });
+  // The last line has no newline: it counts at the end of a batch, and must not be counted twice.
+  return Buffer.from(out.join('\n'));
+}
+
+const LOGS = [1, 2, 3, 4].map(makeLog);
+
+interface Policy {
+  readonly name: string;
+  readonly config: EngineConfig;
+  /** The injected clock (wall policy: NOW), the same for every process. */
+  readonly clock: number;
+}
+
+const base = (nowPolicy: EngineConfig['nowPolicy']): EngineConfig => ({
+  nowPolicy,
+  maxLatenessMs: 5 * 60_000,
+  defaultTenant: 'default',
+  cluster: { failures: 3, windowMs: 10 * 60_000 },
+  prices: DEFAULT_PRICES,
+});
+
+const POLICIES: Policy[] = [
+  { name: 'fixed NOW after the log', config: base({ kind: 'fixed', ms: START + 4 * H }), clock: START + 30 * H },
+  { name: 'fixed NOW inside the log', config: base({ kind: 'fixed', ms: START + 2 * H }), clock: START + 30 * H },
+  { name: 'NOW = latest', config: base({ kind: 'latest' }), clock: START + 30 * H },
+  { name: 'wall clock inside the log (rows ahead held)', config: base({ kind: 'wall' }), clock: START + 2 * H + 17 * 60_000 },
+];
+
+interface Outcome {
+  snapshot: unknown;
+  aggregates: unknown;
+  open: string[];
+  resolved: Record<string, string>;
+  rejects: Reject[];
+}
+
+const GENERATED_AT = START + 40 * H;
+
+function outcomeOf(e: Engine, now: number, resolved: Map<string, string>, rejects: Reject[]): Outcome {
+  return {
+    snapshot: buildSnapshot(e.state, e.config.prices, now, GENERATED_AT),
+    aggregates: aggregateRows(e.state.cost, e.config.prices),
+    open: openClusters(e.state.clusters).map((c) => `${alertFileName(c)}\n${renderAlert(c)}`),
+    resolved: Object.fromEntries([...resolved].sort(([a], [b]) => (a < b ? -1 : 1))),
+    rejects: rejects.slice(),
+  };
+}
+
+const keep = (m: Map<string, string>, cs: readonly Cluster[]): void => {
+  for (const c of cs) m.set(alertFileName(c), renderAlert(c));
+};
+
+/** The reference: one engine, one scan, end() — what `syncscope run FILE` always did. */
+function batch(bytes: Buffer, p: Policy): Outcome {
+  const e = new Engine(p.config);
+  const s = new LineSplitter();
+  const rejects: Reject[] = [];
+  const resolved = new Map<string, string>();
+  rejects.push(...e.feed(s.push(bytes), p.clock));
+  rejects.push(...e.feed(s.end(), p.clock));
+  const now = e.end(p.clock);
+  keep(resolved, e.takeResolved());
+  return outcomeOf(e, now, resolved, rejects);
+}
+
+type Kind = 'chunk' | 'tick' | 'term' | 'kill';
+interface Event {
+  readonly at: number;
+  readonly kind: Kind;
+}
+
+interface Proc {
+  engine: Engine;
+  splitter: LineSplitter;
+  readPos: number;
+}
+
+let restartPoints = 0;
+let previewsChecked = 0;
+
+/** The same log cut into processes at the events; the outputs the last process writes. */
+function simulate(bytes: Buffer, p: Policy, events: readonly Event[]): Outcome {
+  let saved: string | null = null;
+  const rejects: Reject[] = []; // the rejects file
+  const resolved = new Map<string, string>(); // alerts-resolved/
+  const restore = (): Proc => {
+    if (saved === null) {
+      rejects.length = 0; // a fresh scan starts the rejects file over
+      return { engine: new Engine(p.config), splitter: new LineSplitter(), readPos: 0 };
+    }
+    const cp = decodeCheckpoint(saved);
+    if (cp.input.kind !== 'file') throw new Error('expected a file position');
+    expect(cp.config).toEqual(configKey(p.config));
+    rejects.length = cp.rejects_bytes; // Outputs cuts what was appended after the checkpoint
+    return { engine: new Engine(p.config, cp.engine), splitter: new LineSplitter(cp.input.offset, cp.input.line), readPos: cp.input.offset };
+  };
+  const feedTo = (proc: Proc, end: number): void => {
+    if (end <= proc.readPos) return;
+    rejects.push(...proc.engine.feed(proc.splitter.push(bytes.subarray(proc.readPos, end)), p.clock));
+    proc.readPos = end;
+    keep(resolved, proc.engine.takeResolved()); // Outputs.settle
+  };
+  let proc = restore();
+  for (const ev of events) {
+    feedTo(proc, ev.at);
+    if (ev.kind === 'tick') {
+      // A follow tick: outputs from a preview; the live state must not change, and the preview
+      // must show what a batch over the complete lines read so far shows.
+      const before = JSON.stringify(liveState(proc.engine), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+      const pv = endPreview(proc.engine, p.clock);
+      const prefix = batch(bytes.subarray(0, proc.splitter.consumed), p);
+      const got = outcomeOf(pv.engine, pv.now, new Map(), []);
+      expect(got.snapshot).toEqual(prefix.snapshot);
+      expect(got.aggregates).toEqual(prefix.aggregates);
+      expect(got.open).toEqual(prefix.open);
+      expect(JSON.stringify(liveState(proc.engine), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toBe(before);
+      previewsChecked++;
+    } else if (ev.kind === 'term') {
+      const cp: Checkpoint = {
+        config: configKey(p.config),
+        input: { kind: 'file', path: '/log', fingerprint: null, offset: proc.splitter.consumed, line: proc.splitter.lineNumber },
+        rejects_bytes: rejects.length,
+        tentative_resolved: [],
+        engine: liveState(proc.engine),
+      };
+      saved = encodeCheckpoint(cp, p.clock);
+      proc = restore();
+      restartPoints++;
+    } else if (ev.kind === 'kill') {
+      proc = restore();
+      restartPoints++;
+    }
+  }
+  feedTo(proc, bytes.length);
+  const final = endPreview(proc.engine, p.clock, proc.splitter.end());
+  rejects.push(...final.tailRejects);
+  keep(resolved, final.resolved);
+  return outcomeOf(final.engine, final.now, resolved, rejects);
+}
+
+describe('checkpoint/restart property', () => {
+  const expected = new Map<string, Outcome>();
+  const reference = (log: number, pol: number): Outcome => {
+    const key = `${log}/${pol}`;
+    let o = expected.get(key);
+    if (o === undefined) expected.set(key, (o = batch(LOGS[log]!, POLICIES[pol]!)));
+    return o;
+  };
+
+  afterAll(() => {
+    // ~1,000 restart points in all (the brief's figure), plus the previews' batch-equality checks.
+    expect(restartPoints).toBeGreaterThanOrEqual(1000);
+    expect(previewsChecked).toBeGreaterThan(50);
+  });
+
+  it('the reference logs exercise what the checkpoint must carry', () => {
+    for (let pol = 0; pol < POLICIES.length; pol++) {
+      const o = reference(0, pol);
+      const rows = (o.snapshot as { rows: Record<string, number> }).rows;
+      expect(rows.duplicate).toBeGreaterThan(0);
+      expect(rows.rejected).toBeGreaterThan(0);
+    }
+    const full = reference(0, 0);
+    expect(Object.keys(full.resolved).length + full.open.length).toBeGreaterThan(0);
+  });
+
+  it('1,000 random kill/restart points: totals always equal the batch result', () => {
+    const event = fc.record({
+      // Unbiased: fast-check's default bias would pile the cuts up at the very start and end.
+      at: fc.noBias(fc.integer({ min: 0, max: 1_000_000 })),
+      kind: fc.constantFrom<Kind>('term', 'term', 'term', 'kill', 'kill', 'chunk', 'chunk', 'tick'),
+    });
+    fc.assert(
+      fc.property(
+        fc.nat({ max: LOGS.length - 1 }),
+        fc.nat({ max: POLICIES.length - 1 }),
+        fc.array(event, { minLength: 8, maxLength: 18 }),
+        (log, pol, raw) => {
+          const bytes = LOGS[log]!;
+          const events = raw.map((e) => ({ at: Math.floor((e.at / 1_000_000) * bytes.length), kind: e.kind })).sort((a, b) => a.at - b.at);
+          const got = simulate(bytes, POLICIES[pol]!, events);
+          const want = reference(log, pol);
+          expect(got.snapshot).toEqual(want.snapshot);
+          expect(got.aggregates).toEqual(want.aggregates);
+          expect(got.open).toEqual(want.open);
+          expect(got.resolved).toEqual(want.resolved);
+          expect(got.rejects).toEqual(want.rejects);
+        },
+      ),
+      { numRuns: 140, seed: 20260416 },
+    );
+  });
+});

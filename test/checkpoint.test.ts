@@ -1,0 +1,179 @@
+// The checkpoint file: codec (bigints, ±Infinity, "$" keys), integrity checks, corrupt-file
+// recovery, config comparison. In-process; the CLI behaviour is in checkpoint-e2e.test.ts.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Engine, type EngineConfig } from '../pipeline/engine.js';
+import { LineSplitter } from '../pipeline/lines.js';
+import {
+  CHECKPOINT_FILE, CheckpointError, configKey, decodeCheckpoint, decodeJson, diffConfig, encodeCheckpoint, encodeJson,
+  liveState, loadCheckpoint, saveCheckpoint, type Checkpoint,
+} from '../pipeline/checkpoint.js';
+import { DEFAULT_PRICES } from '../operators/cost-per-tenant-day.js';
+import { rational } from '../pipeline/money.js';
+
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'syncscope-cp-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const CONFIG: EngineConfig = {
+  nowPolicy: { kind: 'fixed', ms: Date.parse('2026-04-09T00:00:00Z') },
+  maxLatenessMs: 300_000,
+  defaultTenant: 'default',
+  cluster: { failures: 3, windowMs: 600_000 },
+  prices: DEFAULT_PRICES,
+};
+
+const line = (ts: string, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ ts, op: 'pull', repo: 'r', scope: 'state', machine: 'm', trigger: 't', files: 1, bytes: 10, dur_ms: 1, ...extra });
+
+function checkpointOf(engine: Engine, splitter: LineSplitter): Checkpoint {
+  return {
+    config: configKey(CONFIG),
+    input: { kind: 'file', path: '/x/log', fingerprint: { dev: '1', ino: '2', birth: '0', head: 'abc' }, offset: splitter.consumed, line: splitter.lineNumber },
+    rejects_bytes: 0,
+    tentative_resolved: [],
+    engine: liveState(engine),
+  };
+}
+
+describe('checkpoint codec', () => {
+  it('round-trips bigints, ±Infinity and objects whose keys start with "$"', () => {
+    const value = {
+      big: 2n ** 70n,
+      neg: -Infinity,
+      pos: Infinity,
+      n: 5,
+      tagLike: { $bigint: '12' },
+      numLike: { $num: '-Infinity' },
+      escaped: { $$x: 1, $y: [{ $bigint: 'no' }] },
+      arr: [1n, -Infinity, null, 'x'],
+    };
+    const back = decodeJson(encodeJson(value));
+    expect(back).toEqual(value);
+    expect(typeof (back as { big: unknown }).big).toBe('bigint');
+  });
+
+  it('a row with an unknown "$bigint" field stays a plain object through a checkpoint', () => {
+    const e = new Engine(CONFIG);
+    const s = new LineSplitter();
+    // Within the lateness window of the newest row: held in the reorder buffer, so the raw row
+    // (with its unknown field) is part of the checkpoint.
+    e.feed(s.push(Buffer.from(`${line('2026-04-08T10:00:00Z', { x: { $bigint: '7' } })}\n${line('2026-04-08T10:01:00Z')}\n`)), 0);
+    const cp = decodeCheckpoint(encodeCheckpoint(checkpointOf(e, s), 0));
+    const pending = cp.engine.reorder.pending;
+    expect(pending.length).toBeGreaterThan(0);
+    expect((pending[0]!.raw as unknown as { x: unknown }).x).toEqual({ $bigint: '7' });
+    expect(cp.engine.dedup).toEqual(e.state.dedup);
+  });
+
+  it('an engine restored from a checkpoint continues exactly like the original', () => {
+    const text = [0, 1, 2, 3, 4, 5].map((i) => line(`2026-04-08T10:0${i}:00Z`, i % 2 ? { ok: false, error: 'boom' } : {})).join('\n') + '\n';
+    const whole = new Engine(CONFIG);
+    whole.feed(new LineSplitter().push(Buffer.from(text)), 0);
+    whole.end(0);
+    const cut = text.indexOf('\n', text.length / 2) + 1;
+    const first = new Engine(CONFIG);
+    const s1 = new LineSplitter();
+    first.feed(s1.push(Buffer.from(text.slice(0, cut))), 0);
+    const cp = decodeCheckpoint(encodeCheckpoint(checkpointOf(first, s1), 0));
+    expect(cp.input).toMatchObject({ kind: 'file', offset: cut });
+    const second = new Engine(CONFIG, cp.engine);
+    second.feed(new LineSplitter(cut, s1.lineNumber).push(Buffer.from(text.slice(cut))), 0);
+    second.end(0);
+    second.syncDedup();
+    whole.syncDedup();
+    expect(encodeJson(second.state)).toBe(encodeJson(whole.state));
+  });
+});
+
+describe('checkpoint integrity', () => {
+  const good = (): string => {
+    const e = new Engine(CONFIG);
+    const s = new LineSplitter();
+    e.feed(s.push(Buffer.from(`${line('2026-04-08T10:00:00Z')}\n`)), 0);
+    return encodeCheckpoint(checkpointOf(e, s), Date.parse('2026-04-08T11:00:00Z'));
+  };
+
+  it('is versioned and checksummed', () => {
+    const text = good();
+    const header = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
+    expect(header).toMatchObject({ format: 'syncscope-checkpoint', version: 1 });
+    expect(header.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(() => decodeCheckpoint(text)).not.toThrow();
+  });
+
+  it.each([
+    ['garbage', () => 'garbage{', /no header line|not JSON/],
+    ['a truncated file', () => good().slice(0, 300), /checksum|not JSON/],
+    ['an edited body', () => good().replace('"read":1', '"read":9'), /checksum/],
+    ['another format version', () => good().replace('"version":1', '"version":2'), /version 2 is not supported/],
+    ['another state layout', () => good().replace(/"state_shape":"[0-9a-f]+"/, '"state_shape":"0000"'), /keeps its state differently/],
+    ['empty', () => '', /no header line/],
+  ])('rejects %s with a reason', (_name, make, reason) => {
+    let err: unknown;
+    try {
+      decodeCheckpoint(make());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as Error).message).toMatch(reason);
+  });
+
+  it('rejects a well-formed file whose counts are not counts', () => {
+    const text = good();
+    const body = text.slice(text.indexOf('\n') + 1).trimEnd().replace('"read":1', '"read":-1');
+    const header = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
+    header.sha256 = createHash('sha256').update(body).digest('hex');
+    expect(() => decodeCheckpoint(`${JSON.stringify(header)}\n${body}\n`)).toThrow(/engine\.health\.read/);
+  });
+
+  it('loadCheckpoint moves a corrupt file aside and says why; a good one loads', () => {
+    const dir = join(tmp(), '.syncscope');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, CHECKPOINT_FILE), '{"not": "a checkpoint"');
+    const clock = Date.parse('2026-04-08T12:00:00Z');
+    const r = loadCheckpoint(dir, CONFIG, clock);
+    expect(r.kind).toBe('corrupt');
+    if (r.kind !== 'corrupt') return;
+    expect(r.movedTo).toBe(join(dir, `${CHECKPOINT_FILE}.corrupt-20260408T120000Z`));
+    expect(readFileSync(r.movedTo!, 'utf8')).toBe('{"not": "a checkpoint"');
+    expect(existsSync(join(dir, CHECKPOINT_FILE))).toBe(false);
+    expect(loadCheckpoint(dir, CONFIG, clock).kind).toBe('none');
+
+    const e = new Engine(CONFIG);
+    const s = new LineSplitter();
+    e.feed(s.push(Buffer.from(`${line('2026-04-08T10:00:00Z')}\n`)), 0);
+    saveCheckpoint(dir, checkpointOf(e, s), clock);
+    const ok = loadCheckpoint(dir, CONFIG, clock);
+    expect(ok.kind).toBe('ok');
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('config that changes numbers', () => {
+  it('lists each differing setting', () => {
+    const a = configKey(CONFIG);
+    expect(diffConfig(a, configKey({ ...CONFIG }))).toEqual([]);
+    const b = configKey({
+      ...CONFIG,
+      nowPolicy: { kind: 'latest' },
+      cluster: { failures: 5, windowMs: 600_000 },
+      prices: { ...DEFAULT_PRICES, egressCentsPerGiB: rational(3n, 2n) },
+    });
+    expect(diffConfig(a, b)).toEqual([
+      '--alert-failures: 3 → 5',
+      '--egress-usd-per-gib (cents/GiB): 1 → 3/2',
+      '--now: 2026-04-09T00:00:00Z → latest',
+    ]);
+  });
+});
