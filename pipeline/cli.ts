@@ -40,6 +40,12 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
+    if (err instanceof Error && (err.name === 'KvReportError' || err instanceof AggregateError)) {
+      // The Worker refused a report (bad token, bad tally): local outputs are written; say why.
+      process.stderr.write(`syncscope: the status Worker refused the report: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
     const e = err as NodeJS.ErrnoException;
     if (e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
       process.stderr.write(`syncscope: ${e.message}\n`);

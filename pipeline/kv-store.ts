@@ -24,6 +24,8 @@ export interface KvStore {
   get(key: string): Promise<string | null>;
   put(key: string, value: string, options?: { readonly metadata?: unknown }): Promise<void>;
   list(options?: KvListOptions): Promise<KvListResult>;
+  /** Remote stores: deliver what is queued; says so when the remote is unreachable. */
+  flush?(): Promise<{ readonly queued: number; readonly unreachable?: string }>;
 }
 
 /** SPEC §5: the one value per tenant, under `tenant:<tenant_id>`. Tenant-level facts only. */

@@ -39,6 +39,7 @@ export class Outputs {
   readonly kv: KvStore;
   private tentative: Set<string>;
   private readonly finalSinceFlush = new Set<string>();
+  private kvDown = false;
 
   constructor(stateDir: string, fresh: boolean, kv?: KvStore, resume?: OutputsResume) {
     this.layout = stateLayout(stateDir);
@@ -105,7 +106,18 @@ export class Outputs {
   }
 
   /** The KV tallies (SPEC §5); `final` waits out the one-write-per-second gap instead of skipping. */
-  publish(engine: Engine, now: number, wallClock: number, final: boolean): Promise<number> {
-    return publishTallies(this.kv, buildTallies(engine.state, now, wallClock), wallClock, final);
+  async publish(engine: Engine, now: number, wallClock: number, final: boolean): Promise<number> {
+    const written = await publishTallies(this.kv, buildTallies(engine.state, now, wallClock), wallClock, final);
+    if (this.kv.flush !== undefined) {
+      const r = await this.kv.flush();
+      // Say it once when the Worker goes away and once when it is back, not at every tick.
+      if (r.unreachable !== undefined && !this.kvDown) {
+        process.stderr.write(`syncscope: the status Worker is unreachable (${r.unreachable}); ${r.queued} tally(ies) kept in ${this.layout.internalDir}, sent on the next tick or run\n`);
+      } else if (r.unreachable === undefined && this.kvDown) {
+        process.stderr.write('syncscope: the status Worker is reachable again; queued tallies delivered\n');
+      }
+      this.kvDown = r.unreachable !== undefined;
+    }
+    return written;
   }
 }

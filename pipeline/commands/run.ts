@@ -1,10 +1,13 @@
 import { Option, type Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError, engineConfigFrom } from '../options.js';
 import { runLive, type RunResult } from '../run.js';
 import { DEFAULT_POLL_MS, type LiveRun } from '../follow.js';
 import { createProgress } from '../progress.js';
+import { HttpKvStore } from '../../sinks/kv/http-kv.js';
+import { stateLayout } from '../../sinks/layout.js';
+import type { KvStore } from '../kv-store.js';
 import { checkInput, commonFlags } from './common.js';
 
 /** Hard limit between SIGINT/SIGTERM and exit (the contract says within 2 s). */
@@ -35,6 +38,7 @@ export function registerRun(program: Command): void {
     .option('--egress-included <bytes>', 'outbound transfer included per month, e.g. 1TiB (default)')
     .option('--egress-usd-per-gib <usd>', 'outbound transfer beyond the allowance, USD per GiB (default 0.01)')
     .option('--config <file>', 'JSON file with price_base_usd, egress_included, egress_usd_per_gib, alert_failures, alert_window, max_lateness, tenant')
+    .option('--kv-url <url>', 'report tenant tallies to the status Worker at URL instead of the embedded KV (token from SYNCSCOPE_REPORT_TOKEN or SYNCSCOPE_REPORT_SECRET)')
     .addOption(new Option('--no-progress', 'never draw a progress bar (it is drawn only when stderr is a terminal)'))
     .action(async (file: string | undefined, raw: Record<string, unknown>) => {
       const { cli, engine } = engineConfigFrom(raw);
@@ -46,6 +50,7 @@ export function registerRun(program: Command): void {
         if (existsSync(input) && !statSync(input).isFile()) throw new UsageError(`input is not a regular file: ${input}`);
       } else checkInput(input);
 
+      const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
       const progress = cli.progress && input !== '-' && !follow ? createProgress() : null;
       const started = Date.now();
       // Handlers first: until a listener exists, SIGTERM's default action kills the process at once.
@@ -77,6 +82,7 @@ export function registerRun(program: Command): void {
         pollMs: pollMs(),
         rebuild: cli.rebuild,
         onProgress: progress?.update,
+        ...(kv === undefined ? {} : { kv }),
       });
       // The handlers stay until exit (they do not keep the process alive): a signal that lands
       // after the last flush still exits 0 instead of killing the process by default action.
@@ -93,6 +99,15 @@ export function registerRun(program: Command): void {
         process.exit(0);
       }
     });
+}
+
+/** The HTTP reporter; its outbox lives with the checkpoint, so unsent tallies survive restarts. */
+function workerKv(url: string, stateDir: string): KvStore {
+  try {
+    return new HttpKvStore({ baseUrl: url, outboxPath: join(stateLayout(stateDir).internalDir, 'kv-outbox.json') });
+  } catch (err) {
+    throw new UsageError(`--kv-url: ${(err as Error).message}`);
+  }
 }
 
 function report(result: RunResult, secs: number): void {
