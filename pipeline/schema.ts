@@ -10,7 +10,7 @@ const nonEmpty = z.string().min(1);
 const count = z.int().min(0);
 
 export const RowSchema = z.object({
-  ts: z.iso.datetime({ offset: true }),
+  ts: z.iso.datetime({ offset: true, error: 'not an RFC 3339 timestamp with seconds and Z or an offset (like 2026-04-16T19:10:38Z)' }),
   op: z.enum(['push', 'pull']),
   repo: nonEmpty,
   scope: nonEmpty,

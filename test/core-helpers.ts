@@ -187,3 +187,16 @@ export function runCli(args: string[], opts: { input?: string | Buffer; cwd?: st
     else child.stdin.end();
   });
 }
+
+/** The bytes cut at the given points (taken modulo length+1), for chunk-boundary properties. */
+export function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
+  const pts = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of pts) {
+    out.push(buf.subarray(prev, p));
+    prev = p;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LineSplitter, MAX_LINE_BYTES, RAW_HEAD_BYTES, type LineChunk } from '../pipeline/lines.js';
+import { splitAt } from './core-helpers.js';
 
 interface Collected {
   /** line number → text ('' for a too-long line) */
@@ -27,17 +28,6 @@ function collect(chunks: Buffer[], maxLineBytes = MAX_LINE_BYTES): Collected {
   return out;
 }
 
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const pts = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of pts) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 const bytesOfEach = (buf: Buffer): Buffer[] => [...buf].map((b) => Buffer.from([b]));
 

@@ -11,7 +11,7 @@ import { buildTallies } from '../pipeline/tallies.js';
 import { formatDay, formatHour, formatTs, type NowPolicy } from '../pipeline/time.js';
 import { aggregateRows, DEFAULT_PRICES } from '../operators/cost-per-tenant-day.js';
 import { openClusters, type Cluster } from '../operators/failure-clusters.js';
-import { DAY, HOUR, MIN, ms, rawRow } from './core-helpers.js';
+import { DAY, HOUR, MIN, ms, rawRow, splitAt } from './core-helpers.js';
 
 const NOW = ms('2026-04-16T19:30:00Z');
 const CLOCK = ms('2026-04-20T00:00:00Z');
@@ -88,17 +88,6 @@ function config(nowPolicy: NowPolicy): EngineConfig {
   return { nowPolicy, maxLatenessMs: L, defaultTenant: 'default', cluster: { failures: N, windowMs: W }, prices: DEFAULT_PRICES };
 }
 
-function chunked(buf: Buffer, cuts: number[]): Buffer[] {
-  const pts = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of pts) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 const clusterView = (c: Cluster) => ({
   tenant_id: c.tenant_id,
@@ -114,7 +103,7 @@ function run(rows: Gen[], policy: NowPolicy, cuts: number[] = []) {
   const engine = new Engine(config(policy));
   const sp = new LineSplitter();
   const buf = Buffer.from(rows.map(lineOf).join('\n') + '\n');
-  for (const ch of chunked(buf, cuts)) engine.feed(sp.push(ch), CLOCK);
+  for (const ch of splitAt(buf, cuts)) engine.feed(sp.push(ch), CLOCK);
   engine.feed(sp.end(), CLOCK);
   const now = engine.end(CLOCK);
   const { generated_at: _g, ...snap } = buildSnapshot(engine.state, DEFAULT_PRICES, now, CLOCK);
@@ -339,7 +328,7 @@ describe('input health (SPEC §3: read counts non-blank lines; read = valid + re
         });
         const engine = new Engine(config(policy));
         const sp = new LineSplitter();
-        for (const ch of chunked(Buffer.from(lines.join('\n')), cuts)) engine.feed(sp.push(ch), CLOCK);
+        for (const ch of splitAt(Buffer.from(lines.join('\n')), cuts)) engine.feed(sp.push(ch), CLOCK);
         engine.feed(sp.end(), CLOCK);
         const now = engine.end(CLOCK);
         const h = buildSnapshot(engine.state, DEFAULT_PRICES, now, CLOCK).rows;
