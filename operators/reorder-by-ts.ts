@@ -8,9 +8,9 @@ import type { Row } from '../pipeline/schema.js';
  * once no row that is not late can still precede it; a row arriving behind the release
  * threshold is late: counted, and passed on at once in arrival order. Holds only the rows
  * inside the lateness window.
- *
- * Follow mode: when the input has not advanced for `maxLatenessMs` of clock time, a tick
- * releases everything pending, so a quiet log still reaches the alerts.
+ * Time never releases rows: only newer rows or the end of input do, so the order (and every
+ * output) never depends on when lines were read. Follow mode shows pending rows by taking a
+ * copy of the state through `end` at each tick (pipeline/session.ts).
  */
 export interface ReorderState {
   pending: Row[];
@@ -19,8 +19,6 @@ export interface ReorderState {
   /** Rows with ts below this have been released; a row below it is late. */
   threshold: number;
   late: number;
-  /** Clock of the batch in which maxTs last advanced (follow-mode quiet flush). */
-  advancedAt: number;
 }
 
 export const initReorder = (): ReorderState => ({
@@ -28,7 +26,6 @@ export const initReorder = (): ReorderState => ({
   maxTs: -Infinity,
   threshold: -Infinity,
   late: 0,
-  advancedAt: -Infinity,
 });
 
 const byTs = (a: Row, b: Row): number => a.t - b.t;
@@ -55,7 +52,6 @@ function releaseBelow(s: ReorderState, limit: number, out: Row[]): void {
 export function foldReorder(s: ReorderState, b: Batch, maxLatenessMs: number): Row[] {
   const out: Row[] = [];
   const rows = b.rows;
-  const before = s.maxTs;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     if (r.t < s.threshold) {
@@ -72,13 +68,9 @@ export function foldReorder(s: ReorderState, b: Batch, maxLatenessMs: number): R
       if (next > s.threshold) s.threshold = next;
     }
   }
-  if (s.maxTs > before) s.advancedAt = b.nowFloor;
   if (b.end) {
     releaseBelow(s, Infinity, out);
     if (s.maxTs > s.threshold) s.threshold = s.maxTs;
-  } else if (b.now !== null && b.now - s.advancedAt >= maxLatenessMs && s.pending.length > 0) {
-    releaseBelow(s, Infinity, out);
-    s.threshold = s.maxTs;
   } else {
     releaseBelow(s, s.threshold, out);
   }

@@ -139,13 +139,6 @@ export class Engine {
     return res.rejects;
   }
 
-  /** Rebuild point (follow mode): time moves on even when no row arrives. */
-  tick(clock: number): number {
-    const now = this.nowAt(clock);
-    this.push(this.gate([], clock), clock, now, false);
-    return now;
-  }
-
   /** End of a batch run: flushes the reorder buffer and settles clusters at NOW. */
   end(clock: number): number {
     const now = this.nowAt(clock);
