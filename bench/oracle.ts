@@ -68,7 +68,8 @@ export interface OracleOptions {
 
 // ---- validation (SPEC §1) ----------------------------------------------------------------
 
-const TS_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+// RFC 3339 §5.6: "T" and "Z" may be lower case.
+const TS_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -159,8 +160,6 @@ export class Oracle {
   private readonly maxLateness: number;
   private maxSeen = -Infinity;
   private lineNo = 0;
-  /** Recent valid lines (text → ts) within the lateness window, for duplicate detection. */
-  private recent = new Map<string, number>();
   /** With --now latest every valid row is at or before NOW (the max), so rows count at once. */
   private readonly now: number;
   private readonly pushesByHour = new Map<number, Tally>(); // a = pushes, b = failed pushes
@@ -196,26 +195,13 @@ export class Oracle {
       this.counts.rejected++;
       return;
     }
+    // Every valid line of one input counts, byte-identical or not (duplicates exist only at a
+    // stdin restart, which a one-file oracle never sees).
     const row = v.row;
-    const seenAt = this.recent.get(line);
-    if (seenAt !== undefined && seenAt >= this.maxSeen - this.maxLateness) {
-      this.counts.duplicate++;
-      return;
-    }
     this.counts.valid++;
     if (row.t < this.maxSeen - this.maxLateness) this.counts.late++;
-    if (row.t > this.maxSeen) {
-      this.maxSeen = row.t;
-      this.forgetOldLines();
-    }
-    this.recent.set(line, row.t);
+    if (row.t > this.maxSeen) this.maxSeen = row.t;
     this.count(row);
-  }
-
-  private forgetOldLines(): void {
-    if (this.recent.size < 4096) return;
-    const horizon = this.maxSeen - this.maxLateness;
-    for (const [text, t] of this.recent) if (t < horizon) this.recent.delete(text);
   }
 
   /** Adds a valid row's contribution; rows after NOW are left out of every output. */

@@ -10,6 +10,8 @@ import { foldBatches, dict } from './fold.js';
  */
 export interface ClusterFailure {
   t: number;
+  /** The input file (as given, `-` for stdin) and line of the row. */
+  file: string;
   line: number;
   machine: string;
   op: string;
@@ -22,6 +24,8 @@ export interface Cluster {
   tenant_id: string;
   repo: string;
   opened_at: number;
+  /** 1, or 2, 3, … for a cluster of the same key that opened in the same second as an earlier one. */
+  seq: number;
   last_failure_at: number;
   failures: ClusterFailure[];
   resolved_at: number | null;
@@ -31,6 +35,9 @@ interface KeyState {
   /** Failure times (and details, for the opening set) within W of the newest. */
   recent: ClusterFailure[];
   open: Cluster | null;
+  /** Second (epoch) and seq of the key's newest cluster: a reopen in that second takes seq + 1. */
+  lastOpenSecond: number;
+  lastOpenSeq: number;
 }
 
 export interface FailureClustersState {
@@ -55,15 +62,15 @@ export const initFailureClusters = (): FailureClustersState => ({
 });
 
 function failureOf(r: Row): ClusterFailure {
-  const e = r.raw.error;
   return {
     t: r.t,
+    file: r.file,
     line: r.line,
     machine: r.machine,
-    op: r.raw.op,
-    scope: r.raw.scope,
-    trigger: r.raw.trigger,
-    errors: e === undefined ? [] : typeof e === 'string' ? [e] : e.slice(),
+    op: r.op,
+    scope: r.scope,
+    trigger: r.trigger,
+    errors: r.errors.slice(),
   };
 }
 
@@ -86,7 +93,7 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
     if (ks === undefined) {
       if (!r.failed) continue;
       if (byRepo === undefined) s.keys[r.tenant] = byRepo = dict();
-      byRepo[r.repo] = ks = { recent: [], open: null };
+      byRepo[r.repo] = ks = { recent: [], open: null, lastOpenSecond: -1, lastOpenSeq: 0 };
     }
     const t = r.t;
     if (ks.open !== null && t > ks.open.last_failure_at + W) resolve(s, ks, ks.open.last_failure_at + W);
@@ -102,10 +109,14 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
       while (drop < ks.recent.length && ks.recent[drop]!.t < t - W) drop++;
       if (drop > 0) ks.recent = ks.recent.slice(drop);
       if (ks.recent.length >= rule.failures) {
+        const second = Math.floor(t / 1000);
+        ks.lastOpenSeq = second === ks.lastOpenSecond ? ks.lastOpenSeq + 1 : 1;
+        ks.lastOpenSecond = second;
         ks.open = {
           tenant_id: r.tenant,
           repo: r.repo,
           opened_at: t,
+          seq: ks.lastOpenSeq,
           last_failure_at: t,
           failures: ks.recent,
           resolved_at: null,
@@ -117,7 +128,8 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
     } else if (ks.open !== null) {
       resolve(s, ks, t);
     }
-    if (ks.open === null && ks.recent.length === 0) delete byRepo![r.repo];
+    // Rows come in ts order: once past the second of its last opening, an idle key is forgotten.
+    if (ks.open === null && ks.recent.length === 0 && Math.floor(t / 1000) !== ks.lastOpenSecond) delete byRepo![r.repo];
   }
   if (b.now !== null) settleByTime(s, b.now, W);
 }
@@ -151,7 +163,7 @@ export function openClusters(s: FailureClustersState): Cluster[] {
   }
   return out.sort((a, b) =>
     a.opened_at - b.opened_at || (a.tenant_id < b.tenant_id ? -1 : a.tenant_id > b.tenant_id ? 1 : 0) ||
-    (a.repo < b.repo ? -1 : a.repo > b.repo ? 1 : 0));
+    (a.repo < b.repo ? -1 : a.repo > b.repo ? 1 : 0) || a.seq - b.seq);
 }
 
 /** Drains the resolved queue (the alert sink moves their files). */

@@ -21,7 +21,7 @@ export function foldFutureTs(s: FutureTsState, b: LintBatch, ctx: LintContext): 
     report(s.out, ctx.keep, () => ({
       lines: [r.line],
       ts: formatTs(r.t),
-      message: `row from machine ${q(r.raw.machine)} is ${humanDuration(r.t - ctx.nowCut)} after NOW (more than 5m): fix that machine's clock (enable NTP); the row is left out of every output until NOW reaches it`,
+      message: `row from machine ${q(r.machine)} is ${humanDuration(r.t - ctx.nowCut)} after NOW (more than 5m): fix that machine's clock (enable NTP); the row is left out of every output until NOW reaches it`,
     }));
   }
 }

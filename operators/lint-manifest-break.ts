@@ -40,22 +40,21 @@ export interface ManifestBreakState {
 function judge(s: ManifestBreakState, rows: readonly Row[], ctx: LintContext): void {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    const raw = r.raw;
-    const key = `${r.tenant}\u0000${raw.repo}\u0000${raw.scope}`;
+    const key = `${r.tenant}\u0000${r.repo}\u0000${r.scope}`;
     const prev = s.chains[key];
-    const before = raw.manifest_before;
+    const before = r.manifestBefore;
     if (prev !== undefined && prev.after !== undefined && before !== undefined && before !== prev.after) {
       const p = prev;
       report(s.out, ctx.keep, () => ({
         lines: [p.line, r.line],
         ts: formatTs(r.t),
-        message: `tenant ${q(r.tenant)} ${q(raw.repo)}/${q(raw.scope)}: push on line ${r.line} (machine ${q(raw.machine)}) starts from manifest ${showManifest(before)} but the previous successful push (line ${p.line}, machine ${q(p.machine)}) left ${showManifest(p.after)}: a lost update or a second writer; pull on ${q(raw.machine)}, re-apply its changes and push again, and let one client push this scope at a time`,
+        message: `tenant ${q(r.tenant)} ${q(r.repo)}/${q(r.scope)}: push on line ${r.line} (machine ${q(r.machine)}) starts from manifest ${showManifest(before)} but the previous successful push (line ${p.line}, machine ${q(p.machine)}) left ${showManifest(p.after)}: a lost update or a second writer; pull on ${q(r.machine)}, re-apply its changes and push again, and let one client push this scope at a time`,
       }));
     }
     const link = prev ?? (s.chains[key] = { after: undefined, line: 0, machine: '' });
-    link.after = raw.manifest_after;
+    link.after = r.manifestAfter;
     link.line = r.line;
-    link.machine = raw.machine;
+    link.machine = r.machine;
   }
 }
 

@@ -15,14 +15,14 @@ export function foldMassChange(s: MassChangeState, b: LintBatch, ctx: LintContex
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     if (!r.push) continue;
-    const total = r.raw.files_total;
-    if (total === undefined || r.raw.files * 2 <= total) continue;
+    const total = r.filesTotal;
+    if (total === null || r.files * 2 <= total) continue;
     report(s.out, ctx.keep, () => {
-      const pct = total === 0 ? '∞' : `${Math.round((r.raw.files * 100) / total)}%`;
+      const pct = total === 0 ? '∞' : `${Math.round((r.files * 100) / total)}%`;
       return {
         lines: [r.line],
         ts: formatTs(r.t),
-        message: `${r.failed ? 'failed push' : 'push'} of ${r.raw.files} files is ${pct} of files_total ${total} for ${q(r.raw.repo)}/${q(r.raw.scope)} from machine ${q(r.raw.machine)}: check the client did not delete or re-add the whole tree (restore from the previous manifest if so); ignore if it was an intended bulk change or a first push`,
+        message: `${r.failed ? 'failed push' : 'push'} of ${r.files} files is ${pct} of files_total ${total} for ${q(r.repo)}/${q(r.scope)} from machine ${q(r.machine)}: check the client did not delete or re-add the whole tree (restore from the previous manifest if so); ignore if it was an intended bulk change or a first push`,
       };
     });
   }

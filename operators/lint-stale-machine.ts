@@ -24,7 +24,7 @@ export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintCo
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     if (r.t > cut) continue;
-    const name = r.raw.machine;
+    const name = r.machine;
     let m = s.machines[name];
     if (m === undefined) s.machines[name] = m = { last: null, lastLine: 0, newest: r.t, newestLine: r.line };
     else if (r.t >= m.newest) {

@@ -1,12 +1,25 @@
+import { createHash } from 'node:crypto';
 import { compactTs } from './time.js';
 
-/** SPEC §4 slug: lower-case, and every run of characters outside [a-z0-9._-] becomes one '-'. */
+/** Slugs are cut to this many characters, so a name stays far below any file-name limit. */
+export const SLUG_MAX = 48;
+
+/** SPEC §4 slug: lower-case, every run of characters outside [a-z0-9._-] becomes one '-', cut to 48. */
 export function slug(text: string): string {
-  const s = text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+  const s = text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, SLUG_MAX);
   return s.length > 0 ? s : '-';
 }
 
-/** `sync-degraded-<YYYYMMDDTHHMMSSZ>-<tenant>-<repo>.md`, from the cluster's opened_at. */
-export function alertFileName(c: { opened_at: number; tenant_id: string; repo: string }): string {
-  return `sync-degraded-${compactTs(c.opened_at)}-${slug(c.tenant_id)}-${slug(c.repo)}.md`;
+/** First 8 hex digits of SHA-256 of `tenant_id + "\n" + repo`: two keys never share a name. */
+export function keyHash(tenantId: string, repo: string): string {
+  return createHash('sha256').update(`${tenantId}\n${repo}`, 'utf8').digest('hex').slice(0, 8);
+}
+
+/**
+ * `sync-degraded-<YYYYMMDDTHHMMSSZ>-<tenant>-<repo>-h<hash>[-<n>].md` from the cluster's
+ * opened_at, key and seq; at most 14 + 16 + 2 × 49 + 10 + 3 + the digits of n bytes, under 160.
+ */
+export function alertFileName(c: { opened_at: number; tenant_id: string; repo: string; seq: number }): string {
+  const n = c.seq > 1 ? `-${c.seq}` : '';
+  return `sync-degraded-${compactTs(c.opened_at)}-${slug(c.tenant_id)}-${slug(c.repo)}-h${keyHash(c.tenant_id, c.repo)}${n}.md`;
 }

@@ -10,19 +10,20 @@ import { writeFileAtomic } from '../sinks/atomic-write.js';
 
 /**
  * Checkpoints under `state/.syncscope/`: everything a restart needs to go on exactly where the
- * last run stopped (engine state with dedup memory, pending reorder rows and open clusters; the
- * input position; the committed length of the rejects file; the tentative resolved alerts).
+ * last run stopped (engine state with pending reorder rows, as compact records, and open
+ * clusters; the input position, with a stdin stream's recent line digests; the committed length
+ * of the rejects file; the tentative resolved alerts).
  *
- * File format (version 1), two lines:
- *   {"format":"syncscope-checkpoint","version":1,"sha256":"<hex of line 2>","saved_at":"..."}
+ * File format (version 2), two lines:
+ *   {"format":"syncscope-checkpoint","version":2,"sha256":"<hex of line 2>","saved_at":"..."}
  *   <body JSON>
  * The body is JSON with a small codec for what plain JSON loses: bigints (exact byte sums past
  * 2^53) as {"$bigint":"digits"}, non-finite numbers (-Infinity marks "nothing seen yet") as
- * {"$num":"-Infinity"}; keys of input objects that begin with "$" are escaped by doubling the
- * "$", so a row's unknown field can never be mistaken for a tag.
+ * {"$num":"-Infinity"}; object keys that begin with "$" (a repo or machine name can) are escaped
+ * by doubling the "$", so a name from the input can never be mistaken for a tag.
  */
 export const CHECKPOINT_FORMAT = 'syncscope-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
 /** The settings that change numbers: a checkpoint made under other settings is not resumed. */
@@ -63,6 +64,8 @@ export type InputPosition =
       kind: 'stdin';
       /** The stream reached EOF (complete): the next `run -` starts a fresh scan. */
       ended: boolean;
+      /** Digests of the last non-blank lines delivered (at most 1,000, oldest first): what a restarted `tail -f` may replay. */
+      recent: string[];
     };
 
 export interface Checkpoint {
@@ -197,7 +200,7 @@ const BodySchema = z.object({
   }),
   input: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('file'), path: z.string().min(1), fingerprint: FingerprintSchema.nullable(), offset: count, line: z.number().int().min(1) }),
-    z.object({ kind: z.literal('stdin'), ended: z.boolean() }),
+    z.object({ kind: z.literal('stdin'), ended: z.boolean(), recent: z.array(z.string().regex(/^[0-9a-f]{32}$/)).max(1000) }),
   ]),
   rejects_bytes: count,
   tentative_resolved: z.array(z.string()),
@@ -205,7 +208,6 @@ const BodySchema = z.object({
   // layout belongs to the operators, and a layout change is caught by the header's state_shape.
   engine: z.object({
     health: z.object({ read: count, valid: count, rejected: count, duplicate: count }),
-    dedup: z.record(z.string(), z.unknown()),
     latestTs: anyNumber.nullable(),
     future: z.array(z.record(z.string(), z.unknown())),
     hourly: z.record(z.string(), z.unknown()),
@@ -294,12 +296,6 @@ export function diffConfig(saved: ConfigKey, current: ConfigKey): string[] {
 }
 
 // ---- engine state -----------------------------------------------------------------------------
-
-/** The engine's full state with its dedup memory synced in (live objects: encode or clone it). */
-export function liveState(engine: Engine): EngineState {
-  engine.syncDedup();
-  return engine.state;
-}
 
 /** A restored state is usable: rebuilding outputs from it must not throw. */
 export function checkEngineState(state: EngineState, config: EngineConfig, clock: number): void {

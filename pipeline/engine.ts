@@ -1,7 +1,7 @@
 import { Subject, share, type Observable } from 'rxjs';
 import type { Batch } from './batch.js';
 import { adoptPlain, dict } from '../operators/fold.js';
-import { Ingestor, type DedupState, type Reject } from './ingest.js';
+import { ingest, type IngestOptions, type Reject } from './ingest.js';
 import type { LineChunk } from './lines.js';
 import type { Row } from './schema.js';
 import type { NowPolicy } from './time.js';
@@ -37,7 +37,6 @@ export interface InputHealth {
 /** Everything a restart needs, as plain data (bigints aside: see exact.ts for the JSON codec). */
 export interface EngineState {
   health: InputHealth;
-  dedup: DedupState;
   /** Newest ts of a row that reached the operators (NOW for `--now latest`). */
   latestTs: number | null;
   /** Rows ahead of a wall-clock NOW, held until NOW reaches them. */
@@ -55,7 +54,6 @@ export interface EngineState {
 export function initEngineState(): EngineState {
   return {
     health: { read: 0, valid: 0, rejected: 0, duplicate: 0 },
-    dedup: { maxTs: -Infinity, entries: [] },
     latestTs: null,
     future: [],
     hourly: initPushesPerHour(),
@@ -82,7 +80,7 @@ export interface ArrivedBatch {
  */
 export class Engine {
   readonly state: EngineState;
-  private readonly ingestor: Ingestor;
+  private readonly ingestOptions: IngestOptions;
   private readonly gated$ = new Subject<Batch>();
   private readonly arrivedSubject = new Subject<ArrivedBatch>();
   /** Every valid row and reject, before the NOW gate: the lints' input. */
@@ -90,10 +88,7 @@ export class Engine {
 
   constructor(readonly config: EngineConfig, seed?: EngineState) {
     const s = (this.state = seed ? adoptPlain(seed) : initEngineState());
-    this.ingestor = new Ingestor(
-      { defaultTenant: config.defaultTenant, maxLatenessMs: config.maxLatenessMs },
-      s.dedup,
-    );
+    this.ingestOptions = { defaultTenant: config.defaultTenant };
     const rows$ = this.gated$.pipe(share());
     rows$.pipe(pushesPerHour(s.hourly)).subscribe();
     rows$.pipe(bytesPerDay(s.daily)).subscribe();
@@ -110,30 +105,37 @@ export class Engine {
    * A big chunk is cut into slices of SLICE_LINES so the rows alive at any moment stay few:
    * short-lived rows keep the young-generation GC nearly free.
    */
-  feed(chunk: LineChunk, clock: number): Reject[] {
+  feed(chunk: LineChunk, clock: number, file: string): Reject[] {
     const n = chunk.lines.length;
-    if (n <= SLICE_LINES) return this.feedSlice(chunk, clock);
+    if (n <= SLICE_LINES) return this.feedSlice(chunk, clock, file);
     const rejects: Reject[] = [];
     for (let from = 0; from < n; from += SLICE_LINES) {
+      const first = chunk.first + from;
+      const end = first + SLICE_LINES;
       const part: LineChunk = {
         lines: chunk.lines.slice(from, from + SLICE_LINES),
-        first: chunk.first + from,
-        tooLong: from === 0 ? chunk.tooLong : [],
+        first,
+        tooLong: chunk.tooLong.filter((t) => t.line >= first && t.line < end),
         endOffset: chunk.endOffset,
       };
-      const r = this.feedSlice(part, clock);
+      const r = this.feedSlice(part, clock, file);
       for (let i = 0; i < r.length; i++) rejects.push(r[i]!);
     }
     return rejects;
   }
 
-  private feedSlice(chunk: LineChunk, clock: number): Reject[] {
-    const res = this.ingestor.ingest(chunk);
+  /** Lines dropped as a replayed overlap (SPEC §3 `duplicate`): read, but never rows. */
+  countDuplicates(n: number): void {
+    this.state.health.read += n;
+    this.state.health.duplicate += n;
+  }
+
+  private feedSlice(chunk: LineChunk, clock: number, file: string): Reject[] {
+    const res = ingest(chunk, file, this.ingestOptions);
     const h = this.state.health;
     h.read += res.read;
     h.valid += res.rows.length;
     h.rejected += res.rejects.length;
-    h.duplicate += res.duplicates;
     if (res.rows.length > 0 || res.rejects.length > 0) this.arrivedSubject.next({ rows: res.rows, rejects: res.rejects });
     this.push(this.gate(res.rows, clock), clock, null, false);
     return res.rejects;
@@ -157,11 +159,6 @@ export class Engine {
 
   takeResolved(): Cluster[] {
     return takeResolved(this.state.clusters);
-  }
-
-  /** Snapshot of the dedup memory into state, for checkpoints. */
-  syncDedup(): void {
-    this.state.dedup = this.ingestor.state();
   }
 
   private gate(rows: Row[], clock: number): Row[] {

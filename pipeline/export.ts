@@ -95,8 +95,8 @@ export async function recompute(input: string, config: EngineConfig, clock: numb
   const engine = new Engine(config);
   const splitter = new LineSplitter();
   const stream: Readable = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1 << 20 });
-  for await (const data of stream) engine.feed(splitter.push(data as Buffer), clock);
-  engine.feed(splitter.end(), clock);
+  for await (const data of stream) engine.feed(splitter.push(data as Buffer), clock, input);
+  engine.feed(splitter.end(), clock, input);
   const now = engine.end(clock);
   return { snapshot: buildSnapshot(engine.state, config.prices, now, clock), aggregates: aggregateRows(engine.state.cost, config.prices) };
 }

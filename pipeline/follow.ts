@@ -7,6 +7,7 @@ import { LineSplitter, type LineChunk } from './lines.js';
 import type { InputPosition } from './checkpoint.js';
 import { FileTailer, planStart, type FilePosition } from './follow-source.js';
 import { Session, type FlushRequest, type FlushResult } from './session.js';
+import { ReplayOverlap, type Release } from './replay-overlap.js';
 import type { Reject } from './ingest.js';
 import type { StateLayout } from '../sinks/layout.js';
 
@@ -26,6 +27,8 @@ import type { StateLayout } from '../sinks/layout.js';
 export interface LiveOptions {
   /** A file path (absolute), or '-' for stdin. */
   readonly input: string;
+  /** The file as the user named it (rejects and alert entries say this); default: `input`. */
+  readonly inputLabel?: string;
   readonly stateDir: string;
   readonly engine: EngineConfig;
   /** Keep following a file after its end (`--follow`). stdin always follows until EOF. */
@@ -102,7 +105,7 @@ abstract class BaseRun implements LiveRun {
     this.session = Session.open({
       stateDir: opts.stateDir,
       engine: opts.engine,
-      input: opts.input === '-' ? { kind: 'stdin' } : { kind: 'file', path: opts.input },
+      input: opts.input === '-' ? { kind: 'stdin' } : { kind: 'file', path: opts.input, label: opts.inputLabel ?? opts.input },
       scheduler: this.scheduler,
       kv: opts.kv,
       rebuild: opts.rebuild,
@@ -299,22 +302,30 @@ class StdinRun extends BaseRun {
   private readonly splitter = new LineSplitter();
   private readonly stream: Readable;
   private readonly queue: Buffer[] = [];
+  private readonly replay: ReplayOverlap;
   private ended = false;
 
   constructor(opts: LiveOptions) {
     super(opts);
     this.stream = opts.stdin ?? process.stdin;
+    const resume = this.session.resumeFrom;
+    this.replay = new ReplayOverlap(resume !== null && resume.kind === 'stdin' ? resume.recent : []);
   }
 
   protected position(): InputPosition {
-    return { kind: 'stdin', ended: this.ended };
+    return { kind: 'stdin', ended: this.ended, recent: this.replay.recent() };
+  }
+
+  private deliver(r: Release): void {
+    this.session.countDuplicates(r.duplicates);
+    for (const c of r.chunks) this.session.feed(c);
   }
 
   protected work(): boolean {
     // Chunks are fed in arrival order, between ticks (never while a flush is in progress).
     let n = 0;
     for (let buf = this.queue.shift(); buf !== undefined; buf = this.queue.shift()) {
-      this.session.feed(this.splitter.push(buf));
+      this.deliver(this.replay.push(this.splitter.push(buf)));
       if (++n >= 64) return this.queue.length > 0;
     }
     if (this.stream.isPaused() && !this.ended && !this.stopping) this.stream.resume();
@@ -341,14 +352,17 @@ class StdinRun extends BaseRun {
       this.stream.removeAllListeners('data');
       this.stream.destroy();
       while (this.queue.length > 0) this.work(); // received: cannot be read again, so feed it
+      this.deliver(this.replay.settle());
       // A partial last line is not fed: a restarted `tail -f` sends it again, whole.
-      return this.result(await this.flush({ position: { kind: 'stdin', ended: false }, final: true }), true);
+      return this.result(await this.flush({ position: this.position(), final: true }), true);
     }
     this.stop();
     await this.untilStopped();
     this.work(); // chunks that arrived before EOF and were not fed yet
     while (this.queue.length > 0) this.work();
     // EOF: the stream is complete; its last line counts even without a newline.
-    return this.result(await this.flush({ position: { kind: 'stdin', ended: true }, final: true, tail: this.splitter.end() }), false);
+    this.deliver(this.replay.push(this.splitter.end()));
+    this.deliver(this.replay.settle());
+    return this.result(await this.flush({ position: this.position(), final: true }), false);
   }
 }

@@ -31,6 +31,14 @@ export function rawHead(s: string): string {
   return head;
 }
 
+/** A line of nothing but white space (starting with a space, tab or CR): skipped, never counted. */
+export function isBlankLine(s: string): boolean {
+  if (s.length === 0) return true;
+  const c = s.charCodeAt(0);
+  if (c !== 32 && c !== 9 && c !== 13) return false;
+  return s.trim().length === 0;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 export class LineSplitter {

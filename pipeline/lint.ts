@@ -97,8 +97,8 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
   }
 
   const splitter = new LineSplitter();
-  for await (const data of openInput(o.input)) engine.feed(splitter.push(data as Buffer), started);
-  engine.feed(splitter.end(), started);
+  for await (const data of openInput(o.input)) engine.feed(splitter.push(data as Buffer), started, o.input);
+  engine.feed(splitter.end(), started, o.input);
   const now = engine.end(started);
 
   const counts: Partial<Record<LintId, number>> = {};

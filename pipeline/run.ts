@@ -63,6 +63,7 @@ export async function runBatch(opts: RunOptions): Promise<RunResult> {
   return startRun({
     ...opts,
     input: absolute(opts.input),
+    inputLabel: opts.input,
     follow: false,
     tickMs: Infinity,
     stdinTicks: false,
@@ -74,5 +75,5 @@ export async function runBatch(opts: RunOptions): Promise<RunResult> {
  * every output; `stop()` (SIGINT/SIGTERM) flushes outputs and the checkpoint, then `done` resolves.
  */
 export function runLive(opts: FollowRunOptions): LiveRun {
-  return startRun({ ...opts, input: absolute(opts.input), stdinTicks: true });
+  return startRun({ ...opts, input: absolute(opts.input), inputLabel: opts.input, stdinTicks: true });
 }

@@ -9,8 +9,16 @@ import { z } from 'zod';
 const nonEmpty = z.string().min(1);
 const count = z.int().min(0);
 
+const TS_MESSAGE = 'not an RFC 3339 timestamp with seconds and Z or an offset (like 2026-04-16T19:10:38Z)';
+const isoDatetime = z.iso.datetime({ offset: true });
+
+/** RFC 3339 §5.6 allows a lowercase `t` and `z`; zod's ISO check wants them upper-case. */
+function upperTz(s: string): string {
+  return s.replace(/[tz]/g, (c) => c.toUpperCase());
+}
+
 export const RowSchema = z.object({
-  ts: z.iso.datetime({ offset: true, error: 'not an RFC 3339 timestamp with seconds and Z or an offset (like 2026-04-16T19:10:38Z)' }),
+  ts: z.string({ error: TS_MESSAGE }).refine((s) => isoDatetime.safeParse(upperTz(s)).success, TS_MESSAGE),
   op: z.enum(['push', 'pull']),
   repo: nonEmpty,
   scope: nonEmpty,
@@ -29,24 +37,43 @@ export const RowSchema = z.object({
 
 export type RawRow = z.infer<typeof RowSchema>;
 
-/** A validated row plus the facts every operator needs, computed once at ingest. */
+/**
+ * A validated row as the pipeline keeps it: a compact record of the known fields only. The
+ * parsed object is dropped at once, so an unknown field of any size or depth is never kept,
+ * cloned or checkpointed. Every Row has one shape, so operator loops stay monomorphic.
+ */
 export interface Row {
-  readonly raw: RawRow;
   /** ts in epoch milliseconds, UTC. */
   readonly t: number;
-  /** 1-based line number in its source. */
+  /** The input it came from: the path as given, or `-` for stdin. */
+  readonly file: string;
+  /** 1-based line number in its file. */
   readonly line: number;
+  readonly op: 'push' | 'pull';
   readonly push: boolean;
   readonly failed: boolean;
+  /** tenant_id, or the default tenant when absent or empty. */
   readonly tenant: string;
-  /** Hot fields copied out of `raw`: every Row has one shape, so operator loops stay monomorphic. */
   readonly repo: string;
+  readonly scope: string;
   readonly machine: string;
+  readonly trigger: string;
+  readonly files: number;
+  /** files_total, or null when absent. */
+  readonly filesTotal: number | null;
   readonly bytes: number;
+  readonly durMs: number;
+  /** undefined = the field is absent (not recorded); null is a value (no manifest). */
+  readonly manifestBefore: string | null | undefined;
+  readonly manifestAfter: string | null | undefined;
+  /** The error chain, outermost first: a string error is a chain of one; [] without `error`. */
+  readonly errors: readonly string[];
   /** Hours / days since the epoch (UTC floor): the bucket keys. */
   readonly hour: number;
   readonly day: number;
 }
+
+const NO_ERRORS: readonly string[] = Object.freeze([]);
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -112,8 +139,9 @@ export function parseTs(s: string): number {
       if (ok) return base + se * 1000 + ms;
     }
   }
-  if (!TS_SCHEMA.safeParse(s).success) return NaN;
-  return Date.parse(s);
+  const upper = upperTz(s);
+  if (!isoDatetime.safeParse(upper).success) return NaN;
+  return Date.parse(upper);
 }
 
 let lastMinutePrefix = '\u0000never';
@@ -131,8 +159,6 @@ function parseMinutePrefix(s: string): number {
     d <= daysInMonth(y, mo);
   return ok ? Date.UTC(y, mo - 1, d, h, mi, 0, 0) : NaN;
 }
-
-const TS_SCHEMA = RowSchema.shape.ts;
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -163,17 +189,19 @@ function intern(s: string): string {
  * Returns null when RowSchema would say no; the schema stays authoritative, and a property
  * test holds the two together (test/schema.test.ts).
  */
-export function toRow(o: Record<string, unknown>, t: number, line: number, defaultTenant: string): Row | null {
+export function toRow(o: Record<string, unknown>, t: number, file: string, line: number, defaultTenant: string): Row | null {
   const op = o.op;
   const repo = o.repo;
   const scope = o.scope;
   const machine = o.machine;
   const trigger = o.trigger;
   const bytes = o.bytes;
+  const files = o.files;
+  const durMs = o.dur_ms;
   if ((op !== 'push' && op !== 'pull') || typeof repo !== 'string' || repo.length === 0 ||
       typeof scope !== 'string' || scope.length === 0 || typeof machine !== 'string' || machine.length === 0 ||
-      typeof trigger !== 'string' || trigger.length === 0 || !isCount(o.files) || !isCount(bytes) ||
-      !isCount(o.dur_ms)) return null;
+      typeof trigger !== 'string' || trigger.length === 0 || !isCount(files) || !isCount(bytes) ||
+      !isCount(durMs)) return null;
   const mb = o.manifest_before;
   const ma = o.manifest_after;
   if ((mb !== undefined && mb !== null && typeof mb !== 'string') ||
@@ -185,22 +213,37 @@ export function toRow(o: Record<string, unknown>, t: number, line: number, defau
   if ((ok !== undefined && typeof ok !== 'boolean') || (tenantId !== undefined && typeof tenantId !== 'string') ||
       (filesTotal !== undefined && !isCount(filesTotal))) return null;
   let failed: boolean;
-  if (error === undefined) failed = ok === false;
-  else if (typeof error === 'string') failed = ok === undefined ? error.length > 0 : ok === false;
-  else if (Array.isArray(error)) {
+  let errors: readonly string[];
+  if (error === undefined) {
+    failed = ok === false;
+    errors = NO_ERRORS;
+  } else if (typeof error === 'string') {
+    failed = ok === undefined ? error.length > 0 : ok === false;
+    errors = [error];
+  } else if (Array.isArray(error)) {
     for (let i = 0; i < error.length; i++) if (typeof error[i] !== 'string') return null;
     failed = ok === undefined ? error.length > 0 : ok === false;
+    errors = error.length === 0 ? NO_ERRORS : (error as string[]);
   } else return null;
   return {
-    raw: o as unknown as RawRow,
     t,
+    file,
     line,
+    op,
     push: op === 'push',
     failed,
     tenant: intern(tenantId !== undefined && tenantId.length > 0 ? tenantId : defaultTenant),
     repo: intern(repo),
+    scope,
     machine: intern(machine),
+    trigger,
+    files,
+    filesTotal: filesTotal === undefined ? null : filesTotal,
     bytes,
+    durMs,
+    manifestBefore: mb as string | null | undefined,
+    manifestAfter: ma as string | null | undefined,
+    errors,
     hour: Math.floor(t / HOUR_MS),
     day: Math.floor(t / DAY_MS),
   };
@@ -208,7 +251,7 @@ export function toRow(o: Record<string, unknown>, t: number, line: number, defau
 
 /** True when `o` (apart from ts) satisfies RowSchema: the fast path's verdict. */
 export function checkRow(o: Record<string, unknown>): boolean {
-  return toRow(o, 0, 0, 'default') !== null;
+  return toRow(o, 0, '-', 0, 'default') !== null;
 }
 
 /** A one-line reason naming the first bad fields, e.g. `bytes: Too small: expected number to be >=0`. */

@@ -6,7 +6,7 @@ import type { KvStore } from './kv-store.js';
 import type { LineChunk } from './lines.js';
 import type { Snapshot } from './snapshot.js';
 import {
-  checkpointPath, configKey, diffConfig, discardCheckpoint, liveState, loadCheckpoint, saveCheckpoint,
+  checkpointPath, configKey, diffConfig, discardCheckpoint, loadCheckpoint, saveCheckpoint,
   type Checkpoint, type InputPosition,
 } from './checkpoint.js';
 import { alertFileName } from './alert-names.js';
@@ -24,7 +24,10 @@ import { lockStateDir } from './state-lock.js';
  * those of a batch run over the lines read so far, and a later run continues from the state a
  * batch would have had before its end, which makes "one run" and "many runs" agree.
  */
-export type InputId = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'stdin' };
+export type InputId =
+  /** `path` is absolute (the checkpoint's identity); `label` is the path as given, named in rejects and alerts. */
+  | { readonly kind: 'file'; readonly path: string; readonly label: string }
+  | { readonly kind: 'stdin' };
 
 export interface SessionOptions {
   readonly stateDir: string;
@@ -66,11 +69,11 @@ export interface Preview {
 
 /**
  * What the outputs show at `clock`: a deep copy of the live state, plus the tail lines, taken
- * through end(). The live engine is not touched (its dedup memory is synced into its state).
+ * through end(). The live engine is not touched.
  */
-export function endPreview(live: Engine, clock: number, tail?: LineChunk): Preview {
-  const engine = new Engine(live.config, structuredClone(liveState(live)));
-  const tailRejects = tail !== undefined ? engine.feed(tail, clock) : [];
+export function endPreview(live: Engine, clock: number, file: string, tail?: LineChunk): Preview {
+  const engine = new Engine(live.config, structuredClone(live.state));
+  const tailRejects = tail !== undefined ? engine.feed(tail, clock, file) : [];
   const now = engine.end(clock);
   return { engine, now, tailRejects, resolved: engine.takeResolved() };
 }
@@ -80,6 +83,11 @@ const KV_GAP_MS = 1000;
 
 function describeInput(i: InputId): string {
   return i.kind === 'stdin' ? 'stdin' : i.path;
+}
+
+/** How rejects, alert entries and findings name an input: the path as given, `-` for stdin. */
+function inputLabel(i: InputId): string {
+  return i.kind === 'stdin' ? '-' : i.label;
 }
 
 export class Session {
@@ -155,11 +163,18 @@ export class Session {
     return null;
   }
 
+  /** Lines a restarted stdin stream replayed (SPEC §3 `duplicate`). */
+  countDuplicates(n: number): void {
+    if (n === 0) return;
+    this.dirty = true;
+    this.engine.countDuplicates(n);
+  }
+
   /** Feeds complete lines to the live engine; rejects go to the file at once. */
   feed(chunk: LineChunk): void {
     if (chunk.lines.length === 0 && chunk.tooLong.length === 0) return;
     this.dirty = true;
-    const rejects = this.engine.feed(chunk, this.o.scheduler.now());
+    const rejects = this.engine.feed(chunk, this.o.scheduler.now(), inputLabel(this.o.input));
     if (rejects.length > 0) this.keepRejects(rejects);
     if (this.engine.state.clusters.resolved.length > 0) this.outputs.settle(this.engine);
   }
@@ -174,14 +189,14 @@ export class Session {
     const clock = sched.now();
     this.outputs.settle(this.engine);
     const committedRejects = this.outputs.rejectsSize();
-    const { engine: preview, now, tailRejects, resolved } = endPreview(this.engine, clock, req.tail);
+    const { engine: preview, now, tailRejects, resolved } = endPreview(this.engine, clock, inputLabel(this.o.input), req.tail);
     if (this.o.checkpoints !== false) {
       this.save({
         config: configKey(this.o.engine),
         input: req.position,
         rejects_bytes: committedRejects,
         tentative_resolved: resolved.map(alertFileName),
-        engine: this.engine.state, // dedup memory synced in by endPreview
+        engine: this.engine.state,
       }, clock);
     }
     const changed = this.dirty || req.tail !== undefined;

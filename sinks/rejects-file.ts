@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Reject } from '../pipeline/ingest.js';
 
 /**
- * Appends rejected lines as `{"line","reason","raw"}` ndjson. A fresh scan (not resuming from a
+ * Appends rejected lines as `{"file","line","reason","raw"}` ndjson, in input order. A fresh scan (not resuming from a
  * checkpoint) starts the file over, so re-running never duplicates a reject.
  */
 export class RejectsFile {
@@ -15,7 +15,7 @@ export class RejectsFile {
   append(rejects: readonly Reject[]): void {
     if (rejects.length === 0) return;
     let text = '';
-    for (const r of rejects) text += `${JSON.stringify({ line: r.line, reason: r.reason, raw: r.raw })}\n`;
+    for (const r of rejects) text += `${JSON.stringify({ file: r.file, line: r.line, reason: r.reason, raw: r.raw })}\n`;
     appendFileSync(this.path, text);
   }
 }

@@ -53,7 +53,7 @@ export function renderAlert(c: Cluster): string {
     '',
   ];
   c.failures.forEach((f, i) => {
-    body.push(`${i + 1}. ${formatTs(f.t)} · machine ${f.machine} · ${f.op} · scope ${f.scope} · trigger ${f.trigger} · line ${f.line}`);
+    body.push(`${i + 1}. ${formatTs(f.t)} · machine ${f.machine} · ${f.op} · scope ${f.scope} · trigger ${f.trigger} · ${f.file} line ${f.line}`);
     if (f.errors.length === 0) body.push('   - (no error text)');
     f.errors.forEach((e, depth) => body.push(`   ${'  '.repeat(depth)}- ${e.replace(/\r?\n/g, ' ')}`));
   });

@@ -2,6 +2,7 @@
 // files' names and front matter, the move to alerts-resolved/, the snapshot's alerts, re-runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ensureBuilt, FIXTURES, rmDir, runCli, tempDir } from './core-helpers.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
@@ -15,9 +16,11 @@ const LOG = join(FIXTURES, 'alerts.ndjson');
 //  Beta Co/Docs Site fails 10:30, 10:31, 10:32 → opens 10:32; next row 10:50 > 10:42 → resolves at 10:42 (step 1).
 //  acme/snappy-os fails 11:00, 11:01, 11:02 → opens 11:02; open at NOW 11:05, resolved at 11:12 once NOW > 11:12 (step 4).
 //  acme/other-repo succeeds 11:03: another key, resolves nothing.
-const FIRST = 'sync-degraded-20260416T100400Z-acme-snappy-os.md';
-const BETA = 'sync-degraded-20260416T103200Z-beta-co-docs-site.md';
-const SECOND = 'sync-degraded-20260416T110200Z-acme-snappy-os.md';
+/** SPEC §4: first 8 hex of SHA-256 over `tenant_id + "\n" + repo`, computed here independently. */
+const h = (tenant: string, repo: string): string => createHash('sha256').update(`${tenant}\n${repo}`).digest('hex').slice(0, 8);
+const FIRST = `sync-degraded-20260416T100400Z-acme-snappy-os-h${h('acme', 'snappy-os')}.md`;
+const BETA = `sync-degraded-20260416T103200Z-beta-co-docs-site-h${h('Beta Co', 'Docs Site')}.md`;
+const SECOND = `sync-degraded-20260416T110200Z-acme-snappy-os-h${h('acme', 'snappy-os')}.md`;
 
 const dirs: string[] = [];
 beforeAll(() => ensureBuilt());
@@ -155,19 +158,21 @@ describe('alert files (built CLI)', () => {
 
   it('a log that grows between runs ends with the same files as one run over the whole log (tentative resolve withdrawn)', async () => {
     const whole = newState();
-    expect((await run(whole, '2026-04-16T11:05:00Z')).code).toBe(0);
+    expect((await runCli(['run', 'alerts.ndjson', '--now', '2026-04-16T11:05:00Z', '--state', whole], { cwd: FIXTURES })).code).toBe(0);
     const dir = newState();
-    const log = join(dir, 'sync-events.ndjson');
+    // Alert entries name the input as given: both runs name it the same relative path.
+    const log = join(dir, 'alerts.ndjson');
     const lines = readFileSync(LOG, 'utf8').split('\n');
     // first 4 lines: acme/snappy-os open since 10:04, last failure 10:06; at NOW 11:05 it settles at 10:16
     writeFileSync(log, `${lines.slice(0, 4).join('\n')}\n`);
-    expect((await runCli(['run', log, '--now', '2026-04-16T11:05:00Z', '--state', dir])).code).toBe(0);
+    const grow = () => runCli(['run', 'alerts.ndjson', '--now', '2026-04-16T11:05:00Z', '--state', dir], { cwd: dir });
+    expect((await grow()).code).toBe(0);
     const partial = listing(dir);
     expect(Object.keys(partial)).toEqual([`alerts-resolved/${FIRST}`]);
     expect(frontMatter(partial[`alerts-resolved/${FIRST}`]!).resolved_at).toBe('2026-04-16T10:16:00Z');
     // the rest arrives: the 10:08 success resolves it at 10:08 instead
     appendFileSync(log, lines.slice(4).join('\n'));
-    expect((await runCli(['run', log, '--now', '2026-04-16T11:05:00Z', '--state', dir])).code).toBe(0);
+    expect((await grow()).code).toBe(0);
     expect(listing(dir)).toEqual(listing(whole));
     expect(summary(dir).alerts).toEqual(summary(whole).alerts);
     const { generated_at: _a, ...grown } = summary(dir);
@@ -190,15 +195,16 @@ describe('alert file rendering (unit)', () => {
     repo,
     opened_at: Date.parse('2026-04-16T10:04:00Z'),
     last_failure_at: Date.parse('2026-04-16T10:06:00.250Z'),
-    failures: [{ t: Date.parse('2026-04-16T10:04:00Z'), line: 3, machine: 'm', op: 'push', scope: 's', trigger: 't', errors: ['a', 'b'] }],
+    failures: [{ t: Date.parse('2026-04-16T10:04:00Z'), file: 'log.ndjson', line: 3, machine: 'm', op: 'push', scope: 's', trigger: 't', errors: ['a', 'b'] }],
     resolved_at: null,
+    seq: 1,
   });
 
-  it('file name: opened_at as YYYYMMDDTHHMMSSZ, tenant and repo slugged to [a-z0-9._-]', () => {
-    expect(alertFileName(cluster('Beta Co', 'My Repo/Ü'))).toBe('sync-degraded-20260416T100400Z-beta-co-my-repo-.md');
-    expect(alertFileName(cluster('acme', 'snappy-os'))).toMatch(/^sync-degraded-\d{8}T\d{6}Z-[a-z0-9._-]+-[a-z0-9._-]+\.md$/);
+  it('file name: opened_at as YYYYMMDDTHHMMSSZ, tenant and repo slugged to [a-z0-9._-], hash of the exact key', () => {
+    expect(alertFileName(cluster('Beta Co', 'My Repo/Ü'))).toBe(`sync-degraded-20260416T100400Z-beta-co-my-repo--h${h('Beta Co', 'My Repo/Ü')}.md`);
+    expect(alertFileName(cluster('acme', 'snappy-os'))).toMatch(/^sync-degraded-\d{8}T\d{6}Z-[a-z0-9._-]+-[a-z0-9._-]+-h[0-9a-f]{8}\.md$/);
     for (const name of [alertFileName(cluster('../..', '/etc/passwd')), alertFileName(cluster('A B', 'x\ny'))]) {
-      expect(name).toMatch(/^sync-degraded-\d{8}T\d{6}Z-[a-z0-9._-]+-[a-z0-9._-]+\.md$/);
+      expect(name).toMatch(/^sync-degraded-\d{8}T\d{6}Z-[a-z0-9._-]+-[a-z0-9._-]+-h[0-9a-f]{8}\.md$/);
       expect(name).not.toContain('/');
     }
   });

@@ -54,22 +54,22 @@ function days(from: string, nonZero: Record<string, [number, number]>) {
 //  L10 04-16 19:00 push snappy-os 10, tenant acme — 10m38s behind 19:10:38: late
 //  L11 04-16 19:30 push alpha 50 (= NOW: counted)
 //  L12 04-16 19:30:01 push future/future-box 999999 (> NOW: valid, in no output)
-//  L13 exact repeat of L11 within the lateness window: duplicate
+//  L13 byte-identical to L11: a second real push (every line of a file counts), on time
 const BASIC_EXPECTED = {
   now: NOW,
-  rows: { read: 12, valid: 11, rejected: 0, late: 1, duplicate: 1 },
+  rows: { read: 12, valid: 12, rejected: 0, late: 1, duplicate: 0 },
   pushes_per_hour: hours('2026-04-15T20:00:00Z', {
     '2026-04-15T20:00:00Z': [1, 0],
     '2026-04-16T18:00:00Z': [1, 1],
-    '2026-04-16T19:00:00Z': [3, 0],
+    '2026-04-16T19:00:00Z': [4, 0],
   }),
   bytes_per_day: days('2026-04-10', {
     '2026-04-10': [0, 300],
     '2026-04-15': [300, 0],
-    '2026-04-16': [12483 + 10 + 50, 5000],
+    '2026-04-16': [12483 + 10 + 50 + 50, 5000],
   }),
   repos: [
-    { repo: 'alpha', ops_24h: 4, failed_24h: 1, ops_7d: 4, failed_7d: 1 },
+    { repo: 'alpha', ops_24h: 5, failed_24h: 1, ops_7d: 5, failed_7d: 1 },
     { repo: 'snappy-os', ops_24h: 3, failed_24h: 1, ops_7d: 3, failed_7d: 1 },
     { repo: 'zeta', ops_24h: 0, failed_24h: 0, ops_7d: 2, failed_7d: 0 },
   ],
@@ -80,7 +80,7 @@ const BASIC_EXPECTED = {
     { machine: 'old-mac', last_success_push: null },
   ],
   // April: 500/30 = 50/3 cents a day. Days with rows in the week: 04-10, 04-15, 04-16 → 50 exactly.
-  // acme: 50/3 · 10/17543 = 0.0095 → 1; default: 49.9905 → 50.
+  // acme: 50/3 · 10/17593 = 0.0095 → 1; default: 49.9905 → 50.
   cost: { week_usd_cents: 50, by_tenant: [{ tenant_id: 'acme', week_usd_cents: 1 }, { tenant_id: 'default', week_usd_cents: 50 }] },
   alerts: { open: [], resolved: 0 },
 };
@@ -90,15 +90,15 @@ const BASIC_AGGREGATES = [
   { day: '2026-04-10', tenant_id: 'default', ops: 1, push_bytes: 0, pull_bytes: 300, billable_egress_bytes: 0, cost_usd_cents: 17 },
   { day: '2026-04-15', tenant_id: 'default', ops: 2, push_bytes: 300, pull_bytes: 0, billable_egress_bytes: 0, cost_usd_cents: 17 },
   { day: '2026-04-16', tenant_id: 'acme', ops: 1, push_bytes: 10, pull_bytes: 0, billable_egress_bytes: 0, cost_usd_cents: 1 },
-  // 50/3 · 17533/17543 = 16.66 → 17
-  { day: '2026-04-16', tenant_id: 'default', ops: 5, push_bytes: 12533, pull_bytes: 5000, billable_egress_bytes: 0, cost_usd_cents: 17 },
+  // 50/3 · 17583/17593 = 16.66 → 17
+  { day: '2026-04-16', tenant_id: 'default', ops: 6, push_bytes: 12583, pull_bytes: 5000, billable_egress_bytes: 0, cost_usd_cents: 17 },
 ];
 
 describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
   it('exact sync-summary.json, aggregates, KV and dashboard with --now fixed; a re-run changes nothing', async () => {
     const dir = state();
     const r = await runCli(['run', BASIC, '--now', NOW, '--state', dir]);
-    expect(r.stderr).toMatch(/12 rows read, 11 valid, 0 rejected, 1 duplicate, 1 late/);
+    expect(r.stderr).toMatch(/12 rows read, 12 valid, 0 rejected, 0 duplicate, 1 late/);
     expect(r.code).toBe(0);
     const s = summary(dir);
     const { generated_at, ...rest } = s;
@@ -115,7 +115,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const keys = await listAll(kv, 'tenant:');
     expect(keys.map((k) => k.name)).toEqual(['tenant:acme', 'tenant:default']);
     const def = JSON.parse((await kv.get('tenant:default'))!);
-    expect(def).toMatchObject({ tenant_id: 'default', failing: false, open_alerts: 0, ops_24h: 6, failed_24h: 2, last_alert_at: null });
+    expect(def).toMatchObject({ tenant_id: 'default', failing: false, open_alerts: 0, ops_24h: 7, failed_24h: 2, last_alert_at: null });
     const acme = JSON.parse((await kv.get('tenant:acme'))!);
     expect(acme).toMatchObject({ tenant_id: 'acme', failing: false, open_alerts: 0, ops_24h: 1, failed_24h: 0, last_alert_at: null });
     // no rejects
@@ -141,18 +141,18 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
       if (!/open alerts/i.test(re.source)) expect(body, String(re)).toMatch(/^\|.*\|$/m);
       at = idx + 1;
     }
-    expect(md).toContain('2026-04-16 19:00 | 3 | 0');
-    expect(md).toMatch(/\| alpha \| 4 \| 1 \| 25\.0% \| 4 \| 1 \| 25\.0% \|/);
+    expect(md).toContain('2026-04-16 19:00 | 4 | 0');
+    expect(md).toMatch(/\| alpha \| 5 \| 1 \| 20\.0% \| 5 \| 1 \| 20\.0% \|/);
     expect(md).toMatch(/\$0\.50/);
-    expect(md).toMatch(/\| 12 \| 11 \| 0 \| 1 \| 1 \|/);
+    expect(md).toMatch(/\| 12 \| 12 \| 0 \| 1 \| 0 \|/);
     expect(md).toMatch(/old-mac \| never/);
     // stale flag: ancient's last push is a week old, linux-box's is fresh
     expect(lines.find((l) => l.startsWith('| ancient'))).toMatch(/stale/);
     expect(lines.find((l) => l.startsWith('| linux-box'))).not.toMatch(/stale/);
-    // bytes per day with human units too: 12543 B pushed, 5000 B pulled on 04-16
+    // bytes per day with human units too: 12593 B pushed, 5000 B pulled on 04-16
     const today = lines.find((l) => l.startsWith('| 2026-04-16 |'))!;
-    expect(today).toMatch(/12543/);
-    expect(today).toMatch(/12\.2 KiB/);
+    expect(today).toMatch(/12593/);
+    expect(today).toMatch(/12\.3 KiB/);
     expect(today).toMatch(/5000/);
     expect(today).toMatch(/4\.9 KiB/);
 
@@ -188,11 +188,11 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     expect(r.code).toBe(0);
     const s = summary(dir);
     expect(s.now).toBe('2026-04-16T19:30:01Z');
-    expect(s.rows).toEqual({ read: 12, valid: 11, rejected: 0, late: 1, duplicate: 1 });
+    expect(s.rows).toEqual({ read: 12, valid: 12, rejected: 0, late: 1, duplicate: 0 });
     expect(s.pushes_per_hour).toEqual(hours('2026-04-15T20:00:00Z', {
-      '2026-04-15T20:00:00Z': [1, 0], '2026-04-16T18:00:00Z': [1, 1], '2026-04-16T19:00:00Z': [4, 0],
+      '2026-04-15T20:00:00Z': [1, 0], '2026-04-16T18:00:00Z': [1, 1], '2026-04-16T19:00:00Z': [5, 0],
     }));
-    expect(s.bytes_per_day[6]).toEqual({ day: '2026-04-16', pushed_bytes: 12543 + 999999, pulled_bytes: 5000 });
+    expect(s.bytes_per_day[6]).toEqual({ day: '2026-04-16', pushed_bytes: 12593 + 999999, pulled_bytes: 5000 });
     expect(s.repos.map((x: { repo: string }) => x.repo)).toEqual(['alpha', 'future', 'snappy-os', 'zeta']);
     expect(s.machines).toContainEqual({ machine: 'future-box', last_success_push: '2026-04-16T19:30:01Z' });
   });
@@ -204,8 +204,8 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     expect(r.code).toBe(0);
     const s = summary(dir);
     expect(s.now).toBe('2026-04-16T19:10:00Z');
-    // left out: L9 (19:10:38), L11 (19:30), L12, and L13 is still a duplicate
-    expect(s.rows).toEqual({ read: 12, valid: 11, rejected: 0, late: 0, duplicate: 1 });
+    // left out: L9 (19:10:38), L11 (19:30), L12 and L13 (19:30): valid rows after NOW
+    expect(s.rows).toEqual({ read: 12, valid: 12, rejected: 0, late: 0, duplicate: 0 });
     expect(s.pushes_per_hour[23]).toEqual({ hour: '2026-04-16T19:00:00Z', pushes: 1, failed: 0 });
     expect(s.bytes_per_day[6]).toEqual({ day: '2026-04-16', pushed_bytes: 10, pulled_bytes: 5000 });
     expect(s.machines).toEqual([
@@ -218,6 +218,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const agg = readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8');
     expect(agg).not.toContain('999999');
     expect(agg).not.toContain('12533');
+    expect(agg).not.toContain('12583');
   });
 
   it('stdin input (run -), with a BOM and CRLF line ends, gives the same numbers as the file', async () => {
@@ -229,7 +230,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     expect(rest).toEqual(BASIC_EXPECTED);
   });
 
-  it('a repeat beyond the lateness window is not a duplicate; --tenant names rows without one; byte sums stay exact past 2^53', async () => {
+  it('a repeat is a row, within or beyond the lateness window; --tenant names rows without one; byte sums stay exact past 2^53', async () => {
     const dir = state();
     const mk = (ts: string, bytes = 1) => `{"ts":"${ts}","op":"push","repo":"r","scope":"s","files":1,"bytes":${bytes},"dur_ms":1,"trigger":"t","machine":"m"}`;
     const a = mk('2026-04-16T10:00:00Z');
@@ -237,17 +238,17 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const c = mk('2026-04-16T10:06:00Z');
     const big1 = mk('2026-04-16T10:20:00Z', Number.MAX_SAFE_INTEGER);
     const big2 = mk('2026-04-16T10:21:00Z', Number.MAX_SAFE_INTEGER);
-    // a, b, a again (10 min behind: outside 5m → a row, and late), c, c again (4 min behind: duplicate)
+    // a, b, a again (10 min behind: a row, and late), c, c again (4 min behind: a row, on time)
     const r = await runCli(['run', '-', '--now', '2026-04-16T10:30:00Z', '--state', dir, '--tenant', 'solo'], { input: [a, b, a, c, c, big1, big2].join('\n') });
     expect(r.code).toBe(0);
     const s = summary(dir);
-    expect(s.rows).toEqual({ read: 7, valid: 6, rejected: 0, late: 1, duplicate: 1 });
-    expect(s.pushes_per_hour[23]).toEqual({ hour: '2026-04-16T10:00:00Z', pushes: 6, failed: 0 });
-    // 4 + 2·(2^53 − 1) = 18014398509481986, written as exact JSON digits
+    expect(s.rows).toEqual({ read: 7, valid: 7, rejected: 0, late: 1, duplicate: 0 });
+    expect(s.pushes_per_hour[23]).toEqual({ hour: '2026-04-16T10:00:00Z', pushes: 7, failed: 0 });
+    // 5 + 2·(2^53 − 1) = 18014398509481987, written as exact JSON digits
     const raw = readFileSync(join(dir, 'log', 'sync-summary.json'), 'utf8');
-    expect(raw).toMatch(/"pushed_bytes": 18014398509481986\b/);
+    expect(raw).toMatch(/"pushed_bytes": 18014398509481987\b/);
     const agg = readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8');
-    expect(agg).toContain('"push_bytes":18014398509481986');
+    expect(agg).toContain('"push_bytes":18014398509481987');
     expect(agg).toContain('"tenant_id":"solo"');
     const kv = new FileKv(join(dir, 'kv', 'ALERTS'));
     expect((await listAll(kv, 'tenant:')).map((k) => k.name)).toEqual(['tenant:solo']);
@@ -292,8 +293,11 @@ describe.concurrent('bad input never stops the pipeline', () => {
     expect(s.rows).toEqual({ read: 12, valid: 2, rejected: 10, late: 0, duplicate: 0 });
     expect(r.stderr).toMatch(/\b10 rejected\b/);
     expect(r.stderr).toMatch(/line 2: /);
-    const rejects = readFileSync(join(dir, 'log', 'sync-events.rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string; raw: string });
-    for (const rj of rejects) expect(Object.keys(rj)).toEqual(['line', 'reason', 'raw']);
+    const rejects = readFileSync(join(dir, 'log', 'sync-events.rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number; reason: string; raw: string });
+    for (const rj of rejects) expect(Object.keys(rj)).toEqual(['file', 'line', 'reason', 'raw']);
+    for (const rj of rejects) expect(rj.file).toBe(input);
+    // in input order, whatever the read-chunk boundaries (the over-long line 4 included)
+    expect(rejects.map((x) => x.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 10, 12, 13]);
     const byLine = new Map(rejects.map((x) => [x.line, x]));
     expect([...byLine.keys()].sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 10, 12, 13]);
     expect(rejects).toHaveLength(10);

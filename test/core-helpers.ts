@@ -58,7 +58,7 @@ export function row(spec: RowSpec): Row {
   if (spec.tenant !== undefined) raw.tenant_id = spec.tenant;
   const t = parseTs(ts);
   if (Number.isNaN(t)) throw new Error(`bad row ts ${ts}`);
-  const r = toRow(raw as unknown as Record<string, unknown>, t, spec.line ?? autoLine++, 'default');
+  const r = toRow(raw as unknown as Record<string, unknown>, t, '-', spec.line ?? autoLine++, 'default');
   if (r === null) throw new Error(`invalid row ${JSON.stringify(raw)}`);
   return r;
 }

@@ -154,7 +154,7 @@ describe('egress overage', () => {
       rawRow({ ts: '2026-04-01T10:00:00Z', op: 'pull', bytes: TiB - GiB, tenant: 'a' }),
     ].map((o) => JSON.stringify(o)).join('\n');
     const sp = new LineSplitter();
-    engine.feed(sp.push(Buffer.from(`${lines}\n`)), 0);
+    engine.feed(sp.push(Buffer.from(`${lines}\n`)), 0, 'log.ndjson');
     engine.end(0);
     const rows = aggregateRows(engine.state.cost, DEFAULT_PRICES);
     expect(rows.map((r) => [r.tenant_id, r.billable_egress_bytes])).toEqual([['a', 0], ['b', 2 * GiB]]);

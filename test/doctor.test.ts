@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -88,7 +89,7 @@ describe('syncscope doctor (CLI)', () => {
     const burst = [0, 1, 2].map((i) => ev(NOW_MS - (3 - i) * MIN, { tenant_id: 'acme', repo: 'web', ok: false, error: 'EACCES', machine: 'mbpro-rb' }));
     const { state } = await installedState(burst);
     const alerts = readdirSync(join(state, 'log', 'alerts'));
-    expect(alerts).toEqual(['sync-degraded-20260416T115900Z-acme-web.md']);
+    expect(alerts).toEqual([`sync-degraded-20260416T115900Z-acme-web-h${createHash('sha256').update('acme\nweb').digest('hex').slice(0, 8)}.md`]);
     const r = cli(['doctor', '--state', state, '--now', NOW]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}3\. no open alert: 1 open alert file in .*alerts\n/);
@@ -103,7 +104,8 @@ describe('syncscope doctor (CLI)', () => {
     const r = cli(['doctor', '--state', state, '--now', NOW, '--simulate']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/PASS {2}5\. a simulated failure burst raises an alert and a failing tenant: 4 failures of tenant doctor-simulated within 10m opened sync-degraded-20260416T115959Z-doctor-simulated-doctor-simulated\.md; embedded KV status degraded, 1 of 2 failing/);
+    const simHash = createHash('sha256').update('doctor-simulated\ndoctor-simulated').digest('hex').slice(0, 8);
+    expect(r.stdout).toMatch(new RegExp(`PASS {2}5\\. a simulated failure burst raises an alert and a failing tenant: 4 failures of tenant doctor-simulated within 10m opened sync-degraded-20260416T115959Z-doctor-simulated-doctor-simulated-h${simHash}\\.md; embedded KV status degraded, 1 of 2 failing`));
     expect(r.stdout).toContain('doctor: all 5 checks pass');
     expect(tree(state)).toEqual(before);
     expect(doctorTemps()).toEqual(tempsBefore);

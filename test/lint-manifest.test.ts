@@ -133,7 +133,7 @@ function toRows(specs: Spec[]): { arrival: Row[]; expected: number[][] } {
   const arrival = order.map(({ i }, idx) => {
     lineOf.set(i, idx + 1);
     const raw = raws.get(i)!;
-    return toRow(raw as unknown as Record<string, unknown>, parseTs(raw.ts), idx + 1, 'default')!;
+    return toRow(raw as unknown as Record<string, unknown>, parseTs(raw.ts), '-', idx + 1, 'default')!;
   });
   // Reference: walk the sorted successful pushes per key.
   const expected: number[][] = [];

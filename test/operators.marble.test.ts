@@ -365,9 +365,9 @@ describe('failureClusters (N = 3, W = 10m)', () => {
       });
       expectObservable(src.pipe(failureClusters(rule), map((s) => openClusters(s)[0]!.failures.map(({ line: _l, ...f }) => f)))).toBe('a|', {
         a: [
-          { t: ms(at('10:00:00')), machine: 'm1', op: 'pull', scope: 'home', trigger: 'cron', errors: ['outer', 'inner'] },
-          { t: ms(at('10:01:00')), machine: 'mbpro-rb', op: 'push', scope: 'state', trigger: 'stop-hook', errors: [] },
-          { t: ms(at('10:02:00')), machine: 'mbpro-rb', op: 'push', scope: 'state', trigger: 'stop-hook', errors: ['single'] },
+          { t: ms(at('10:00:00')), file: '-', machine: 'm1', op: 'pull', scope: 'home', trigger: 'cron', errors: ['outer', 'inner'] },
+          { t: ms(at('10:01:00')), file: '-', machine: 'mbpro-rb', op: 'push', scope: 'state', trigger: 'stop-hook', errors: [] },
+          { t: ms(at('10:02:00')), file: '-', machine: 'mbpro-rb', op: 'push', scope: 'state', trigger: 'stop-hook', errors: ['single'] },
         ],
       });
     });

@@ -103,8 +103,8 @@ function run(rows: Gen[], policy: NowPolicy, cuts: number[] = []) {
   const engine = new Engine(config(policy));
   const sp = new LineSplitter();
   const buf = Buffer.from(rows.map(lineOf).join('\n') + '\n');
-  for (const ch of splitAt(buf, cuts)) engine.feed(sp.push(ch), CLOCK);
-  engine.feed(sp.end(), CLOCK);
+  for (const ch of splitAt(buf, cuts)) engine.feed(sp.push(ch), CLOCK, 'log.ndjson');
+  engine.feed(sp.end(), CLOCK, 'log.ndjson');
   const now = engine.end(CLOCK);
   const { generated_at: _g, ...snap } = buildSnapshot(engine.state, DEFAULT_PRICES, now, CLOCK);
   return {
@@ -328,8 +328,8 @@ describe('input health (SPEC §3: read counts non-blank lines; read = valid + re
         });
         const engine = new Engine(config(policy));
         const sp = new LineSplitter();
-        for (const ch of splitAt(Buffer.from(lines.join('\n')), cuts)) engine.feed(sp.push(ch), CLOCK);
-        engine.feed(sp.end(), CLOCK);
+        for (const ch of splitAt(Buffer.from(lines.join('\n')), cuts)) engine.feed(sp.push(ch), CLOCK, 'log.ndjson');
+        engine.feed(sp.end(), CLOCK, 'log.ndjson');
         const now = engine.end(CLOCK);
         const h = buildSnapshot(engine.state, DEFAULT_PRICES, now, CLOCK).rows;
         expect(h.read).toBe(nonBlank);
