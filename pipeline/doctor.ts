@@ -331,6 +331,7 @@ export async function checkSimulate(o: DoctorOptions): Promise<CheckResult> {
 
 /** After a remote simulation: report the synthetic tenant as not failing, so /_status recovers. */
 async function clearSimulatedTenant(kv: KvStore & { flush(): Promise<unknown> }, clock: () => number): Promise<void> {
+  const at = formatTs(clock());
   const t: TenantTally = {
     tenant_id: SIMULATED_TENANT,
     failing: false,
@@ -338,7 +339,8 @@ async function clearSimulatedTenant(kv: KvStore & { flush(): Promise<unknown> },
     ops_24h: 0,
     failed_24h: 0,
     last_alert_at: null,
-    updated_at: formatTs(clock()),
+    reported_at: at,
+    updated_at: at,
   };
   await kv.put(tenantKey(SIMULATED_TENANT), JSON.stringify(t), { metadata: { failing: false, updated_at: t.updated_at } });
   await kv.flush();

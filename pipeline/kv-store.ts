@@ -36,6 +36,9 @@ export interface TenantTally {
   ops_24h: number;
   failed_24h: number;
   last_alert_at: string | null;
+  /** The reporter's wall clock when it computed the tally; the Worker refuses one older than it holds. */
+  reported_at: string;
+  /** When the value was written: the embedded KV's write clock, or the Worker's on receipt. */
   updated_at: string;
 }
 
@@ -49,4 +52,10 @@ export const TENANT_KEY_PREFIX = 'tenant:';
 
 export function tenantKey(tenantId: string): string {
   return `${TENANT_KEY_PREFIX}${tenantId}`;
+}
+
+/** A tally without its two clocks: what "changed" means for the write rules (SPEC §5). */
+export function tallyFacts(tally: object): string {
+  const { updated_at: _written, reported_at: _reported, ...facts } = tally as Record<string, unknown>;
+  return JSON.stringify(facts);
 }

@@ -1,7 +1,7 @@
 /**
  * SPEC §5 status, as one pure function shared by `syncscope status` and the Worker.
- * `total` = tenants whose updated_at is within 24h of the clock; `failing` = those failing;
- * degraded when failing / total > 0.05, strictly.
+ * `total` = tenants whose updated_at is within the 24h before the clock; `failing` = those
+ * failing; no_data when total is 0; degraded when failing / total > 0.05, strictly.
  */
 export const STATUS_THRESHOLD = 0.05;
 export const STATUS_ACTIVE_MS = 24 * 3_600_000;
@@ -12,7 +12,7 @@ export interface StatusInput {
 }
 
 export interface StatusBody {
-  status: 'ok' | 'degraded';
+  status: 'ok' | 'degraded' | 'no_data';
   failing: number;
   total: number;
   ratio: number;
@@ -20,22 +20,29 @@ export interface StatusBody {
   checked_at: string;
 }
 
+/**
+ * A tally counts when written within the 24h before the clock. One written "in the future" came
+ * from a clock ahead of this one (or `--now` is earlier than the write): it says nothing about
+ * whether the reporter is alive now, and counting it would keep a tenant for up to 48h.
+ */
+export function isActive(updatedAt: string, checkedAtMs: number): boolean {
+  const age = checkedAtMs - Date.parse(updatedAt);
+  return age >= 0 && age <= STATUS_ACTIVE_MS;
+}
+
 export function computeStatus(tallies: Iterable<StatusInput>, checkedAtMs: number): StatusBody {
   let total = 0;
   let failing = 0;
   for (const t of tallies) {
-    const updated = Date.parse(t.updated_at);
-    if (!Number.isFinite(updated)) continue;
-    const age = checkedAtMs - updated;
-    if (age > STATUS_ACTIVE_MS || age < -STATUS_ACTIVE_MS) continue;
+    if (!isActive(t.updated_at, checkedAtMs)) continue;
     total++;
     if (t.failing === true) failing++;
   }
   const ratio = total === 0 ? 0 : failing / total;
   // Compare without float division: failing/total > 1/20 ⇔ 20·failing > total.
-  const degraded = total > 0 && failing * 20 > total;
+  const status = total === 0 ? 'no_data' : failing * 20 > total ? 'degraded' : 'ok';
   return {
-    status: degraded ? 'degraded' : 'ok',
+    status,
     failing,
     total,
     ratio,

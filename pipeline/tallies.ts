@@ -6,7 +6,8 @@ import { openClusters } from '../operators/failure-clusters.js';
 
 /**
  * SPEC §5 per-tenant tallies at NOW: every tenant with a row in the input; failing when it has
- * an open cluster. Only tenant-level facts; `updated_at` is the wall clock of the write.
+ * an open cluster. Only tenant-level facts; `reported_at` and `updated_at` are the wall clock
+ * (the Worker replaces `updated_at` with its own on receipt).
  */
 export function buildTallies(s: EngineState, now: number, wallClock: number): TenantTally[] {
   const open = new Map<string, number>();
@@ -21,6 +22,7 @@ export function buildTallies(s: EngineState, now: number, wallClock: number): Te
       ops_24h: t.ops_24h,
       failed_24h: t.failed_24h,
       last_alert_at: last === undefined ? null : formatTs(last),
+      reported_at: formatTs(wallClock),
       updated_at: formatTs(wallClock),
     };
   });

@@ -2,7 +2,7 @@
 // write rules, the status computation, `syncscope status`, and privacy of what reaches the KV.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FileKv, listAll } from '../sinks/kv/file-kv.js';
@@ -63,6 +63,69 @@ describe('FileKv', () => {
       cursor = page.cursor;
     }
     expect(walked).toEqual(names.filter((n) => n.startsWith('tenant:t09')));
+  });
+
+  it('keys of 10, 113, 300 and 5,000 characters and non-ASCII: written, read, listed by exact name in byte order; no file name over 215 bytes', async () => {
+    const dir = join(newDir(), 'ALERTS');
+    const kv = new FileKv(dir);
+    const ids = [
+      'k'.repeat(10),
+      't'.repeat(113),
+      'x'.repeat(300),
+      'y'.repeat(5000),
+      `${'z'.repeat(299)}a`, // shares a 299-character start with the next one
+      `${'z'.repeat(299)}b`,
+      'é'.repeat(113),
+      '租户'.repeat(150),
+      '🚀'.repeat(80),
+      'Ünïcødé',
+    ];
+    const keys = ids.map((id) => `tenant:${id}`);
+    for (const [i, key] of keys.entries()) await kv.put(key, `v${i}`, { metadata: { i } });
+    await kv.put(keys[3]!, 'v3 again', { metadata: { i: 3 } }); // overwrite a hashed-name key
+
+    for (const [i, key] of keys.entries()) expect(await kv.get(key)).toBe(i === 3 ? 'v3 again' : `v${i}`);
+    expect(await kv.get(`tenant:${'y'.repeat(4999)}`)).toBeNull();
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(keys.length);
+    for (const f of files) expect(Buffer.byteLength(f), f).toBeLessThanOrEqual(215);
+
+    const byteOrder = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const walked: Array<{ name: string; metadata?: unknown }> = [];
+    let cursor: string | undefined;
+    for (let guard = 0; guard < 20; guard++) {
+      const page: KvListResult = await kv.list({ prefix: 'tenant:', limit: 3, ...(cursor === undefined ? {} : { cursor }) });
+      walked.push(...page.keys);
+      if (page.list_complete) break;
+      cursor = page.cursor;
+    }
+    expect(walked.map((k) => k.name)).toEqual(byteOrder);
+    expect(walked.map((k) => k.metadata)).toEqual(byteOrder.map((k) => ({ i: keys.indexOf(k) })));
+    expect((await kv.list({ prefix: `tenant:${'z'.repeat(299)}` })).keys.map((k) => k.name)).toEqual([keys[4], keys[5]]);
+  });
+
+  it('reads files written under the old hex names, also for a key now stored under a hashed name; a put replaces the old file', async () => {
+    const dir = join(newDir(), 'ALERTS');
+    mkdirSync(dir, { recursive: true });
+    const short = 'tenant:acme';
+    const long = `tenant:${'l'.repeat(103)}`; // 110 bytes: its hex name (225 bytes) was writable before
+    const hexName = (key: string): string => `${Buffer.from(key).toString('hex')}.json`;
+    writeFileSync(join(dir, hexName(short)), JSON.stringify({ value: 'old short', metadata: { n: 1 } }));
+    writeFileSync(join(dir, hexName(long)), JSON.stringify({ value: 'old long', metadata: { n: 2 } }));
+
+    const kv = new FileKv(dir);
+    expect(await kv.get(short)).toBe('old short');
+    expect(await kv.get(long)).toBe('old long');
+    expect((await listAll(kv, 'tenant:')).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: short, metadata: { n: 1 } },
+      { name: long, metadata: { n: 2 } },
+    ]);
+
+    await kv.put(long, 'new long', { metadata: { n: 3 } });
+    expect(await kv.get(long)).toBe('new long');
+    expect(existsSync(join(dir, hexName(long)))).toBe(false);
+    expect((await listAll(kv, `tenant:l`))).toEqual([{ name: long, metadata: { n: 3 } }]);
+    expect(readdirSync(dir)).toHaveLength(2);
   });
 
   it('two writer processes racing on the same and different keys: every file parses, no temp files, no lost keys', async () => {
@@ -134,7 +197,7 @@ class MemKv implements KvStore {
 const T0 = Date.parse('2026-04-16T19:00:00Z');
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 const tally = (tenant_id: string, at: number, o: Partial<TenantTally> = {}): TenantTally => ({
-  tenant_id, failing: false, open_alerts: 0, ops_24h: 10, failed_24h: 0, last_alert_at: null, updated_at: iso(at), ...o,
+  tenant_id, failing: false, open_alerts: 0, ops_24h: 10, failed_24h: 0, last_alert_at: null, reported_at: iso(at), updated_at: iso(at), ...o,
 });
 
 describe('publishTallies write rules', () => {
@@ -176,6 +239,15 @@ describe('publishTallies write rules', () => {
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
   });
 
+  it('a tally whose only change is reported_at is not a change (heartbeat rules apply)', async () => {
+    const kv = new MemKv();
+    await publishTallies(kv, [tally('acme', T0)], T0);
+    const later = T0 + 60_000;
+    expect(await publishTallies(kv, [tally('acme', later, { updated_at: iso(later) })], later)).toBe(0);
+    expect(await publishTallies(kv, [tally('acme', T0 + HEARTBEAT_MS)], T0 + HEARTBEAT_MS)).toBe(1);
+    expect(JSON.parse((await kv.get('tenant:acme'))!)).toMatchObject({ reported_at: iso(T0 + HEARTBEAT_MS) });
+  });
+
   it('a change ≥ 1 s after the last write is written at once', async () => {
     const kv = new MemKv();
     await publishTallies(kv, [tally('acme', T0)], T0);
@@ -183,13 +255,13 @@ describe('publishTallies write rules', () => {
   });
 });
 
-describe('computeStatus (degraded when failing / total > 0.05, strictly; active = updated within 24h)', () => {
+describe('computeStatus (no_data when total = 0; degraded when failing / total > 0.05, strictly; active = updated within the 24h before the clock)', () => {
   const CHECK = Date.parse('2026-04-16T20:00:00Z');
   const tallies = (failing: number, total: number, ageMs = 60_000) =>
     Array.from({ length: total }, (_, i) => ({ failing: i < failing, updated_at: iso(CHECK - ageMs) }));
 
-  it('0 tenants → ok, ratio 0', () => {
-    expect(computeStatus([], CHECK)).toEqual({ status: 'ok', failing: 0, total: 0, ratio: 0, threshold: 0.05, checked_at: '2026-04-16T20:00:00Z' });
+  it('0 tenants → no_data, ratio 0 (never ok about nothing)', () => {
+    expect(computeStatus([], CHECK)).toEqual({ status: 'no_data', failing: 0, total: 0, ratio: 0, threshold: 0.05, checked_at: '2026-04-16T20:00:00Z' });
   });
   it('exactly 5% (1 of 20, 2 of 40) → ok', () => {
     expect(computeStatus(tallies(1, 20), CHECK)).toMatchObject({ status: 'ok', failing: 1, total: 20, ratio: 0.05 });
@@ -205,9 +277,14 @@ describe('computeStatus (degraded when failing / total > 0.05, strictly; active 
   it('tenants not updated within 24h are left out of total and failing', () => {
     const stale = Array.from({ length: 5 }, () => ({ failing: true, updated_at: iso(CHECK - 24 * 3_600_000 - 1000) }));
     expect(computeStatus([...tallies(1, 20), ...stale], CHECK)).toMatchObject({ status: 'ok', failing: 1, total: 20 });
-    expect(computeStatus(stale, CHECK)).toMatchObject({ status: 'ok', failing: 0, total: 0, ratio: 0 });
+    expect(computeStatus(stale, CHECK)).toMatchObject({ status: 'no_data', failing: 0, total: 0, ratio: 0 });
     // exactly 24h old still counts
     expect(computeStatus([{ failing: true, updated_at: iso(CHECK - 24 * 3_600_000) }], CHECK)).toMatchObject({ total: 1, failing: 1, status: 'degraded' });
+  });
+  it('an updated_at after the clock is not counted (23h ahead does not keep a tenant counted for 47h)', () => {
+    const ahead = [{ failing: true, updated_at: iso(CHECK + 23 * 3_600_000) }, { failing: true, updated_at: iso(CHECK + 1000) }];
+    expect(computeStatus([...tallies(0, 3), ...ahead], CHECK)).toMatchObject({ status: 'ok', failing: 0, total: 3 });
+    expect(computeStatus([{ failing: false, updated_at: iso(CHECK) }], CHECK)).toMatchObject({ status: 'ok', total: 1 });
   });
 });
 
@@ -223,7 +300,7 @@ describe('syncscope status (built CLI, embedded KV)', () => {
     return dir;
   }
 
-  it('json and text output; --strict exits 1 only when degraded', async () => {
+  it('json and text output; --strict exits 1 when degraded, 0 when ok', async () => {
     const [okDir, badDir] = await Promise.all([seed(1, 20), seed(2, 20)]);
     const [okJson, badJson, badStrict, okStrict, badText] = await Promise.all([
       runCli(['status', '--state', okDir, '--now', CHECK, '--format', 'json']),
@@ -244,11 +321,41 @@ describe('syncscope status (built CLI, embedded KV)', () => {
     expect(badText.stdout).toMatch(/\b2\b.*\b20\b/);
   });
 
-  it('an empty state: ok with 0 of 0', async () => {
+  it('an empty state: no_data with 0 of 0, exit 0', async () => {
     const dir = newDir();
     const r = await runCli(['status', '--state', dir, '--now', CHECK, '--format', 'json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'ok', failing: 0, total: 0, ratio: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'no_data', failing: 0, total: 0, ratio: 0 });
+  });
+
+  it('--strict on an empty state (e.g. a mistyped --state) exits 1 and prints no_data', async () => {
+    const dir = join(newDir(), 'typo');
+    const [text, json] = await Promise.all([
+      runCli(['status', '--state', dir, '--strict']),
+      runCli(['status', '--state', dir, '--strict', '--format', 'json']),
+    ]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^status: no_data$/m);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'no_data', total: 0 });
+  });
+
+  it('run with a 300-character tenant id next to a normal one exits 0, writes both keys, and status counts both', async () => {
+    const dir = newDir();
+    const longId = 'L'.repeat(300);
+    const row = (tenant: string, ts: string) =>
+      JSON.stringify({ ts, op: 'push', repo: 'r', scope: 'state', machine: 'm', trigger: 'cron', files: 1, bytes: 10, dur_ms: 5, ok: true, tenant_id: tenant });
+    const log = join(dir, 'in.ndjson');
+    writeFileSync(log, `${row(longId, '2026-04-16T10:00:00Z')}\n${row('acme', '2026-04-16T10:01:00Z')}\n`);
+    const r = await runCli(['run', log, '--now', '2026-04-16T11:00:00Z', '--state', dir]);
+    expect(r.stderr).not.toMatch(/ENAMETOOLONG/);
+    expect(r.code).toBe(0);
+    const kv = new FileKv(join(dir, 'kv', 'ALERTS'));
+    expect((await listAll(kv, 'tenant:')).map((k) => k.name).sort()).toEqual([`tenant:${longId}`, 'tenant:acme'].sort());
+    expect(JSON.parse((await kv.get(`tenant:${longId}`))!)).toMatchObject({ tenant_id: longId, ops_24h: 1 });
+    const status = await runCli(['status', '--state', dir, '--format', 'json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'ok', failing: 0, total: 2 });
   });
 });
 
@@ -281,8 +388,8 @@ describe('privacy: nothing but tenant-level facts reaches the KV or the synced a
       const raw = readFileSync(join(kvDir, `${Buffer.from(k.name).toString('hex')}.json`), 'utf8');
       for (const word of forbidden) expect(raw, `${k.name} holds "${word}"`).not.toContain(word);
       const value = JSON.parse((await kv.get(k.name))!) as Record<string, unknown>;
-      expect(Object.keys(value).sort()).toEqual(['failed_24h', 'failing', 'last_alert_at', 'open_alerts', 'ops_24h', 'tenant_id', 'updated_at']);
-      expect(Object.keys(k.metadata as object).every((m) => ['tenant_id', 'failing', 'open_alerts', 'ops_24h', 'failed_24h', 'last_alert_at', 'updated_at'].includes(m))).toBe(true);
+      expect(Object.keys(value).sort()).toEqual(['failed_24h', 'failing', 'last_alert_at', 'open_alerts', 'ops_24h', 'reported_at', 'tenant_id', 'updated_at']);
+      expect(Object.keys(k.metadata as object).every((m) => ['tenant_id', 'failing', 'open_alerts', 'ops_24h', 'failed_24h', 'last_alert_at', 'reported_at', 'updated_at'].includes(m))).toBe(true);
     }
     // updated_at is the wall clock of the write, whatever NOW the batch was given
     const acme = JSON.parse((await kv.get('tenant:acme'))!) as TenantTally;

@@ -70,7 +70,7 @@ describe('POST /report', () => {
       [{ ...acme(), failed_24h: 13 }, 'failed_24h'],
       [{ ...acme(), open_alerts: -1 }, 'open_alerts'],
       [{ ...acme(), ops_24h: 1.5 }, 'ops_24h'],
-      [{ ...acme(), updated_at: 'yesterday' }, 'updated_at'],
+      [{ ...acme(), reported_at: 'yesterday' }, 'reported_at'],
       [{ ...acme(), failing: 'yes' }, 'failing'],
       [[acme()], ''],
       ['null', ''],
@@ -104,7 +104,7 @@ describe('POST /report', () => {
     expect(streamed.status).toBe(413);
   });
 
-  it('writes the value and {failing, updated_at} metadata; skips a byte-identical resend', async () => {
+  it('writes the value and {failing, updated_at} metadata; skips a resend of the same report', async () => {
     const kv = await worker.mf.getKVNamespace('ALERTS');
     const auth = `Bearer ${tokenFor('initech')}`;
     const first = tally('initech', { failing: true, open_alerts: 2, ops_24h: 7, failed_24h: 5, last_alert_at: '2026-04-16T19:10:38Z' });
@@ -113,16 +113,17 @@ describe('POST /report', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, written: true });
     const stored = await kv.getWithMetadata('tenant:initech');
-    expect(JSON.parse(stored.value ?? 'null')).toEqual(first);
-    expect(stored.metadata).toEqual({ failing: true, updated_at: first.updated_at });
+    const storedTally = JSON.parse(stored.value ?? 'null') as TenantTally;
+    expect(storedTally).toEqual({ ...first, updated_at: storedTally.updated_at });
+    expect(stored.metadata).toEqual({ failing: true, updated_at: storedTally.updated_at });
 
-    // Same tally with its fields in another order: the same bytes once canonicalised.
+    // The same report (same facts, same reported_at) with its fields in another order: not written again.
     const reordered = Object.fromEntries(Object.entries(first).reverse());
     expect(await (await report(worker, reordered, auth)).json()).toEqual({ ok: true, written: false });
 
-    const healed: TenantTally = { ...first, failing: false, open_alerts: 0, updated_at: new Date(Date.now() + 1000).toISOString() };
+    const healed: TenantTally = { ...first, failing: false, open_alerts: 0, reported_at: new Date(Date.now() + 1000).toISOString() };
     expect(await (await report(worker, healed, auth)).json()).toEqual({ ok: true, written: true });
-    expect((await kv.getWithMetadata('tenant:initech')).metadata).toEqual({ failing: false, updated_at: healed.updated_at });
+    expect((await kv.getWithMetadata('tenant:initech')).metadata).toMatchObject({ failing: false });
   });
 
   it('405 for a wrong method (with Allow), 404 JSON for any other path', async () => {
@@ -143,6 +144,88 @@ describe('POST /report', () => {
       expect(res.status, path).toBe(404);
       expect(await jsonOf(res)).toEqual({ error: 'not found' });
     }
+  });
+});
+
+describe('POST /report judges time by the Worker’s clock, not the client’s', () => {
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    worker = await startWorker();
+  });
+  afterAll(async () => {
+    await worker.mf.dispose();
+  });
+
+  const alerts = () => worker.mf.getKVNamespace('ALERTS');
+  const auth = (tenantId: string): string => `Bearer ${tokenFor(tenantId)}`;
+  const stored = async (tenantId: string): Promise<TenantTally | null> => JSON.parse((await (await alerts()).get(`tenant:${tenantId}`)) ?? 'null') as TenantTally | null;
+  const failingTally = (tenantId: string, overrides: Partial<TenantTally> = {}): TenantTally =>
+    tally(tenantId, { failing: true, open_alerts: 1, failed_24h: 3, last_alert_at: '2026-04-16T19:10:38Z', ...overrides });
+
+  it('ignores a client updated_at 23h ahead and stores the Worker’s own receipt time', async () => {
+    const sent = tally('skewed', { updated_at: new Date(Date.now() + 23 * HOUR).toISOString() });
+    const before = Date.now();
+    expect((await report(worker, sent, auth('skewed'))).status).toBe(200);
+    const after = Date.now();
+    const { value, metadata } = await (await alerts()).getWithMetadata('tenant:skewed');
+    const updatedAt = Date.parse((JSON.parse(value ?? 'null') as TenantTally).updated_at);
+    expect(updatedAt).toBeGreaterThanOrEqual(before - 1000);
+    expect(updatedAt).toBeLessThanOrEqual(after + 1000);
+    expect(metadata).toEqual({ failing: false, updated_at: (JSON.parse(value ?? 'null') as TenantTally).updated_at });
+  });
+
+  it('accepts a report without updated_at', async () => {
+    const { updated_at: _ignored, ...withoutUpdatedAt } = tally('no-updated-at');
+    expect((await report(worker, withoutUpdatedAt, auth('no-updated-at'))).status).toBe(200);
+    expect(Date.parse((await stored('no-updated-at'))?.updated_at ?? '')).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('400 when reported_at is missing', async () => {
+    const { reported_at: _missing, ...withoutReportedAt } = tally('no-reported-at');
+    const res = await report(worker, withoutReportedAt, auth('no-reported-at'));
+    expect(res.status).toBe(400);
+    expect(((await jsonOf(res)).issues as Array<{ path: string }>).map((i) => i.path)).toContain('reported_at');
+    expect(await stored('no-reported-at')).toBeNull();
+  });
+
+  it('400 when reported_at is more than 5 minutes ahead of the Worker’s clock; 4 minutes ahead is accepted', async () => {
+    const ahead = await report(worker, tally('ahead', { reported_at: new Date(Date.now() + 6 * 60_000).toISOString() }), auth('ahead'));
+    expect(ahead.status).toBe(400);
+    expect((await jsonOf(ahead)).error).toMatch(/reported_at .* ahead of the Worker's clock/);
+    expect(await stored('ahead')).toBeNull();
+
+    const slightlyAhead = tally('slightly-ahead', { reported_at: new Date(Date.now() + 4 * 60_000).toISOString() });
+    expect((await report(worker, slightlyAhead, auth('slightly-ahead'))).status).toBe(200);
+    expect((await stored('slightly-ahead'))?.reported_at).toBe(slightlyAhead.reported_at);
+  });
+
+  it('409 for a report older than the stored one: the newer failing tally stays', async () => {
+    const newer = failingTally('late-retry', { reported_at: new Date(Date.now() - 60_000).toISOString() });
+    const older = tally('late-retry', { reported_at: new Date(Date.now() - 2 * HOUR).toISOString() });
+    expect((await report(worker, newer, auth('late-retry'))).status).toBe(200);
+    const refused = await report(worker, older, auth('late-retry'));
+    expect(refused.status).toBe(409);
+    expect(await jsonOf(refused)).toMatchObject({ error: expect.stringMatching(/newer report/), stored_reported_at: newer.reported_at });
+    const kept = await stored('late-retry');
+    expect(kept).toMatchObject({ failing: true, open_alerts: 1, reported_at: newer.reported_at });
+    expect((await (await alerts()).getWithMetadata('tenant:late-retry')).metadata).toMatchObject({ failing: true });
+  });
+
+  it('a report with the same reported_at as the stored one is accepted', async () => {
+    const reportedAt = new Date(Date.now() - 60_000).toISOString();
+    expect((await report(worker, tally('same-second', { reported_at: reportedAt }), auth('same-second'))).status).toBe(200);
+    const res = await report(worker, failingTally('same-second', { reported_at: reportedAt }), auth('same-second'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, written: true });
+    expect(await stored('same-second')).toMatchObject({ failing: true, reported_at: reportedAt });
+  });
+
+  it('a value stored before reported_at existed is replaced by any report', async () => {
+    const { reported_at: _none, ...v1Value } = failingTally('v1-tenant');
+    await (await alerts()).put('tenant:v1-tenant', JSON.stringify(v1Value), { metadata: { failing: true, updated_at: v1Value.updated_at } });
+    const res = await report(worker, tally('v1-tenant', { reported_at: new Date(Date.now() - HOUR).toISOString() }), auth('v1-tenant'));
+    expect(res.status).toBe(200);
+    expect(await stored('v1-tenant')).toMatchObject({ failing: false });
   });
 });
 
@@ -170,13 +253,22 @@ describe('GET /_status and /_status/tenants', () => {
     return { code: res.status, body: JSON.parse(text) as Record<string, unknown>, text };
   }
 
-  it('0 tenants: ok, exactly the SPEC §5 fields', async () => {
+  it('0 tenants: no_data (never ok about nothing), exactly the SPEC §5 fields; ?strict=1 answers 503', async () => {
     const { code, body } = await status();
     expect(code).toBe(200);
     expect(Object.keys(body).sort()).toEqual(['checked_at', 'failing', 'ratio', 'status', 'threshold', 'total']);
-    expect(body).toMatchObject({ status: 'ok', failing: 0, total: 0, ratio: 0, threshold: 0.05 });
+    expect(body).toMatchObject({ status: 'no_data', failing: 0, total: 0, ratio: 0, threshold: 0.05 });
     expect(Math.abs(Date.parse(String(body.checked_at)) - Date.now())).toBeLessThan(60_000);
-    expect((await status('?strict=1')).code).toBe(200);
+    const strict = await status('?strict=1');
+    expect(strict.code).toBe(503);
+    expect(strict.body).toMatchObject({ status: 'no_data', total: 0 });
+  });
+
+  it('no_data when every tally is older than 24h: 503 with ?strict=1', async () => {
+    await seedTallies(kv, tenants('gone', 3, { ...failing, updated_at: isoAgo(25 * HOUR) }));
+    const { code, body } = await status('?strict=1');
+    expect(code).toBe(503);
+    expect(body).toMatchObject({ status: 'no_data', failing: 0, total: 0 });
   });
 
   it('exactly 5% failing (1 of 20) is ok, even with ?strict=1', async () => {
@@ -198,9 +290,11 @@ describe('GET /_status and /_status/tenants', () => {
     expect((await status('?strict=0')).code).toBe(200);
   });
 
-  it('leaves out tenants not updated within 24h, and keys without tally metadata', async () => {
+  it('leaves out tenants not updated within the 24h before the clock (older or in the future), and keys without tally metadata', async () => {
     await seedTallies(kv, [...tenants('live', 19), ...tenants('gone', 10, { ...failing, updated_at: isoAgo(25 * HOUR) })]);
     await seedTallies(kv, tenants('edge', 1, { updated_at: isoAgo(23 * HOUR) }));
+    // A future updated_at (a v1 Worker stored the client's clock) says nothing about now.
+    await seedTallies(kv, tenants('future', 5, { ...failing, updated_at: isoAgo(-23 * HOUR) }));
     await kv.put('tenant:no-metadata', JSON.stringify(tally('no-metadata', failing)));
     await kv.put('unrelated', 'x', { metadata: { failing: true, updated_at: new Date().toISOString() } });
     const { body } = await status();
@@ -213,9 +307,10 @@ describe('GET /_status and /_status/tenants', () => {
       tally('globex-hidden'),
       tally('initech-private', failing),
       tally('stale-failing', { ...failing, updated_at: isoAgo(30 * HOUR) }),
+      tally('future-failing', { ...failing, updated_at: isoAgo(-HOUR) }),
     ]);
     const { text } = await status();
-    for (const id of ['acme', 'globex', 'initech', 'stale', 'tenant:']) expect(text).not.toContain(id);
+    for (const id of ['acme', 'globex', 'initech', 'stale', 'future', 'tenant:']) expect(text).not.toContain(id);
 
     for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${ADMIN_TOKEN}` }, { authorization: `Bearer ${ADMIN_TOKEN}x` }]) {
       const denied = await get(worker, '/_status/tenants', headers);

@@ -42,6 +42,7 @@ export const isoAgo = (ms: number): string => new Date(Date.now() - ms).toISOStr
 export const HOUR = 3_600_000;
 
 export function tally(tenantId: string, overrides: Partial<TenantTally> = {}): TenantTally {
+  const now = new Date().toISOString();
   return {
     tenant_id: tenantId,
     failing: false,
@@ -49,7 +50,8 @@ export function tally(tenantId: string, overrides: Partial<TenantTally> = {}): T
     ops_24h: 10,
     failed_24h: 0,
     last_alert_at: null,
-    updated_at: new Date().toISOString(),
+    reported_at: now,
+    updated_at: now,
     ...overrides,
   };
 }

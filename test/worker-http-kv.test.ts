@@ -1,9 +1,9 @@
 // The pipeline's HTTP KvStore: against the real Worker (Miniflare on a loopback port) and against
 // a scripted node:http server when a test must count attempts or fail on purpose.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchStatus, HttpKvStore, KvReportError, type HttpKvStoreOptions } from '../sinks/kv/http-kv.js';
 import type { TenantTally } from '../pipeline/kv-store.js';
@@ -21,6 +21,13 @@ const outboxPath = () => join(dir, 'state', '.syncscope', 'kv-outbox.json');
 const env = { SYNCSCOPE_REPORT_SECRET: REPORT_SECRET };
 const json = (t: TenantTally) => JSON.stringify(t);
 const metadataOf = (t: TenantTally) => ({ metadata: { failing: t.failing, updated_at: t.updated_at } });
+/** A stored value without updated_at, which the Worker stamps itself. */
+const factsOf = (value: string | null): Omit<TenantTally, 'updated_at'> | null => {
+  if (value === null) return null;
+  const { updated_at: _stamped, ...facts } = JSON.parse(value) as TenantTally;
+  return facts;
+};
+const withoutUpdatedAt = ({ updated_at: _u, ...facts }: TenantTally): Omit<TenantTally, 'updated_at'> => facts;
 
 function store(baseUrl: string, time: ReturnType<typeof fakeTime>, extra: Partial<HttpKvStoreOptions> = {}): HttpKvStore {
   return new HttpKvStore({
@@ -57,8 +64,8 @@ describe('HttpKvStore reporting to the Worker on a real port', () => {
     await kv.put('tenant:globex', json(tally('globex')));
 
     const stored = await (await worker.mf.getKVNamespace('ALERTS')).getWithMetadata('tenant:acme');
-    expect(JSON.parse(stored.value ?? 'null')).toEqual(acme);
-    expect(stored.metadata).toEqual({ failing: true, updated_at: acme.updated_at });
+    expect(factsOf(stored.value)).toEqual(withoutUpdatedAt(acme));
+    expect(stored.metadata).toEqual({ failing: true, updated_at: (JSON.parse(stored.value ?? '{}') as TenantTally).updated_at });
     expect(await kv.get('tenant:acme')).toBe(json(acme));
     expect(await kv.get('tenant:unknown')).toBeNull();
     await expect(kv.list()).rejects.toThrow(/not supported over HTTP/);
@@ -79,6 +86,19 @@ describe('HttpKvStore reporting to the Worker on a real port', () => {
 
     const bad = store(worker.url, fakeTime());
     await expect(bad.put('tenant:acme', json({ ...tally('acme'), failed_24h: 99 }))).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('a late report the Worker refuses with 409 (it holds a newer one) is superseded: no error, outbox emptied, the newer tally stays', async () => {
+    const newer = tally('initech', { failing: true, open_alerts: 1, failed_24h: 2, reported_at: new Date(Date.now() - 60_000).toISOString() });
+    await store(worker.url, fakeTime()).put('tenant:initech', json(newer)); // another reporter, newer
+
+    const late = store(worker.url, fakeTime());
+    const older = tally('initech', { reported_at: new Date(Date.now() - 2 * 3_600_000).toISOString() });
+    await expect(late.put('tenant:initech', json(older))).resolves.toBeUndefined();
+    expect(await late.flush()).toEqual({ delivered: 0, queued: 0 });
+    expect(existsSync(outboxPath())).toBe(false);
+    const alerts = await worker.mf.getKVNamespace('ALERTS');
+    expect(factsOf(await alerts.get('tenant:initech'))).toEqual(withoutUpdatedAt(newer));
   });
 });
 
@@ -120,12 +140,12 @@ describe('HttpKvStore when the Worker stops mid-run', () => {
         expect(existsSync(outboxPath())).toBe(false);
 
         const alerts = await worker.mf.getKVNamespace('ALERTS');
-        expect(JSON.parse((await alerts.get('tenant:acme')) ?? 'null')).toEqual(acmeV2);
-        expect(JSON.parse((await alerts.get('tenant:globex')) ?? 'null')).toEqual(globex);
+        expect(factsOf(await alerts.get('tenant:acme'))).toEqual(withoutUpdatedAt(acmeV2));
+        expect(factsOf(await alerts.get('tenant:globex'))).toEqual(withoutUpdatedAt(globex));
         // What the Worker held before the stop is there only if its KV persisted (a fresh KV
         // regains such tenants at their next change or hourly heartbeat).
         const survivors = kvMode === 'persisted KV' ? 1 : 0;
-        expect(await alerts.get('tenant:initech')).toBe(survivors ? json(initech) : null);
+        expect(factsOf(await alerts.get('tenant:initech'))).toEqual(survivors ? withoutUpdatedAt(initech) : null);
         expect(await fetchStatus(worker.url)).toMatchObject({ failing: 1, total: 2 + survivors });
       } finally {
         await worker.mf.dispose();
@@ -197,6 +217,37 @@ describe('HttpKvStore against a scripted server', () => {
     expect(server.requests).toHaveLength(1);
     expect(time.sleeps).toEqual([]);
     expect(await kv.flush()).toEqual({ delivered: 0, queued: 0 }); // an unacceptable tally is not kept
+  });
+
+  it('a 409 is superseded: not thrown, not retried, dropped from the outbox, not counted as delivered', async () => {
+    const time = fakeTime();
+    server.script({ status: 503 });
+    const kv = store(server.url, time);
+    await kv.put('tenant:acme', json(tally('acme'))); // retried, then parked in the outbox
+    expect(await kv.queued()).toBe(1);
+    const sleepsBefore = time.sleeps.length;
+    const requestsBefore = server.requests.length;
+
+    server.script({ status: 409, body: { error: 'a newer report for this tenant is already stored' } });
+    expect(await kv.flush()).toEqual({ delivered: 0, queued: 0 });
+    expect(server.requests.length - requestsBefore).toBe(1);
+    expect(time.sleeps.length).toBe(sleepsBefore);
+    expect(await outboxKeys()).toEqual([]);
+
+    await expect(store(server.url, fakeTime()).put('tenant:globex', json(tally('globex')))).resolves.toBeUndefined();
+    expect(await outboxKeys()).toEqual([]);
+  });
+
+  it('sends reported_at; an outbox tally from an older syncscope without it is sent with its updated_at as reported_at', async () => {
+    const current = tally('acme');
+    await store(server.url, fakeTime()).put('tenant:acme', json(current));
+    expect((JSON.parse(server.requests.at(-1)?.body ?? '{}') as TenantTally).reported_at).toBe(current.reported_at);
+
+    const { reported_at: _none, ...v1 } = tally('globex', { updated_at: '2026-04-16T18:59:00Z' });
+    await mkdir(dirname(outboxPath()), { recursive: true });
+    await writeFile(outboxPath(), JSON.stringify({ version: 1, entries: { 'tenant:globex': { value: JSON.stringify(v1) } } }));
+    expect(await store(server.url, fakeTime()).flush()).toEqual({ delivered: 1, queued: 0 });
+    expect(JSON.parse(server.requests.at(-1)?.body ?? '{}')).toEqual({ ...v1, reported_at: '2026-04-16T18:59:00Z' });
   });
 
   it('keeps a tally refused for its credentials (401/403) in the outbox, for a fixed token to deliver', async () => {
@@ -294,11 +345,14 @@ describe('HttpKvStore against a scripted server', () => {
     expect(JSON.parse(lastAcme?.body ?? '{}')).toEqual(v2);
   });
 
-  it('fetchStatus reads 200 and strict 503 bodies, and throws on anything else', async () => {
+  it('fetchStatus reads 200 and strict 503 bodies (degraded, no_data), and throws on anything else', async () => {
     const body = { status: 'degraded', failing: 2, total: 3, ratio: 2 / 3, threshold: 0.05, checked_at: '2026-04-16T19:00:00Z' };
     server.script({ status: 503, body });
     await expect(fetchStatus(server.url, { strict: true })).resolves.toEqual(body);
     expect(server.requests.at(-1)?.url).toBe('/_status?strict=1');
+    const noData = { status: 'no_data', failing: 0, total: 0, ratio: 0, threshold: 0.05, checked_at: '2026-04-16T19:00:00Z' };
+    server.script({ status: 503, body: noData });
+    await expect(fetchStatus(server.url, { strict: true })).resolves.toEqual(noData);
     server.script({ status: 404, body: { error: 'not found' } });
     await expect(fetchStatus(server.url)).rejects.toThrow(/HTTP 404: not found/);
   });

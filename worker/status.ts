@@ -1,5 +1,5 @@
 import { TENANT_KEY_PREFIX, type TallyMetadata } from '../pipeline/kv-store.js';
-import { computeStatus, STATUS_ACTIVE_MS } from '../pipeline/status.js';
+import { computeStatus, isActive } from '../pipeline/status.js';
 import { isAdmin } from './auth.js';
 import type { Env } from './env.js';
 import { json, unauthorized } from './responses.js';
@@ -28,11 +28,11 @@ async function listTallies(kv: KVNamespace): Promise<ListedTally[]> {
   }
 }
 
-/** GET /_status: counts only, never tenant IDs. 200 either way; 503 when degraded and ?strict=1. */
+/** GET /_status: counts only, never tenant IDs. 200 always; 503 with ?strict=1 when degraded or no_data. */
 export async function handleStatus(request: Request, env: Env): Promise<Response> {
   const body = computeStatus(await listTallies(env.ALERTS), Date.now());
   const strict = new URL(request.url).searchParams.get('strict') === '1';
-  return json(body, strict && body.status === 'degraded' ? 503 : 200);
+  return json(body, strict && body.status !== 'ok' ? 503 : 200);
 }
 
 /** GET /_status/tenants (admin): the failing tenants that the public status counts. */
@@ -40,7 +40,6 @@ export async function handleFailingTenants(request: Request, env: Env): Promise<
   if (!(await isAdmin(request, env.ADMIN_TOKEN))) return unauthorized('admin token required');
   const now = Date.now();
   const tallies = await listTallies(env.ALERTS);
-  const active = tallies.filter((t) => Math.abs(now - Date.parse(t.updated_at)) <= STATUS_ACTIVE_MS);
-  const failing = active.filter((t) => t.failing).map((t) => ({ tenant_id: t.tenant_id, updated_at: t.updated_at }));
+  const failing = tallies.filter((t) => t.failing && isActive(t.updated_at, now)).map((t) => ({ tenant_id: t.tenant_id, updated_at: t.updated_at }));
   return json({ ...computeStatus(tallies, now), tenants: failing });
 }

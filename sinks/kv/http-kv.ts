@@ -1,4 +1,4 @@
-import { TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/kv-store.js';
+import { tallyFacts, TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/kv-store.js';
 import type { StatusBody } from '../../pipeline/status.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { reportTokenSource } from './report-token.js';
@@ -46,29 +46,36 @@ export interface FlushResult {
 
 interface Delivered {
   readonly value: string;
-  /** The value without updated_at: what "changed" means (SPEC §5). */
+  /** The value without reported_at and updated_at: what "changed" means (SPEC §5). */
   readonly facts: string;
-  /** The value's updated_at, for the heartbeat: the same clock the status judges liveness by. */
+  /** The value's updated_at, for the heartbeat (the reporter's clock; the Worker stamps its own on receipt). */
   readonly updatedAt: number;
   /** When the Worker acknowledged it (this.clock), for the per-key interval. */
   readonly at: number;
 }
 
-type SendOutcome = { readonly kind: 'ok' } | { readonly kind: 'transient'; readonly reason: string } | { readonly kind: 'refused'; readonly error: KvReportError };
+type SendOutcome =
+  | { readonly kind: 'ok' }
+  /** 409: the Worker holds a report newer than this one. */
+  | { readonly kind: 'superseded' }
+  | { readonly kind: 'transient'; readonly reason: string }
+  | { readonly kind: 'refused'; readonly error: KvReportError };
 
 const FLUSH_CONCURRENCY = 4;
 
 /**
  * KvStore over HTTP: each put of `tenant:<id>` becomes POST /report to the syncscope Worker.
  *
- * - Writes are coalesced per key: sent only when the tally changed apart from updated_at, or its
+ * - Writes are coalesced per key: sent only when the tally changed apart from its clocks, or its
  *   updated_at is an hour past the last one sent (heartbeat); at most once per minWriteIntervalMs,
  *   a put inside the interval waiting it out, and only the newest value is sent.
  * - 5xx, 429 and network errors are retried with capped, jittered backoff. When retries run out the
  *   Worker is deemed unreachable until the next flush(): the tally and every later put go to the
  *   outbox without further attempts, so the caller's run still finishes promptly.
- * - A 4xx throws KvReportError. 401/403 (credentials) keep the tally in the outbox, since fixing
- *   the token delivers it; other 4xx mean the tally itself is unacceptable and it is dropped.
+ * - 409 means the Worker already holds a newer report (a late retry): the tally is superseded and
+ *   dropped, without an error or a retry.
+ * - Any other 4xx throws KvReportError. 401/403 (credentials) keep the tally in the outbox, since
+ *   fixing the token delivers it; other 4xx mean the tally itself is unacceptable and it is dropped.
  *
  * Call flush() at every tick and before exit: it resends the outbox and waits for the file.
  */
@@ -212,6 +219,7 @@ export class HttpKvStore implements KvStore {
       this.delivered.set(key, { value: entry.value, facts: tally.facts, updatedAt: tally.updatedAt, at: this.clock() });
       return supersedeParked();
     }
+    if (outcome.kind === 'superseded') return supersedeParked();
     if (outcome.kind === 'transient') {
       this.unreachable = outcome.reason;
       return park();
@@ -235,10 +243,11 @@ export class HttpKvStore implements KvStore {
 
   private async sendWithRetries(key: string, value: string): Promise<SendOutcome> {
     const token = this.tokenFor(tenantIdOf(key, value));
+    const body = withReportedAt(value);
     let outcome: SendOutcome = { kind: 'transient', reason: 'not attempted' };
     for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
       if (attempt > 0) await this.sleep(backoffDelay(attempt - 1, this.retry, this.random));
-      outcome = await this.sendOnce(key, value, token);
+      outcome = await this.sendOnce(key, body, token);
       if (outcome.kind !== 'transient') return outcome;
     }
     return outcome;
@@ -258,6 +267,7 @@ export class HttpKvStore implements KvStore {
     }
     const text = await response.text().catch(() => '');
     if (response.ok) return { kind: 'ok' };
+    if (response.status === 409) return { kind: 'superseded' };
     if (response.status >= 500 || response.status === 429) {
       return { kind: 'transient', reason: `${this.reportUrl.origin} answered HTTP ${response.status}` };
     }
@@ -265,7 +275,7 @@ export class HttpKvStore implements KvStore {
   }
 }
 
-/** GET /_status from the Worker (SPEC §5 body). 503 with a status body is `degraded` under ?strict=1. */
+/** GET /_status from the Worker (SPEC §5 body). 503 with a status body is `degraded` or `no_data` under ?strict=1. */
 export async function fetchStatus(baseUrl: string, options: { readonly strict?: boolean; readonly timeoutMs?: number } = {}): Promise<StatusBody> {
   const url = new URL('_status', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   if (options.strict) url.searchParams.set('strict', '1');
@@ -288,7 +298,7 @@ function parseStatusBody(text: string): StatusBody | null {
   if (typeof body !== 'object' || body === null) return null;
   const b = body as Record<string, unknown>;
   const ok =
-    (b.status === 'ok' || b.status === 'degraded') &&
+    (b.status === 'ok' || b.status === 'degraded' || b.status === 'no_data') &&
     typeof b.failing === 'number' &&
     typeof b.total === 'number' &&
     typeof b.ratio === 'number' &&
@@ -313,10 +323,16 @@ function tenantIdOf(key: string, value: string): string {
   return tenantId;
 }
 
-/** The tally without updated_at ("did anything but the clock change"), and updated_at in ms (NaN if unparsable, so a beat is due). */
+/** The tally's facts ("did anything but the clocks change"), and updated_at in ms (NaN if unparsable, so a beat is due). */
 function splitTally(value: string): { readonly facts: string; readonly updatedAt: number } {
-  const { updated_at, ...facts } = JSON.parse(value) as Record<string, unknown>;
-  return { facts: JSON.stringify(facts), updatedAt: typeof updated_at === 'string' ? Date.parse(updated_at) : NaN };
+  const tally = JSON.parse(value) as { updated_at?: unknown };
+  return { facts: tallyFacts(tally), updatedAt: typeof tally.updated_at === 'string' ? Date.parse(tally.updated_at) : NaN };
+}
+
+/** The Worker requires reported_at. An outbox from an older syncscope lacks it: those tallies were computed at their updated_at. */
+function withReportedAt(value: string): string {
+  const tally = JSON.parse(value) as { reported_at?: unknown; updated_at?: unknown };
+  return tally.reported_at === undefined ? JSON.stringify({ ...tally, reported_at: tally.updated_at }) : value;
 }
 
 function workerMessage(text: string): string {

@@ -1,17 +1,12 @@
 import type { KvStore, TallyMetadata, TenantTally } from '../../pipeline/kv-store.js';
-import { tenantKey } from '../../pipeline/kv-store.js';
+import { tallyFacts, tenantKey } from '../../pipeline/kv-store.js';
 
 export const HEARTBEAT_MS = 3_600_000;
 export const MIN_WRITE_GAP_MS = 1_000;
 
-function withoutUpdatedAt(t: TenantTally): string {
-  const { updated_at: _drop, ...rest } = t;
-  return JSON.stringify(rest);
-}
-
 /**
  * Writes each tenant's tally under `tenant:<id>` (SPEC §5): when it changed apart from
- * updated_at, or as an hourly heartbeat, and never twice within a second for one key. The
+ * reported_at and updated_at, or as an hourly heartbeat, and never twice within a second for one key. The
  * stored value itself is the memory of the last write, so restarts need no extra state.
  * Returns the number of keys written.
  */
@@ -35,7 +30,7 @@ export async function publishTallies(
       }
       if (prev !== null) {
         const since = wallClock - Date.parse(prev.updated_at);
-        const changed = withoutUpdatedAt(prev) !== withoutUpdatedAt(t);
+        const changed = tallyFacts(prev) !== tallyFacts(t);
         if (!changed && since < HEARTBEAT_MS) continue;
         if (since < MIN_WRITE_GAP_MS) {
           if (!waitForGap) continue;
