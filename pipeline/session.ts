@@ -114,7 +114,7 @@ export class Session {
 
   /** Loads (or discards, or recovers from) the checkpoint and decides: resume or fresh scan. */
   static open(o: SessionOptions): Session {
-    const unlock = o.checkpoints === false ? () => {} : lockStateDir(stateLayout(o.stateDir).internalDir);
+    const unlock = o.checkpoints === false ? () => {} : lockStateDir(stateLayout(o.stateDir));
     try {
       return new Session(o, Session.decide(o), unlock);
     } catch (err) {

@@ -9,6 +9,7 @@ import { HttpKvStore } from '../../sinks/kv/http-kv.js';
 import { stateLayout } from '../../sinks/layout.js';
 import type { KvStore } from '../kv-store.js';
 import { checkInput, commonFlags } from './common.js';
+import { onStopSignal } from '../stop-signals.js';
 
 /** Hard limit between SIGINT/SIGTERM and exit (the contract says within 2 s). */
 const EXIT_DEADLINE_MS = 1900;
@@ -53,10 +54,11 @@ export function registerRun(program: Command): void {
       const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
       const progress = cli.progress && input !== '-' && !follow ? createProgress() : null;
       const started = Date.now();
-      // Handlers first: until a listener exists, SIGTERM's default action kills the process at once.
+      // A signal may have come while the CLI was loading (the entry caught it): then this run
+      // stops right after it starts, which flushes every output.
       let live: LiveRun | null = null;
       let signalled = false;
-      const onStop = (sig: NodeJS.Signals): void => {
+      onStopSignal((sig) => {
         if (signalled) {
           process.stderr.write(`syncscope: ${sig} again: exiting now\n`);
           process.exit(0);
@@ -67,11 +69,8 @@ export function registerRun(program: Command): void {
           process.stderr.write(`syncscope: ${sig}: flushing took longer than ${EXIT_DEADLINE_MS} ms; exiting (the checkpoint was written first)\n`);
           process.exit(0);
         }, EXIT_DEADLINE_MS).unref();
-      };
-      const onHup = (): void => live?.reopen();
-      process.on('SIGINT', onStop);
-      process.on('SIGTERM', onStop);
-      process.on('SIGHUP', onHup);
+      });
+      process.on('SIGHUP', () => live?.reopen());
       if (follow) process.stderr.write(`syncscope: following ${input}; outputs every ${cli.tick / 1000}s in ${resolve(cli.state, 'log')}\n`);
       live = runLive({
         input,
@@ -84,6 +83,7 @@ export function registerRun(program: Command): void {
         onProgress: progress?.update,
         ...(kv === undefined ? {} : { kv }),
       });
+      if (signalled) live.stop();
       // The handlers stay until exit (they do not keep the process alive): a signal that lands
       // after the last flush still exits 0 instead of killing the process by default action.
       let result: RunResult;

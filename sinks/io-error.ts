@@ -1,0 +1,55 @@
+import { getSystemErrorMap } from 'node:util';
+
+/** Plain words for the OS errors a run meets on its files; any other code gets the OS's own text. */
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'file name too long',
+  EIO: 'input/output error',
+};
+
+export type OsError = NodeJS.ErrnoException & { code: string };
+
+/** An error from the OS (ENOSPC, EACCES, …), as opposed to a bug or a usage error. */
+export function isOsError(err: unknown): err is OsError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return err instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+}
+
+/** "read-only file system (EROFS)". */
+export function inWords(err: OsError): string {
+  const words = ERRNO_WORDS[err.code] ?? (err.errno === undefined ? undefined : getSystemErrorMap().get(err.errno)?.[1]);
+  return `${words ?? err.message} (${err.code})`;
+}
+
+/**
+ * An OS error told with the path the user knows (a target file, not its temp file): "cannot
+ * write state/log/sync-summary.md: read-only file system (EROFS)". Keeps `code` for callers
+ * that branch on it.
+ */
+export class FileError extends Error {
+  override readonly name = 'FileError';
+  readonly code: string;
+
+  constructor(action: string, readonly path: string, cause: OsError) {
+    super(`cannot ${action} ${path}: ${inWords(cause)}`, { cause });
+    this.code = cause.code;
+  }
+}
+
+/** Re-tells an OS error as a FileError on `path`; other errors (and FileErrors) pass through. */
+export function onFile(err: unknown, action: string, path: string): unknown {
+  return isOsError(err) && !(err instanceof FileError) ? new FileError(action, path, err) : err;
+}
+
+/** One line for any OS error: the FileError's own, else the failed call and its path in words. */
+export function describeOsError(err: OsError): string {
+  if (err instanceof FileError || err.path === undefined) return err.message;
+  return new FileError(err.syscall ?? 'use', err.path, err).message;
+}
