@@ -1,39 +1,61 @@
-import { SYNC_AGGREGATE_PATH, SYNC_LOG_PATH, syncVerdict, type SyncLists } from '../pipeline/sync-lists.js';
+import {
+  listTarget, noSyncLists, PRIVATE_TREES, SYNC_AGGREGATE_PATH, syncVerdict, type PrivateTree, type SyncLists, type SyncVerdict,
+} from '../pipeline/sync-lists.js';
 import { foldLint, initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './lint-common.js';
 
 /**
- * privacy (SPEC §7): the sync allow/deny lists must keep `state/log/sync-events.ndjson` out of
- * the bucket (it holds machine IDs and trigger counts) and let
- * `state/log/evals.aggregate.ndjson` in (billing reads it). Rules: pipeline/sync-lists.ts.
+ * privacy (SPEC §7): the sync allow/deny lists must keep every file syncscope writes that names
+ * machines or holds error text out of the bucket (PRIVATE_TREES) and let
+ * `state/log/evals.aggregate.ndjson` in (billing reads it). One finding per leaking tree, so one
+ * broad glob is one finding, not one per file. With no list at all there is nothing to judge:
+ * the lint command prints a notice instead. Rules: pipeline/sync-lists.ts.
  * Judged once, on the last batch; it reads no rows.
  */
 export interface PrivacyState {
   readonly out: LintTally;
 }
 
-export function privacyFindings(s: PrivacyState, lists: SyncLists, ctx: LintContext): void {
-  const log = syncVerdict(lists, SYNC_LOG_PATH);
-  if (log.synced) {
-    const target = lists.deny?.source.startsWith('env ') ? 'SYNC_DENY (env)' : lists.denyFile;
-    report(s.out, ctx.keep, () => ({
+/** The distinct reasons behind a set of verdicts, allow side then deny side. */
+function reasons(verdicts: readonly SyncVerdict[]): string {
+  const distinct = (texts: string[]): string => [...new Set(texts)].join(', ');
+  return `${distinct(verdicts.map((v) => v.allowReason))}; ${distinct(verdicts.map((v) => v.denyReason))}`;
+}
+
+function leakFinding(s: PrivacyState, lists: SyncLists, ctx: LintContext, tree: PrivateTree): void {
+  const leaked = tree.probes.map((p) => syncVerdict(lists, p)).filter((v) => v.synced);
+  if (leaked.length === 0) return;
+  report(s.out, ctx.keep, () => {
+    const names = leaked.map((v) => v.path.slice(tree.dir.length)).join(', ');
+    const globs = [`${tree.dir}**`, ...tree.except.map((p) => `!${p}`)].map((g) => JSON.stringify(g)).join(' then ');
+    return {
       lines: [],
       ts: null,
-      message: `${SYNC_LOG_PATH} would be synced (${log.allowReason}; ${log.denyReason}) but it holds machine IDs and trigger counts: add "${SYNC_LOG_PATH}" to ${target}`,
-    }));
-  }
+      message: `${tree.dir}** would be synced (${names}: ${reasons(leaked)}) but ${tree.holds}: add ${globs} at the end of ${listTarget(lists.deny, lists.denyFile, 'SYNC_DENY')}`,
+    };
+  });
+}
+
+function aggregateFinding(s: PrivacyState, lists: SyncLists, ctx: LintContext): void {
   const agg = syncVerdict(lists, SYNC_AGGREGATE_PATH);
-  if (!agg.synced) {
+  if (agg.synced) return;
+  report(s.out, ctx.keep, () => {
     const why = [!agg.allowed ? `not allowed: ${agg.allowReason}` : '', agg.denied ? `denied: ${agg.denyReason}` : ''].filter(Boolean).join('; ');
     const fixes = [
-      !agg.allowed ? `add "${SYNC_AGGREGATE_PATH}" to ${lists.allow?.source.startsWith('env ') ? 'SYNC_ALLOW (env)' : lists.allowFile}` : '',
-      agg.denied ? `add "!${SYNC_AGGREGATE_PATH}" at the end of ${lists.deny?.source.startsWith('env ') ? 'SYNC_DENY (env)' : lists.denyFile} or narrow the denying glob` : '',
+      !agg.allowed ? `add "${SYNC_AGGREGATE_PATH}" to ${listTarget(lists.allow, lists.allowFile, 'SYNC_ALLOW')}` : '',
+      agg.denied ? `add "!${SYNC_AGGREGATE_PATH}" at the end of ${listTarget(lists.deny, lists.denyFile, 'SYNC_DENY')} or narrow the denying glob` : '',
     ].filter(Boolean).join(', and ');
-    report(s.out, ctx.keep, () => ({
+    return {
       lines: [],
       ts: null,
       message: `${SYNC_AGGREGATE_PATH} would not be synced (${why}) but billing and the weekly totals read it from the bucket: ${fixes}`,
-    }));
-  }
+    };
+  });
+}
+
+export function privacyFindings(s: PrivacyState, lists: SyncLists, ctx: LintContext): void {
+  if (noSyncLists(lists)) return;
+  for (const tree of PRIVATE_TREES) leakFinding(s, lists, ctx, tree);
+  aggregateFinding(s, lists, ctx);
 }
 
 export function foldPrivacy(s: PrivacyState, b: LintBatch, ctx: LintContext, lists: SyncLists): void {

@@ -21,7 +21,7 @@ export function foldRejects(s: RejectsState, b: LintBatch, ctx: LintContext): vo
     report(s.out, ctx.keep, () => ({
       lines: [r.line],
       ts: null,
-      message: `not a valid sync-events v1 row (${lintReason(r.reason)}): fix the writer so every line is one JSON object per SPEC §1; \`syncscope run\` lists it in sync-events.rejects.ndjson`,
+      message: `not a valid sync-events v1 row (${lintReason(r.reason)}): fix the writer so every line is one JSON object with the required fields; \`syncscope run\` lists it in sync-events.rejects.ndjson`,
     }));
   }
 }

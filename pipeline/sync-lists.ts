@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import picomatch from 'picomatch';
 
 /**
@@ -39,9 +39,65 @@ export interface SyncLists {
   readonly denyFile: string;
 }
 
-/** The repo-relative paths the privacy lint judges (SPEC table of outputs). */
-export const SYNC_LOG_PATH = 'state/log/sync-events.ndjson';
+/** The one output that must be synced (billing reads it from the bucket). */
 export const SYNC_AGGREGATE_PATH = 'state/log/evals.aggregate.ndjson';
+
+/** A folder of files syncscope writes that name machines or hold error text: none may be synced. */
+export interface PrivateTree {
+  /** `state/log/`: the fix denies `<dir>**`. */
+  readonly dir: string;
+  /** What its files hold, for the message. */
+  readonly holds: string;
+  /** Paths under dir that are not private (taken back after the deny glob in the fix). */
+  readonly except: readonly string[];
+  /**
+   * Every file syncscope writes there (sinks/layout.ts and the internal files), then stand-ins
+   * for any other file at any depth: judging these, not one sample, tells a glob that covers the
+   * whole tree from one that misses some of it.
+   */
+  readonly probes: readonly string[];
+}
+
+const ANY_FILE = '<any file>';
+const ANY_NESTED_FILE = '<any dir>/<any file>';
+
+function privateTree(dir: string, holds: string, files: readonly string[], except: readonly string[] = []): PrivateTree {
+  return { dir, holds, except, probes: [...files, ANY_FILE, ANY_NESTED_FILE].map((f) => `${dir}${f}`) };
+}
+
+export const PRIVATE_TREES: readonly PrivateTree[] = [
+  privateTree('state/log/', 'the event log, the summaries, the rejects and the alerts name machines and hold error text', [
+    'sync-events.ndjson',
+    'sync-summary.md',
+    'sync-summary.json',
+    'sync-events.rejects.ndjson',
+    'alerts/sync-degraded-20260416T191038Z-default-snappy-os-h1a2b3c4d.md',
+    'alerts-resolved.ndjson',
+  ], [SYNC_AGGREGATE_PATH]),
+  privateTree('state/.syncscope/', 'the checkpoint and the KV outbox hold machine IDs and full error chains', [
+    'checkpoint.json',
+    'kv-outbox.json',
+    'run.lock',
+  ]),
+  privateTree('state/kv/', 'the embedded KV holds every tenant\'s failure tallies', [
+    'ALERTS/74656e616e743a64656661756c74.json', // the key `tenant:default`, hex
+  ]),
+];
+
+/** Neither list exists anywhere (no env, no file): nothing for the privacy lint to judge. */
+export function noSyncLists(lists: SyncLists): boolean {
+  return lists.allow === null && lists.deny === null;
+}
+
+/** The one-line stderr notice `lint` prints instead of judging when there is no list. */
+export function noSyncListsNotice(lists: SyncLists): string {
+  return `syncscope: privacy: no SYNC_ALLOW or SYNC_DENY list (env, or files in ${dirname(lists.allowFile)}); nothing to check`;
+}
+
+/** Where a fix to a list goes: the env variable when the env decides, else the file. */
+export function listTarget(list: GlobList | null, file: string, name: 'SYNC_ALLOW' | 'SYNC_DENY'): string {
+  return list?.source === `env ${name}` ? `${name} (env)` : file;
+}
 
 /** Globs of a list's text: lines, then `:`-separated parts; comments and blanks dropped. */
 export function parseGlobText(text: string): string[] {

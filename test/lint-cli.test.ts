@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOUR, LINT_FIXTURES, NOW, NOW_MS, cli, ev, tempDir, writeGoodLists, writeLines } from './lint-helpers.js';
+import { HOUR, LINT_FIXTURES, NOW, NOW_MS, PRIVATE_DENY, cli, ev, tempDir, writeGoodLists, writeLines } from './lint-helpers.js';
 import type { Finding } from '../operators/lint-common.js';
 
 const fixture = (name: string): string => join(LINT_FIXTURES, name);
@@ -100,8 +100,9 @@ describe('syncscope lint: selection, caps, json', () => {
     const log = writeLines(join(tempDir(), 'ok.ndjson'), [ev(NOW_MS - HOUR)]);
     const bad = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy']);
     expect(bad.status).toBe(1);
-    expect(bad.stdout).toContain('privacy (error): 1 finding');
-    const good = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy'], { env: { SYNC_DENY: 'state/tmp/**:state/log/sync-events.ndjson' } });
+    // one finding per private tree the lists would sync
+    expect(bad.stdout).toContain('privacy (error): 3 findings');
+    const good = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy'], { env: { SYNC_DENY: `state/tmp/**:${PRIVATE_DENY.replaceAll('\n', ':')}` } });
     expect(good.status).toBe(0);
   });
 
@@ -110,6 +111,48 @@ describe('syncscope lint: selection, caps, json', () => {
     const r = cli(['lint', log, '--state', goodState(), '--now', NOW, '--alert-window', '1h', '--only', 'alert-threshold']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('alert-threshold (warning): 1 finding\n  alert rule 3 failures within 60m is tighter than the default');
+  });
+});
+
+describe('syncscope lint: the privacy notice', () => {
+  const notice = (state: string): string => `syncscope: privacy: no SYNC_ALLOW or SYNC_DENY list (env, or files in ${join(state, 'bin', 'sync')}); nothing to check\n`;
+
+  it('with no sync list anywhere, a fresh install lints clean and says so once on stderr', () => {
+    const state = tempDir();
+    const empty = writeLines(join(tempDir(), 'empty.ndjson'), []);
+    const r = cli(['lint', empty, '--state', state, '--now', NOW]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(notice(state));
+    expect(r.stdout).toContain('clean: manifest-break, rejects, privacy,');
+    const json = cli(['lint', empty, '--state', state, '--now', NOW, '--format', 'json']);
+    expect(json.status).toBe(0);
+    expect(json.stdout).toBe('[]\n');
+    expect(json.stderr.startsWith(notice(state))).toBe(true);
+    expect(cli(['lint', empty, '--state', state, '--now', NOW, '--skip', 'privacy']).stderr).toBe('');
+  });
+
+  it('is not printed when one list exists, and that list is judged', () => {
+    const state = tempDir();
+    const log = writeLines(join(tempDir(), 'ok.ndjson'), [ev(NOW_MS - HOUR)]);
+    const leaky = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy'], { env: { SYNC_DENY: 'state/log/sync-events.ndjson' } });
+    expect(leaky.status).toBe(1);
+    expect(leaky.stderr).toBe('');
+    expect(leaky.stdout).toContain('state/.syncscope/** would be synced (checkpoint.json,');
+    writeLines(join(state, 'bin', 'sync', 'SYNC_ALLOW'), ['state/log/evals.aggregate.ndjson']);
+    const allowOnly = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy']);
+    expect(allowOnly.status).toBe(0);
+    expect(allowOnly.stderr).toBe('');
+  });
+});
+
+describe('syncscope lint: messages', () => {
+  it('no finding of any lint cites the spec', () => {
+    for (const name of ['future-ts', 'manifest-break', 'mass-change', 'rejects', 'stale-machine']) {
+      const r = cli(['lint', fixture(`${name}.trigger.ndjson`), '--state', tempDir(), '--now', NOW, '--alert-window', '1h'], { env: { SYNC_DENY: 'state/tmp/**' } });
+      expect(r.status, name).toBe(1);
+      expect(r.stdout, name).toContain('privacy (error)');
+      expect(r.stdout, name).not.toMatch(/SPEC|§/);
+    }
   });
 });
 

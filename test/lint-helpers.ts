@@ -60,9 +60,12 @@ export function writeLines(path: string, lines: readonly string[]): string {
   return path;
 }
 
-/** Sync lists that pass the privacy lint: the log denied, everything else allowed. */
+/** A SYNC_DENY that passes the privacy lint: every private output denied, the aggregates taken back. */
+export const PRIVATE_DENY = 'state/log/**\n!state/log/evals.aggregate.ndjson\nstate/.syncscope/**\nstate/kv/**';
+
+/** Sync lists that pass the privacy lint: PRIVATE_DENY, everything else allowed. */
 export function writeGoodLists(stateDir: string): void {
-  writeLines(join(stateDir, 'bin', 'sync', 'SYNC_DENY'), ['# machine IDs stay local', 'state/log/sync-events.ndjson']);
+  writeLines(join(stateDir, 'bin', 'sync', 'SYNC_DENY'), ['# machine IDs and error text stay local', PRIVATE_DENY]);
 }
 
 export function engineConfig(over: Partial<EngineConfig> = {}): EngineConfig {

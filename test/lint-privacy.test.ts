@@ -1,8 +1,9 @@
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, posix, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { from, last, lastValueFrom } from 'rxjs';
-import { NOW_MS, ev, lintLines, listsOf, tempDir, writeLines } from './lint-helpers.js';
-import { compileGlobs, parseGlobText, SYNC_AGGREGATE_PATH, SYNC_LOG_PATH, syncVerdict, type SyncLists } from '../pipeline/sync-lists.js';
+import { NOW_MS, PRIVATE_DENY, cli, ev, iso, lintLines, listsOf, tempDir, writeLines } from './lint-helpers.js';
+import { compileGlobs, parseGlobText, SYNC_AGGREGATE_PATH, syncVerdict, type SyncLists } from '../pipeline/sync-lists.js';
 import { lintPrivacy } from '../operators/lint-privacy.js';
 
 /** A state dir with these list files (undefined = no file). */
@@ -12,6 +13,8 @@ function stateWith(allow?: string, deny?: string): string {
   if (deny !== undefined) writeLines(join(dir, 'bin', 'sync', 'SYNC_DENY'), [deny]);
   return dir;
 }
+
+const SYNC_LOG_PATH = 'state/log/sync-events.ndjson';
 
 function verdicts(lists: SyncLists) {
   const log = syncVerdict(lists, SYNC_LOG_PATH);
@@ -102,17 +105,52 @@ describe('privacy: env', () => {
 });
 
 describe('privacy: findings', () => {
-  it('is clean when the log is denied and the aggregates are allowed', async () => {
-    expect(await findings(listsOf(stateWith('state/**', 'state/log/sync-events.ndjson')))).toEqual([]);
+  const denyFile = (dir: string): string => join(dir, 'bin', 'sync', 'SYNC_DENY');
+
+  it('is clean when the private trees are denied and the aggregates are allowed', async () => {
+    expect(await findings(listsOf(stateWith(undefined, PRIVATE_DENY)))).toEqual([]);
   });
 
-  it('names the leak, why, and where the fix goes', async () => {
-    const dir = stateWith();
+  it('flags the checkpoint when only the logs and the KV are denied', async () => {
+    const dir = stateWith(undefined, 'state/log/**\n!state/log/evals.aggregate.ndjson\nstate/kv/**');
     const f = await findings(listsOf(dir));
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ lint: 'privacy', severity: 'error', lines: [], ts: null });
-    expect(f[0]!.message).toContain(`${SYNC_LOG_PATH} would be synced (there is no SYNC_ALLOW list, so everything is allowed; there is no SYNC_DENY list)`);
-    expect(f[0]!.message).toContain(`add "${SYNC_LOG_PATH}" to ${join(dir, 'bin', 'sync', 'SYNC_DENY')}`);
+    expect(f[0]!.message).toMatch(/^state\/\.syncscope\/\*\* would be synced \(checkpoint\.json, kv-outbox\.json, run\.lock, <any file>, <any dir>\/<any file>: /);
+    expect(f[0]!.message).toContain('there is no SYNC_ALLOW list, so everything is allowed; no glob in SYNC_DENY');
+    expect(f[0]!.message).toContain('machine IDs and full error chains');
+    expect(f[0]!.message).toContain(`add "state/.syncscope/**" at the end of ${denyFile(dir)}`);
+  });
+
+  it('flags state/** allowed with only the event log denied: one finding per leaking tree, naming its files', async () => {
+    const dir = stateWith('state/**', 'state/log/sync-events.ndjson');
+    const messages = (await findings(listsOf(dir))).map((x) => x.message);
+    expect(messages).toHaveLength(3);
+    expect(messages[0]).toMatch(/^state\/log\/\*\* would be synced \(sync-summary\.md, sync-summary\.json, sync-events\.rejects\.ndjson, alerts\/sync-degraded-\S+\.md, alerts-resolved\.ndjson, <any file>, <any dir>\/<any file>: matched by "state\/\*\*" in SYNC_ALLOW/);
+    expect(messages[0]).not.toContain('sync-events.ndjson,');
+    expect(messages[0]).toContain('add "state/log/**" then "!state/log/evals.aggregate.ndjson" at the end of');
+    expect(messages[1]).toMatch(/^state\/\.syncscope\/\*\* would be synced \(checkpoint\.json, /);
+    expect(messages[2]).toMatch(/^state\/kv\/\*\* would be synced \(ALERTS\/[0-9a-f]+\.json, /);
+    expect(messages[2]).toContain(`add "state/kv/**" at the end of ${denyFile(dir)}`);
+  });
+
+  it('flags files of a tree that per-file globs miss, such as new files', async () => {
+    const perFile = 'state/log/*.ndjson\nstate/log/*.md\nstate/log/*.json\nstate/log/alerts/*\n!state/log/evals.aggregate.ndjson\nstate/.syncscope/**\nstate/kv/**';
+    const f = await findings(listsOf(stateWith(undefined, perFile)));
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toMatch(/^state\/log\/\*\* would be synced \(<any file>, <any dir>\/<any file>: there is no SYNC_ALLOW list, so everything is allowed; no glob in SYNC_DENY/);
+  });
+
+  it('is clean with an allow list of exactly the aggregates', async () => {
+    expect(await findings(listsOf(stateWith(SYNC_AGGREGATE_PATH)))).toEqual([]);
+  });
+
+  it('is clean with state/** then !state/log/evals.aggregate.ndjson in SYNC_DENY and no allow list', async () => {
+    expect(await findings(listsOf(stateWith(undefined, `state/**\n!${SYNC_AGGREGATE_PATH}`)))).toEqual([]);
+  });
+
+  it('with no list at all is not a finding (a fresh install lints clean)', async () => {
+    expect(await findings(listsOf(stateWith()))).toEqual([]);
   });
 
   it('reports aggregates both not allowed and denied, with both fixes', async () => {
@@ -123,9 +161,47 @@ describe('privacy: findings', () => {
     expect(f[0]!.message).toContain(`add "!${SYNC_AGGREGATE_PATH}" at the end of`);
   });
 
+  it('points the fix at the env list when the env decides', async () => {
+    const f = await findings(listsOf(stateWith(), { SYNC_DENY: `state/log/**:!${SYNC_AGGREGATE_PATH}:state/kv/**` }));
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain('add "state/.syncscope/**" at the end of SYNC_DENY (env)');
+  });
+
+  it('never cites the spec', async () => {
+    const f = await findings(listsOf(stateWith('state/notes/**', 'state/log/*')));
+    const g = await findings(listsOf(stateWith(undefined, 'state/tmp/**')));
+    for (const x of [...f, ...g]) expect(x.message).not.toMatch(/SPEC|§/);
+  });
+
   it('runs in the scan whatever the rows', async () => {
     const r = await lintLines([ev(NOW_MS)], { lints: ['privacy'], lists: listsOf(stateWith(undefined, '**/*.ndjson')) });
-    expect(r.counts.privacy).toBe(1);
-    expect(r.errors).toBe(1);
+    // the aggregates are denied; the summaries, the checkpoint and the KV files are synced
+    expect(r.counts.privacy).toBe(4);
+    expect(r.errors).toBe(4);
+  });
+});
+
+describe('privacy: what syncscope really writes', () => {
+  /** Every file under dir, as repo-relative POSIX paths below `state/`. */
+  function filesUnder(root: string, dir = ''): string[] {
+    return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? filesUnder(root, join(dir, e.name)) : [`state/${join(dir, e.name).split(sep).join('/')}`]);
+  }
+
+  it('flags an allow glob of the kind of any file `syncscope run` writes', async () => {
+    const state = join(tempDir(), 'state');
+    const failures = [0, 1, 2, 3].map((i) => ev(NOW_MS - (10 - i) * 60_000, { ok: false, error: ['outer', 'inner'] }));
+    const log = writeLines(join(tempDir(), 'events.ndjson'), [...failures, 'not json']);
+    expect(cli(['run', log, '--state', state, '--now', iso(NOW_MS - 6 * 60_000)]).status).toBe(0);
+    const written = filesUnder(state).filter((f) => f !== SYNC_AGGREGATE_PATH);
+    expect(written).toEqual(expect.arrayContaining(['state/.syncscope/checkpoint.json', 'state/log/sync-summary.md']));
+    expect(written.some((f) => f.startsWith('state/log/alerts/'))).toBe(true);
+    expect(written.some((f) => f.startsWith('state/kv/'))).toBe(true);
+    for (const file of written) {
+      const ofItsKind = `${posix.dirname(file)}/*${posix.extname(file)}`;
+      const f = await findings(listsOf(stateWith(`${ofItsKind}\n${SYNC_AGGREGATE_PATH}`)));
+      const tree = `${file.split('/').slice(0, 2).join('/')}/**`;
+      expect(f.map((x) => x.message.split(' ')[0]), `${file} via ${ofItsKind}`).toEqual([tree]);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { engineConfigFrom, parseOrUsage, UsageError } from '../options.js';
 import { lintFails, lintScan, renderText, printed, selectLints, summaryLine } from '../lint.js';
-import { loadSyncLists } from '../sync-lists.js';
+import { loadSyncLists, noSyncLists, noSyncListsNotice } from '../sync-lists.js';
 import { LINT_IDS } from '../../operators/lint-common.js';
 import { checkInput, commonFlags } from './common.js';
 
@@ -24,7 +24,7 @@ const LintFlags = z.object({
 
 export function registerLint(program: Command): void {
   commonFlags(program.command('lint'))
-    .description(`Check the log and the sync setup for drift (SPEC §7) in one scan. Lints: ${LINT_IDS.join(', ')}. Exit 0 clean, 1 findings (--fail-on error: only error findings), 2 on usage or I/O error. Writes nothing.`)
+    .description(`Check the log and the sync setup for drift in one scan. Lints: ${LINT_IDS.join(', ')}. Exit 0 clean, 1 findings (--fail-on error: only error findings), 2 on usage or I/O error. Writes nothing.`)
     .argument('[file]', 'log file, or - for stdin (default: STATE/log/sync-events.ndjson)')
     .option('--tenant <id>', 'lint only this tenant\'s rows (rows without tenant_id belong to it); rejects are always reported')
     .option('--max-lateness <dur>', 'how far behind the newest row a row may arrive and still be ordered (default 5m)')
@@ -39,8 +39,9 @@ export function registerLint(program: Command): void {
     .addHelpText('after', `
 Severities: errors: manifest-break, rejects, privacy.
             warnings: stale-machine, mass-change, future-ts, alert-threshold.
-Exit 1 on any finding (SPEC §7); with --fail-on error, warnings alone exit 0.
-Privacy reads STATE/bin/sync/SYNC_ALLOW and SYNC_DENY, or env SYNC_ALLOW / SYNC_DENY (the env wins).`)
+Exit 1 on any finding; with --fail-on error, warnings alone exit 0.
+Privacy reads STATE/bin/sync/SYNC_ALLOW and SYNC_DENY, or env SYNC_ALLOW / SYNC_DENY (the env wins);
+with neither list anywhere it prints a notice on stderr and finds nothing.`)
     .action(async (file: string | undefined, raw: Record<string, unknown>) => {
       const flags = parseOrUsage(LintFlags, raw);
       const { cli, engine } = engineConfigFrom(raw);
@@ -52,13 +53,15 @@ Privacy reads STATE/bin/sync/SYNC_ALLOW and SYNC_DENY, or env SYNC_ALLOW / SYNC_
       }
       const input = file ?? resolve(cli.state, 'log', 'sync-events.ndjson');
       checkInput(input);
+      const lists = loadSyncLists(cli.state);
+      if (lints.includes('privacy') && noSyncLists(lists)) process.stderr.write(`${noSyncListsNotice(lists)}\n`);
       const report = await lintScan({
         input,
         engine,
         tenant: typeof raw.tenant === 'string' ? cli.tenant : null,
         lints,
         keep: flags.maxFindings,
-        lists: loadSyncLists(cli.state),
+        lists,
       });
       if (flags.format === 'json') {
         const shown = printed(report, flags.maxFindings);
