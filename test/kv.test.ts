@@ -239,6 +239,21 @@ describe('publishTallies write rules', () => {
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
   });
 
+  it('a final flush over many tenants written 500 ms ago waits once (about 1 s), not once per tenant', async () => {
+    const kv = new MemKv();
+    const tenants = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    await publishTallies(kv, tenants.map((t) => tally(t, T0)), T0);
+    const soon = T0 + 500;
+    const slept: number[] = [];
+    const sleep = async (ms: number): Promise<void> => {
+      slept.push(ms);
+    };
+    const n = await publishTallies(kv, tenants.map((t) => tally(t, soon, { ops_24h: 11 })), soon, true, sleep);
+    expect(n).toBe(20);
+    expect(slept.reduce((a, b) => a + b, 0)).toBe(500);
+    for (const t of tenants) expect(JSON.parse((await kv.get(`tenant:${t}`))!).updated_at).toBe(iso(T0 + 1000));
+  });
+
   it('a tally whose only change is reported_at is not a change (heartbeat rules apply)', async () => {
     const kv = new MemKv();
     await publishTallies(kv, [tally('acme', T0)], T0);

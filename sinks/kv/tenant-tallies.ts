@@ -1,5 +1,7 @@
 import type { KvStore, TallyMetadata, TenantTally } from '../../pipeline/kv-store.js';
 import { tallyFacts, tenantKey } from '../../pipeline/kv-store.js';
+import { realSleep } from './retry.js';
+import { formatTs } from '../../pipeline/time.js';
 
 export const HEARTBEAT_MS = 3_600_000;
 export const MIN_WRITE_GAP_MS = 1_000;
@@ -16,8 +18,12 @@ export async function publishTallies(
   wallClock: number,
   /** Final flush: wait out the one-second gap instead of leaving a change unwritten. */
   waitForGap = false,
+  sleep: (ms: number) => Promise<void> = realSleep,
 ): Promise<number> {
   let written = 0;
+  // Time already spent waiting out gaps: one wait covers every key, so a final flush over many
+  // tenants written less than a second ago waits about a second, not a second per tenant.
+  let waited = 0;
   for (let t of tallies) {
     const key = tenantKey(t.tenant_id);
     const prevText = await kv.get(key);
@@ -29,16 +35,18 @@ export async function publishTallies(
         prev = null;
       }
       if (prev !== null) {
-        const since = wallClock - Date.parse(prev.updated_at);
+        const since = wallClock + waited - Date.parse(prev.updated_at);
         const changed = tallyFacts(prev) !== tallyFacts(t);
         if (!changed && since < HEARTBEAT_MS) continue;
         if (since < MIN_WRITE_GAP_MS) {
           if (!waitForGap) continue;
-          await new Promise((r) => setTimeout(r, MIN_WRITE_GAP_MS - since));
-          t = { ...t, updated_at: new Date(Date.parse(prev.updated_at) + MIN_WRITE_GAP_MS).toISOString() };
+          await sleep(MIN_WRITE_GAP_MS - since);
+          waited += MIN_WRITE_GAP_MS - since;
         }
       }
     }
+    // Written after a wait: stamped with the time it is written at.
+    if (waited > 0) t = { ...t, updated_at: formatTs(wallClock + waited) };
     const metadata: TallyMetadata = { failing: t.failing, updated_at: t.updated_at };
     await kv.put(key, JSON.stringify(t), { metadata });
     written++;
