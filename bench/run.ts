@@ -265,7 +265,12 @@ async function main(): Promise<number> {
       note: r.note,
     })),
   }, null, 2)}\n`);
-  if (!args.ci) updateResultsMd(`${context}\n\n${markdown}`);
+  const sameTs = await sameTsCase(cli, args.runs);
+  if (sameTs !== null) process.stdout.write(`\n${sameTs.line}\n`);
+  // results.json gains the same-ts case (written above without it).
+  const written = JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as Record<string, unknown>;
+  writeFileSync(RESULTS_JSON, `${JSON.stringify({ ...written, same_ts: sameTs?.json ?? null }, null, 2)}\n`);
+  if (!args.ci) updateResultsMd(`${context}\n\n${markdown}${sameTs === null ? '' : `\n\n${sameTs.line}`}`);
 
   if (failures.length > 0) {
     process.stderr.write(`\nbench: FAILED\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
@@ -277,6 +282,60 @@ async function main(): Promise<number> {
   }
   log('pipeline snapshot matches the oracle');
   return 0;
+}
+
+// ---- many rows sharing one ts ------------------------------------------------------------
+
+const SAME_TS_ROWS = 100_000;
+
+/** 100k rows, every one at the same ts or each 1 s after the last; 5% failures over 20 repos. */
+function sameTsLines(sameTs: boolean): string[] {
+  const t0 = Date.parse('2026-04-10T00:00:00Z');
+  const out: string[] = [];
+  for (let i = 0; i < SAME_TS_ROWS; i++) {
+    const ts = new Date(sameTs ? t0 : t0 + i * 1000).toISOString();
+    const failed = i % 20 === 7 ? ',"ok":false,"error":"503 SlowDown"' : '';
+    out.push(`{"ts":"${ts}","op":"${i % 3 === 0 ? 'pull' : 'push'}","repo":"repo-${i % 20}","scope":"state","files":1,"bytes":${1000 + (i % 977)},"dur_ms":${i % 400},"trigger":"cron","machine":"m-${i % 7}"${failed}}`);
+  }
+  return out;
+}
+
+/**
+ * The same `run` over 100k rows sharing one ts and over 100k rows with distinct ts, interleaved:
+ * rows with equal ts must cost about what distinct rows cost (target: within 3×).
+ */
+async function sameTsCase(cli: string, runs: number): Promise<{ line: string; json: Record<string, unknown> } | null> {
+  if (!existsSync(cli)) return null;
+  const dir = join(ROOT, '.tmp/bench');
+  mkdirSync(dir, { recursive: true });
+  const files = { same: join(dir, 'same-ts-100k.ndjson'), distinct: join(dir, 'distinct-ts-100k.ndjson') };
+  for (const [kind, file] of Object.entries(files)) {
+    if (!existsSync(file)) writeFileSync(file, `${sameTsLines(kind === 'same').join('\n')}\n`);
+  }
+  const wall: Record<'same' | 'distinct', number[]> = { same: [], distinct: [] };
+  for (let k = 0; k < runs; k++) {
+    for (const kind of ['same', 'distinct'] as const) {
+      const state = mkdtempSync(join(tmpdir(), 'syncscope-bench-'));
+      try {
+        log(`run ${k + 1}/${runs}: 100k rows, ${kind === 'same' ? 'one shared ts' : 'distinct ts'}`);
+        const m = await measure(process.execPath, [cli, 'run', files[kind], '--now', 'latest', '--state', state], { cwd: ROOT });
+        if (m.code !== 0) {
+          log(`warning: the ${kind}-ts run failed (exit ${m.code ?? m.signal}): ${lastLine(m.stderr)}`);
+          return null;
+        }
+        wall[kind].push(m.wallMs);
+      } finally {
+        rmSync(state, { recursive: true, force: true });
+      }
+    }
+  }
+  const same = median(wall.same);
+  const distinct = median(wall.distinct);
+  const ratio = same / distinct;
+  return {
+    line: `100k rows sharing one ts: ${(same / 1000).toFixed(2)} s; 100k rows with distinct ts: ${(distinct / 1000).toFixed(2)} s; ratio ${ratio.toFixed(2)}× (target ≤ 3×)`,
+    json: { rows: SAME_TS_ROWS, same_ts_median_ms: Math.round(same), distinct_ts_median_ms: Math.round(distinct), ratio: round(ratio, 2) },
+  };
 }
 
 function round(v: number | null, digits: number): number | null {

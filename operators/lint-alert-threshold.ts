@@ -42,6 +42,7 @@ export function foldAlertThreshold(s: AlertThresholdState, b: LintBatch, ctx: Li
   const have = s.newest >= s.oldest ? `${humanDuration(span)} of rows (since ${formatTs(s.oldest)})` : 'no rows';
   report(s.out, ctx.keep, () => ({
     lines: [],
+    files: [],
     ts: null,
     message: `alert rule ${rule.failures} failures within ${showWindow(rule.windowMs)} is tighter than the default 3 within 10m but the log has only ${have}, under the 7 days of baseline: expect week-one alert fatigue; keep --alert-failures 3 --alert-window 10m until a week of rows exists, then tighten`,
   }));

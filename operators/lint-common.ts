@@ -41,6 +41,8 @@ export interface Finding {
   readonly severity: Severity;
   /** 1-based line numbers of the log rows involved (empty when the finding is not about rows). */
   readonly lines: number[];
+  /** The input file of each of `lines` (as given; `-` for stdin). */
+  readonly files: string[];
   /** RFC 3339 ts of the row concerned, or null. */
   readonly ts: string | null;
   /** One line: what is wrong, then the fix. Never contains a row's error text. */

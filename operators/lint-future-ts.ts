@@ -20,6 +20,7 @@ export function foldFutureTs(s: FutureTsState, b: LintBatch, ctx: LintContext): 
     if (r.t <= limit) continue;
     report(s.out, ctx.keep, () => ({
       lines: [r.line],
+      files: [r.file],
       ts: formatTs(r.t),
       message: `row from machine ${q(r.machine)} is ${humanDuration(r.t - ctx.nowCut)} after NOW (more than 5m): fix that machine's clock (enable NTP); the row is left out of every output until NOW reaches it`,
     }));

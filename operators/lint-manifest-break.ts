@@ -26,6 +26,7 @@ import { foldLint, initTally, q, report, showManifest, type LintBatch, type Lint
 interface Link {
   /** The previous push's manifest_after; undefined = not recorded (chain unknown). */
   after: string | null | undefined;
+  file: string;
   line: number;
   machine: string;
 }
@@ -47,12 +48,14 @@ function judge(s: ManifestBreakState, rows: readonly Row[], ctx: LintContext): v
       const p = prev;
       report(s.out, ctx.keep, () => ({
         lines: [p.line, r.line],
+        files: [p.file, r.file],
         ts: formatTs(r.t),
         message: `tenant ${q(r.tenant)} ${q(r.repo)}/${q(r.scope)}: push on line ${r.line} (machine ${q(r.machine)}) starts from manifest ${showManifest(before)} but the previous successful push (line ${p.line}, machine ${q(p.machine)}) left ${showManifest(p.after)}: a lost update or a second writer; pull on ${q(r.machine)}, re-apply its changes and push again, and let one client push this scope at a time`,
       }));
     }
-    const link = prev ?? (s.chains[key] = { after: undefined, line: 0, machine: '' });
+    const link = prev ?? (s.chains[key] = { after: undefined, file: '', line: 0, machine: '' });
     link.after = r.manifestAfter;
+    link.file = r.file;
     link.line = r.line;
     link.machine = r.machine;
   }

@@ -21,6 +21,7 @@ export function foldMassChange(s: MassChangeState, b: LintBatch, ctx: LintContex
       const pct = total === 0 ? '∞' : `${Math.round((r.files * 100) / total)}%`;
       return {
         lines: [r.line],
+        files: [r.file],
         ts: formatTs(r.t),
         message: `${r.failed ? 'failed push' : 'push'} of ${r.files} files is ${pct} of files_total ${total} for ${q(r.repo)}/${q(r.scope)} from machine ${q(r.machine)}: check the client did not delete or re-add the whole tree (restore from the previous manifest if so); ignore if it was an intended bulk change or a first push`,
       };

@@ -29,6 +29,7 @@ function leakFinding(s: PrivacyState, lists: SyncLists, ctx: LintContext, tree: 
     const globs = [`${tree.dir}**`, ...tree.except.map((p) => `!${p}`)].map((g) => JSON.stringify(g)).join(' then ');
     return {
       lines: [],
+      files: [],
       ts: null,
       message: `${tree.dir}** would be synced (${names}: ${reasons(leaked)}) but ${tree.holds}: add ${globs} at the end of ${listTarget(lists.deny, lists.denyFile, 'SYNC_DENY')}`,
     };
@@ -46,6 +47,7 @@ function aggregateFinding(s: PrivacyState, lists: SyncLists, ctx: LintContext): 
     ].filter(Boolean).join(', and ');
     return {
       lines: [],
+      files: [],
       ts: null,
       message: `${SYNC_AGGREGATE_PATH} would not be synced (${why}) but billing and the weekly totals read it from the bucket: ${fixes}`,
     };

@@ -20,6 +20,7 @@ export function foldRejects(s: RejectsState, b: LintBatch, ctx: LintContext): vo
     const r = rejects[i]!;
     report(s.out, ctx.keep, () => ({
       lines: [r.line],
+      files: [r.file],
       ts: null,
       message: `not a valid sync-events v1 row (${lintReason(r.reason)}): fix the writer so every line is one JSON object with the required fields; \`syncscope run\` lists it in sync-events.rejects.ndjson`,
     }));

@@ -13,7 +13,7 @@ export interface StaleMachineState {
    * machine → newest successful push (ts, line), and the line of its newest row. A
    * null-prototype record: a machine named "__proto__" or "constructor" is just a key.
    */
-  machines: Record<string, { last: number | null; lastLine: number; newest: number; newestLine: number }>;
+  machines: Record<string, { last: number | null; lastFile: string; lastLine: number; newest: number; newestFile: string; newestLine: number }>;
 }
 
 export const STALE_AFTER_MS = DAY_MS;
@@ -26,13 +26,15 @@ export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintCo
     if (r.t > cut) continue;
     const name = r.machine;
     let m = s.machines[name];
-    if (m === undefined) s.machines[name] = m = { last: null, lastLine: 0, newest: r.t, newestLine: r.line };
+    if (m === undefined) s.machines[name] = m = { last: null, lastFile: '', lastLine: 0, newest: r.t, newestFile: r.file, newestLine: r.line };
     else if (r.t >= m.newest) {
       m.newest = r.t;
+      m.newestFile = r.file;
       m.newestLine = r.line;
     }
     if (r.push && !r.failed && (m.last === null || r.t > m.last)) {
       m.last = r.t;
+      m.lastFile = r.file;
       m.lastLine = r.line;
     }
   }
@@ -45,11 +47,13 @@ export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintCo
     report(s.out, ctx.keep, () => last === null
       ? {
         lines: [m.newestLine],
+        files: [m.newestFile],
         ts: null,
         message: `machine ${q(name)} has no successful push in the log (newest row on line ${m.newestLine}): check its sync client runs and can reach the bucket, or retire the machine`,
       }
       : {
         lines: [m.lastLine],
+        files: [m.lastFile],
         ts: formatTs(last),
         message: `machine ${q(name)} last pushed successfully ${humanDuration(now - last)} before NOW (more than 24h): check its sync client (stop hook installed? credentials valid?) or retire the machine`,
       });

@@ -14,6 +14,8 @@ import type { Row } from '../pipeline/schema.js';
  */
 export interface ReorderState {
   pending: Row[];
+  /** `pending` is in ts order (kept as rows arrive, so a release never scans to find out). */
+  sorted: boolean;
   /** Newest ts seen. */
   maxTs: number;
   /** Rows with ts below this have been released; a row below it is late. */
@@ -23,6 +25,7 @@ export interface ReorderState {
 
 export const initReorder = (): ReorderState => ({
   pending: [],
+  sorted: true,
   maxTs: -Infinity,
   threshold: -Infinity,
   late: 0,
@@ -33,14 +36,10 @@ const byTs = (a: Row, b: Row): number => a.t - b.t;
 function releaseBelow(s: ReorderState, limit: number, out: Row[]): void {
   const p = s.pending;
   if (p.length === 0) return;
-  let sorted = true;
-  for (let i = 1; i < p.length; i++) {
-    if (p[i]!.t < p[i - 1]!.t) {
-      sorted = false;
-      break;
-    }
+  if (!s.sorted) {
+    p.sort(byTs); // stable: equal ts keep arrival order
+    s.sorted = true;
   }
-  if (!sorted) p.sort(byTs); // stable: equal ts keep arrival order
   let n = 0;
   while (n < s.pending.length && s.pending[n]!.t < limit) n++;
   if (n === 0) return;
@@ -61,7 +60,9 @@ export function foldReorder(s: ReorderState, b: Batch, maxLatenessMs: number): R
       out.push(r);
       continue;
     }
-    s.pending.push(r);
+    const p = s.pending;
+    if (s.sorted && p.length > 0 && r.t < p[p.length - 1]!.t) s.sorted = false;
+    p.push(r);
     if (r.t > s.maxTs) {
       s.maxTs = r.t;
       const next = r.t - maxLatenessMs;

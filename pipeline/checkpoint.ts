@@ -131,7 +131,34 @@ export function decodeJson(text: string): unknown {
 }
 
 export function encodeCheckpoint(cp: Checkpoint, savedAt: number): string {
-  const body = encodeJson(cp);
+  const { engine, ...rest } = cp;
+  return encodeCheckpointWith(rest, encodeEngineState(engine), savedAt);
+}
+
+const PENDING_HEAD = '{"reorder":{"pending":';
+
+/**
+ * `encodeJson(state)` in substance, faster: the reorder buffer can hold every row of a long run
+ * of one ts, and rows are flat records of strings, finite numbers, null and string arrays with
+ * fixed field names, which plain JSON encodes exactly as the codec would (no bigint, no
+ * non-finite number, no "$" key), without a replacer call per value. The reorder state is
+ * written first so its rows are spliced in at a fixed place.
+ */
+export function encodeEngineState(state: EngineState): string {
+  const { reorder, ...rest } = state;
+  const text = encodeJson({ reorder: { ...reorder, pending: 0 }, ...rest });
+  const marker = `${PENDING_HEAD}0`;
+  if (!text.startsWith(marker)) throw new Error('checkpoint: unexpected engine state encoding');
+  return `${PENDING_HEAD}${JSON.stringify(reorder.pending)}${text.slice(marker.length)}`;
+}
+
+/**
+ * The checkpoint with its engine state already encoded (`encodeJson(state)`): a final flush
+ * encodes the state before ending the engine in place, instead of ending a deep copy.
+ */
+export function encodeCheckpointWith(rest: Omit<Checkpoint, 'engine'>, engineJson: string, savedAt: number): string {
+  const head = encodeJson({ config: rest.config, input: rest.input, rejects_bytes: rest.rejects_bytes, tentative_resolved: rest.tentative_resolved });
+  const body = `${head.slice(0, -1)},"engine":${engineJson}}`;
   const header = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -346,8 +373,8 @@ export function loadCheckpoint(internalDir: string, config: EngineConfig, clock:
   }
 }
 
-export function saveCheckpoint(internalDir: string, cp: Checkpoint, savedAt: number): void {
-  writeFileAtomic(checkpointPath(internalDir), encodeCheckpoint(cp, savedAt));
+export function saveCheckpoint(internalDir: string, cp: Checkpoint | string, savedAt: number): void {
+  writeFileAtomic(checkpointPath(internalDir), typeof cp === 'string' ? cp : encodeCheckpoint(cp, savedAt));
 }
 
 export function discardCheckpoint(internalDir: string): boolean {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { onFile } from '../sinks/io-error.js';
 import { basename, dirname, join } from 'node:path';
 import { LineSplitter, type LineChunk } from './lines.js';
 import type { Fingerprint, InputPosition } from './checkpoint.js';
@@ -247,7 +248,12 @@ export class FileTailer {
     while (used < budget) {
       const cur = this.sources[0];
       if (cur === undefined) return false;
-      const n = readSync(cur.fd, this.buf, 0, Math.min(this.buf.length, budget - used), cur.readPos);
+      let n: number;
+      try {
+        n = readSync(cur.fd, this.buf, 0, Math.min(this.buf.length, budget - used), cur.readPos);
+      } catch (err) {
+        throw onFile(err, 'read', cur.name); // a read on a descriptor names no path by itself
+      }
       if (n > 0) {
         cur.readPos += n;
         used += n;

@@ -150,9 +150,24 @@ export function summaryLine(report: LintReport, shown: number): string {
   return `syncscope lint: ${plural(report.errors, 'error')}, ${plural(report.warnings, 'warning')}${per ? ` (${per})` : ''}${capped}; NOW ${formatTs(report.now)}; ${report.health.read} rows read, ${report.health.valid} valid, ${report.health.rejected} rejected`;
 }
 
+/**
+ * `line 12: ` when every finding is about one input file (the user named it); otherwise
+ * `a.ndjson line 12: `, `a.ndjson lines 3, 9: `, or file and line each when they differ.
+ */
+function where(f: Finding, withFiles: boolean): string {
+  if (f.lines.length === 0) return '';
+  const lines = `${f.lines.length === 1 ? 'line' : 'lines'} ${f.lines.join(', ')}: `;
+  if (!withFiles) return lines;
+  const name = (file: string | undefined): string => (file === '-' ? 'stdin' : file ?? '?');
+  const file = f.files[0];
+  if (f.files.every((x) => x === file)) return `${name(file)} ${lines}`;
+  return `${f.lines.map((l, i) => `${name(f.files[i])} line ${l}`).join(', ')}: `;
+}
+
 /** Human text: grouped by lint with exact counts, then the clean lints. */
 export function renderText(report: LintReport, max: number): string {
   const show = printed(report, max);
+  const withFiles = new Set(show.flatMap((f) => f.files)).size > 1;
   const out: string[] = [summaryLine(report, show.length), ''];
   const clean: LintId[] = [];
   for (const id of report.lints) {
@@ -164,8 +179,7 @@ export function renderText(report: LintReport, max: number): string {
     const mine = show.filter((f) => f.lint === id);
     out.push(`${id} (${LINT_SEVERITY[id]}): ${plural(count, 'finding')}`);
     for (const f of mine) {
-      const where = f.lines.length === 0 ? '' : `${f.lines.length === 1 ? 'line' : 'lines'} ${f.lines.join(', ')}: `;
-      out.push(`  ${where}${f.message}`);
+      out.push(`  ${where(f, withFiles)}${f.message}`);
     }
     if (mine.length < count) out.push(`  … ${count - mine.length} more not shown`);
     out.push('');

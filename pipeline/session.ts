@@ -6,7 +6,7 @@ import type { KvStore } from './kv-store.js';
 import type { LineChunk } from './lines.js';
 import type { Snapshot } from './snapshot.js';
 import {
-  checkpointPath, configKey, diffConfig, discardCheckpoint, loadCheckpoint, saveCheckpoint,
+  checkpointPath, configKey, diffConfig, discardCheckpoint, encodeCheckpointWith, encodeEngineState, loadCheckpoint, saveCheckpoint,
   type Checkpoint, type InputPosition,
 } from './checkpoint.js';
 import { alertFileName } from './alert-names.js';
@@ -72,7 +72,11 @@ export interface Preview {
  * through end(). The live engine is not touched.
  */
 export function endPreview(live: Engine, clock: number, file: string, tail?: LineChunk): Preview {
-  const engine = new Engine(live.config, structuredClone(live.state));
+  return endInPlace(new Engine(live.config, structuredClone(live.state)), clock, file, tail);
+}
+
+/** The end-of-input step on `engine` itself: for a final flush, after which it is not fed again. */
+export function endInPlace(engine: Engine, clock: number, file: string, tail?: LineChunk): Preview {
   const tailRejects = tail !== undefined ? engine.feed(tail, clock, file) : [];
   const now = engine.end(clock);
   return { engine, now, tailRejects, resolved: engine.takeResolved() };
@@ -189,15 +193,16 @@ export class Session {
     const clock = sched.now();
     this.outputs.settle(this.engine);
     const committedRejects = this.outputs.rejectsSize();
-    const { engine: preview, now, tailRejects, resolved } = endPreview(this.engine, clock, inputLabel(this.o.input), req.tail);
-    if (this.o.checkpoints !== false) {
-      this.save({
-        config: configKey(this.o.engine),
-        input: req.position,
-        rejects_bytes: committedRejects,
-        tentative_resolved: resolved.map(alertFileName),
-        engine: this.engine.state,
-      }, clock);
+    const saving = this.o.checkpoints !== false;
+    // The checkpoint holds the state before the end-of-input step. A final flush encodes it, then
+    // ends the live engine itself (it is not fed again); a tick ends a deep copy.
+    const engineJson = saving && req.final ? encodeEngineState(this.engine.state) : null;
+    const { engine: preview, now, tailRejects, resolved } = req.final
+      ? endInPlace(this.engine, clock, inputLabel(this.o.input), req.tail)
+      : endPreview(this.engine, clock, inputLabel(this.o.input), req.tail);
+    if (saving) {
+      const rest = { config: configKey(this.o.engine), input: req.position, rejects_bytes: committedRejects, tentative_resolved: resolved.map(alertFileName) };
+      this.save(engineJson !== null ? encodeCheckpointWith(rest, engineJson, clock) : { ...rest, engine: this.engine.state }, clock);
     }
     const changed = this.dirty || req.tail !== undefined;
     this.dirty = false;
@@ -217,7 +222,7 @@ export class Session {
     return { snapshot, keysWritten };
   }
 
-  private save(cp: Checkpoint, clock: number): void {
+  private save(cp: Checkpoint | string, clock: number): void {
     const dir = this.outputs.layout.internalDir;
     try {
       try {

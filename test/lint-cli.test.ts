@@ -68,13 +68,16 @@ describe('syncscope lint: selection, caps, json', () => {
   ]);
 
   it('prints a json array capped by --max-findings, with the true counts on stderr', () => {
-    const r = cli(['lint', mixed(), '--state', goodState(), '--now', NOW, '--format', 'json', '--max-findings', '2']);
+    const input = mixed();
+    const r = cli(['lint', input, '--state', goodState(), '--now', NOW, '--format', 'json', '--max-findings', '2']);
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout) as Finding[];
+    // files[i] is the file of lines[i], named as given
     expect(out).toEqual([
-      { lint: 'rejects', severity: 'error', lines: [1], ts: null, message: expect.stringContaining('invalid JSON') },
-      { lint: 'rejects', severity: 'error', lines: [3], ts: null, message: expect.stringContaining('invalid JSON') },
+      { lint: 'rejects', severity: 'error', lines: [1], files: [input], ts: null, message: expect.stringContaining('invalid JSON') },
+      { lint: 'rejects', severity: 'error', lines: [3], files: [input], ts: null, message: expect.stringContaining('invalid JSON') },
     ]);
+    expect(Object.keys(out[0]!)).toEqual(['lint', 'severity', 'lines', 'files', 'ts', 'message']);
     expect(r.stderr).toContain('syncscope lint: 3 errors, 2 warnings (rejects 3, mass-change 2); showing 2 of 5 (--max-findings)');
   });
 
@@ -92,6 +95,7 @@ describe('syncscope lint: selection, caps, json', () => {
     const only = cli(['lint', '-', '--state', goodState(), '--now', NOW, '--only', 'mass-change', '--format', 'json'], { input: readFileSync(mixed(), 'utf8') });
     expect(only.status).toBe(1);
     expect((JSON.parse(only.stdout) as Finding[]).map((f) => f.lines)).toEqual([[2], [4]]);
+    expect((JSON.parse(only.stdout) as Finding[]).map((f) => f.files)).toEqual([['-'], ['-']]);
   });
 
   it('reads the sync lists from env, which wins over the files', () => {
