@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Snapshot } from '../pipeline/snapshot.js';
+import type { Snapshot } from '../pipeline/engine/snapshot.js';
 
 /**
  * `npm run demo`: the main job on the bundled sample log, into a scratch state folder, then
@@ -13,7 +13,7 @@ const log = join(root, 'examples', 'sample-sync-events.ndjson');
 const state = join(root, '.tmp', 'demo-state');
 rmSync(state, { recursive: true, force: true });
 
-const cli = join(root, 'dist', 'pipeline', 'cli.js');
+const cli = join(root, 'dist', 'pipeline', 'cli', 'bin.js');
 const res = spawnSync(process.execPath, [cli, 'run', log, '--now', 'latest', '--state', state, '--no-progress'], {
   stdio: ['ignore', 'inherit', 'inherit'],
 });

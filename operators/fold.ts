@@ -1,5 +1,5 @@
 import { defer, scan, type OperatorFunction } from 'rxjs';
-import type { Batch } from '../pipeline/batch.js';
+import type { Batch } from '../pipeline/core/batch.js';
 
 /**
  * The shape every metric operator shares: keyed, plain state folded batch by batch and emitted

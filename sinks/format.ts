@@ -1,4 +1,4 @@
-import type { Exact } from '../pipeline/exact.js';
+import type { Exact } from '../pipeline/core/exact.js';
 
 /** Presentation helpers shared by the renderers. Formatting only: no numbers are derived here. */
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];

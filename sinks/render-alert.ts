@@ -1,5 +1,5 @@
-import type { Cluster } from '../operators/failure-clusters.js';
-import { formatTs } from '../pipeline/time.js';
+import type { Cluster } from '../operators/metrics/failure-clusters.js';
+import { formatTs } from '../pipeline/core/time.js';
 import { cell, table } from './format.js';
 
 const YAML_NON_STRINGS = /^(true|false|null|yes|no|on|off|y|n|~)$/i;

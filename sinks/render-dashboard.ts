@@ -1,4 +1,4 @@
-import type { Snapshot } from '../pipeline/snapshot.js';
+import type { Snapshot } from '../pipeline/engine/snapshot.js';
 import { age, cell, humanBytes, percent, sparkline, table, usd } from './format.js';
 
 const STALE_MS = 24 * 3_600_000;

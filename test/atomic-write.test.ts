@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempPathFor, writeFileAtomic, TEMP_NAME } from '../sinks/atomic-write.js';
+import { tempPathFor, writeFileAtomic, TEMP_NAME } from '../pipeline/core/atomic-write.js';
 import { rmDir, tempDir } from './core-helpers.js';
 
 const dirs: string[] = [];

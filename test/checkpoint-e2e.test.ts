@@ -163,7 +163,7 @@ describe.concurrent('recovery', () => {
     const state = join(dir, 'state');
     writeFileSync(log, logText(0, 100_000));
     const ref = await reference(log);
-    const child = spawn(process.execPath, [join('dist', 'pipeline', 'cli.js'), 'run', log, '--state', state, ...FLAGS], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [join('dist', 'pipeline', 'cli', 'bin.js'), 'run', log, '--state', state, ...FLAGS], { stdio: 'ignore' });
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
     // Once the first rejects are written the scan is under way (and the handlers are set).
     // Whenever the signal lands (during the scan, or after), exit 0 and a consistent state.

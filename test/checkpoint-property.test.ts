@@ -4,15 +4,15 @@
 // encodeCheckpoint/decodeCheckpoint for the file round trip.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Engine, type EngineConfig } from '../pipeline/engine.js';
-import { LineSplitter } from '../pipeline/lines.js';
-import type { Reject } from '../pipeline/ingest.js';
-import { buildSnapshot } from '../pipeline/snapshot.js';
-import { configKey, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../pipeline/checkpoint.js';
-import { endPreview } from '../pipeline/session.js';
-import { alertFileName } from '../pipeline/alert-names.js';
-import { aggregateRows, DEFAULT_PRICES } from '../operators/cost-per-tenant-day.js';
-import { openClusters, type Cluster } from '../operators/failure-clusters.js';
+import { Engine, type EngineConfig } from '../pipeline/engine/engine.js';
+import { LineSplitter } from '../pipeline/source/lines.js';
+import type { Reject } from '../pipeline/engine/ingest.js';
+import { buildSnapshot } from '../pipeline/engine/snapshot.js';
+import { configKey, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../pipeline/state/checkpoint.js';
+import { endPreview } from '../pipeline/engine/session.js';
+import { alertFileName } from '../pipeline/core/alert-names.js';
+import { aggregateRows, DEFAULT_PRICES } from '../operators/metrics/cost-per-tenant-day.js';
+import { openClusters, type Cluster } from '../operators/metrics/failure-clusters.js';
 import { renderAlert } from '../sinks/render-alert.js';
 import { generateLines } from '../bench/gen.js';
 

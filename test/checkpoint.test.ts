@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Engine, type EngineConfig } from '../pipeline/engine.js';
-import { LineSplitter } from '../pipeline/lines.js';
+import { Engine, type EngineConfig } from '../pipeline/engine/engine.js';
+import { LineSplitter } from '../pipeline/source/lines.js';
 import {
   CHECKPOINT_FILE, CheckpointError, configKey, decodeCheckpoint, decodeJson, diffConfig, encodeCheckpoint, encodeEngineState, encodeJson,
   loadCheckpoint, saveCheckpoint, type Checkpoint,
-} from '../pipeline/checkpoint.js';
-import { DEFAULT_PRICES } from '../operators/cost-per-tenant-day.js';
-import { rational } from '../pipeline/money.js';
+} from '../pipeline/state/checkpoint.js';
+import { DEFAULT_PRICES } from '../operators/metrics/cost-per-tenant-day.js';
+import { rational } from '../pipeline/core/money.js';
 
 const dirs: string[] = [];
 const tmp = (): string => {

@@ -1,4 +1,4 @@
-// The BUILT CLI (`node dist/pipeline/cli.js run …`) on hand-made fixture logs, with every number
+// The BUILT CLI (`node dist/pipeline/cli/bin.js run …`) on hand-made fixture logs, with every number
 // of the snapshot computed by hand (SPEC §1–§3, §6).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

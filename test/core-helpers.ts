@@ -5,11 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Batch } from '../pipeline/batch.js';
-import { parseTs, toRow, type RawRow, type Row } from '../pipeline/schema.js';
+import type { Batch } from '../pipeline/core/batch.js';
+import { parseTs, toRow, type RawRow, type Row } from '../pipeline/engine/row-parser.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(REPO_ROOT, 'dist', 'pipeline', 'cli.js');
+export const CLI = join(REPO_ROOT, 'dist', 'pipeline', 'cli', 'bin.js');
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 
 export const MIN = 60_000;

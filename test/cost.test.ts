@@ -4,12 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   aggregateRows, DEFAULT_PRICES, foldCost, initCost, weekCostView, type Prices,
-} from '../operators/cost-per-tenant-day.js';
-import { rational } from '../pipeline/money.js';
-import { Engine } from '../pipeline/engine.js';
-import { LineSplitter } from '../pipeline/lines.js';
+} from '../operators/metrics/cost-per-tenant-day.js';
+import { rational } from '../pipeline/core/money.js';
+import { Engine } from '../pipeline/engine/engine.js';
+import { LineSplitter } from '../pipeline/source/lines.js';
 import { batch, fail, ms, row, rawRow, MIN, type RowSpec } from './core-helpers.js';
-import type { Row } from '../pipeline/schema.js';
+import type { Row } from '../pipeline/engine/row-parser.js';
 
 const GiB = 2 ** 30;
 const TiB = 2 ** 40;

@@ -9,10 +9,10 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateLines } from '../bench/gen.js';
 import { computeOracle, diffWithOracle } from '../bench/oracle.js';
-import type { EngineConfig } from '../pipeline/engine.js';
-import { startRun } from '../pipeline/follow.js';
-import { runBatch } from '../pipeline/run.js';
-import { DEFAULT_PRICES } from '../operators/cost-per-tenant-day.js';
+import type { EngineConfig } from '../pipeline/engine/engine.js';
+import { startRun } from '../pipeline/engine/run-loop.js';
+import { runBatch } from '../pipeline/engine/run.js';
+import { DEFAULT_PRICES } from '../operators/metrics/cost-per-tenant-day.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
 
 const root = mkdtempSync(join(tmpdir(), 'syncscope-once-'));

@@ -3,8 +3,8 @@ import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncate
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FileTailer, planStart, type FilePosition } from '../pipeline/follow-source.js';
-import type { LineChunk } from '../pipeline/lines.js';
+import { FileTailer, planStart, type FilePosition } from '../pipeline/source/file-tailer.js';
+import type { LineChunk } from '../pipeline/source/lines.js';
 
 const dirs: string[] = [];
 const tailers: FileTailer[] = [];

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FileKv, listAll } from '../sinks/kv/file-kv.js';
 import { HEARTBEAT_MS, publishTallies } from '../sinks/kv/tenant-tallies.js';
-import { computeStatus } from '../pipeline/status.js';
-import type { KvListOptions, KvListResult, KvStore, TenantTally } from '../pipeline/kv-store.js';
+import { computeStatus } from '../pipeline/core/status.js';
+import type { KvListOptions, KvListResult, KvStore, TenantTally } from '../pipeline/core/kv-store.js';
 import { ensureBuilt, FIXTURES, REPO_ROOT, rmDir, runCli, tempDir } from './core-helpers.js';
 
 const dirs: string[] = [];

@@ -2,7 +2,7 @@
 // rejected with its first KiB). Chunk boundaries must never change what comes out.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LineSplitter, MAX_LINE_BYTES, RAW_HEAD_BYTES, type LineChunk } from '../pipeline/lines.js';
+import { LineSplitter, MAX_LINE_BYTES, RAW_HEAD_BYTES, type LineChunk } from '../pipeline/source/lines.js';
 import { splitAt } from './core-helpers.js';
 
 interface Collected {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOUR, LINT_FIXTURES, NOW, NOW_MS, PRIVATE_DENY, cli, ev, tempDir, writeGoodLists, writeLines } from './lint-helpers.js';
-import type { Finding } from '../operators/lint-common.js';
+import type { Finding } from '../operators/lint/common.js';
 
 const fixture = (name: string): string => join(LINT_FIXTURES, name);
 

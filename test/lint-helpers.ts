@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import type { EngineConfig } from '../pipeline/engine.js';
-import { lintScan, type LintReport } from '../pipeline/lint.js';
-import { loadSyncLists, type SyncLists } from '../pipeline/sync-lists.js';
-import { DEFAULT_PRICES } from '../operators/cost-per-tenant-day.js';
-import { LINT_IDS, type LintId } from '../operators/lint-common.js';
+import type { EngineConfig } from '../pipeline/engine/engine.js';
+import { lintScan, type LintReport } from '../pipeline/cli/lint-run.js';
+import { loadSyncLists, type SyncLists } from '../pipeline/core/sync-lists.js';
+import { DEFAULT_PRICES } from '../operators/metrics/cost-per-tenant-day.js';
+import { LINT_IDS, type LintId } from '../operators/lint/common.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(ROOT, 'dist', 'pipeline', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'bin.js');
 export const LINT_FIXTURES = join(ROOT, 'test', 'fixtures', 'lint');
 
 export const MIN = 60_000;

@@ -3,8 +3,8 @@ import { join, posix, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { from, last, lastValueFrom } from 'rxjs';
 import { NOW_MS, PRIVATE_DENY, cli, ev, iso, lintLines, listsOf, tempDir, writeLines } from './lint-helpers.js';
-import { compileGlobs, parseGlobText, SYNC_AGGREGATE_PATH, syncVerdict, type SyncLists } from '../pipeline/sync-lists.js';
-import { lintPrivacy } from '../operators/lint-privacy.js';
+import { compileGlobs, parseGlobText, SYNC_AGGREGATE_PATH, syncVerdict, type SyncLists } from '../pipeline/core/sync-lists.js';
+import { lintPrivacy } from '../operators/lint/privacy.js';
 
 /** A state dir with these list files (undefined = no file). */
 function stateWith(allow?: string, deny?: string): string {

@@ -3,17 +3,17 @@
 import { describe, expect, it } from 'vitest';
 import { map, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import type { Batch } from '../pipeline/batch.js';
-import type { Row } from '../pipeline/schema.js';
-import { pushesPerHour, pushesPerHourView } from '../operators/pushes-per-hour.js';
-import { bytesPerDay, bytesPerDayView } from '../operators/bytes-per-day.js';
-import { repoFailureRate, repoFailureRateView } from '../operators/repo-failure-rate.js';
-import { lastSuccessPush, lastSuccessPushView } from '../operators/last-success-push.js';
-import { tenantTally, tenantTallyView } from '../operators/tenant-tally.js';
-import { reorderByTs } from '../operators/reorder-by-ts.js';
-import { failureClusters, openClusters, type Cluster, type FailureClustersState } from '../operators/failure-clusters.js';
-import { aggregateRows, costPerTenantDay, DEFAULT_PRICES, weekCostView } from '../operators/cost-per-tenant-day.js';
-import { formatDay, formatHour, formatTs } from '../pipeline/time.js';
+import type { Batch } from '../pipeline/core/batch.js';
+import type { Row } from '../pipeline/engine/row-parser.js';
+import { pushesPerHour, pushesPerHourView } from '../operators/metrics/pushes-per-hour.js';
+import { bytesPerDay, bytesPerDayView } from '../operators/metrics/bytes-per-day.js';
+import { repoFailureRate, repoFailureRateView } from '../operators/metrics/repo-failure-rate.js';
+import { lastSuccessPush, lastSuccessPushView } from '../operators/metrics/last-success-push.js';
+import { tenantTally, tenantTallyView } from '../operators/metrics/tenant-tally.js';
+import { reorderByTs } from '../operators/metrics/reorder-by-ts.js';
+import { failureClusters, openClusters, type Cluster, type FailureClustersState } from '../operators/metrics/failure-clusters.js';
+import { aggregateRows, costPerTenantDay, DEFAULT_PRICES, weekCostView } from '../operators/metrics/cost-per-tenant-day.js';
+import { formatDay, formatHour, formatTs } from '../pipeline/core/time.js';
 import { batch, fail, ms, okRow, row, MIN, type RowSpec } from './core-helpers.js';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

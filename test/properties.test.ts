@@ -4,13 +4,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { config as rxConfig } from 'rxjs';
 import fc from 'fast-check';
-import { Engine, type EngineConfig } from '../pipeline/engine.js';
-import { LineSplitter } from '../pipeline/lines.js';
-import { buildSnapshot } from '../pipeline/snapshot.js';
-import { buildTallies } from '../pipeline/tallies.js';
-import { formatDay, formatHour, formatTs, type NowPolicy } from '../pipeline/time.js';
-import { aggregateRows, DEFAULT_PRICES } from '../operators/cost-per-tenant-day.js';
-import { openClusters, type Cluster } from '../operators/failure-clusters.js';
+import { Engine, type EngineConfig } from '../pipeline/engine/engine.js';
+import { LineSplitter } from '../pipeline/source/lines.js';
+import { buildSnapshot } from '../pipeline/engine/snapshot.js';
+import { buildTallies } from '../pipeline/engine/tallies.js';
+import { formatDay, formatHour, formatTs, type NowPolicy } from '../pipeline/core/time.js';
+import { aggregateRows, DEFAULT_PRICES } from '../operators/metrics/cost-per-tenant-day.js';
+import { openClusters, type Cluster } from '../operators/metrics/failure-clusters.js';
 import { DAY, HOUR, MIN, ms, rawRow, splitAt } from './core-helpers.js';
 
 const NOW = ms('2026-04-16T19:30:00Z');

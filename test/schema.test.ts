@@ -2,7 +2,7 @@
 // accepts, and parseTs must agree with Date.parse on every valid ts.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkRow, explainReject, isFailure, parseTs, RowSchema, type RawRow } from '../pipeline/schema.js';
+import { checkRow, explainReject, isFailure, parseTs, RowSchema, type RawRow } from '../pipeline/engine/row-parser.js';
 
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 

@@ -1,6 +1,6 @@
 // The Worker bundle (dist/worker/worker.js) on real workerd through Miniflare, in-process.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TenantTally } from '../pipeline/kv-store.js';
+import type { TenantTally } from '../pipeline/core/kv-store.js';
 import { ADMIN_TOKEN, clearKv, HOUR, isoAgo, seedTallies, startWorker, tally, tokenFor, type RunningWorker } from './worker-helpers.js';
 
 const BASE = 'http://syncscope.test';

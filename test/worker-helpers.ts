@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Miniflare } from 'miniflare';
-import type { TenantTally } from '../pipeline/kv-store.js';
+import type { TenantTally } from '../pipeline/core/kv-store.js';
 import { bundleWorker, WORKER_BUNDLE } from '../worker/build.mjs';
 import { localWorkerOptions } from '../worker/local.mjs';
 

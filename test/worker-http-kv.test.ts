@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchStatus, HttpKvStore, KvReportError, type HttpKvStoreOptions } from '../sinks/kv/http-kv.js';
-import type { TenantTally } from '../pipeline/kv-store.js';
+import type { TenantTally } from '../pipeline/core/kv-store.js';
 import { fakeTime, REPORT_SECRET, scriptedServer, startWorker, tally, tokenFor, type RunningWorker, type ScriptedServer } from './worker-helpers.js';
 
 let dir: string;

@@ -1,4 +1,4 @@
-import { tenantKey, type TallyMetadata } from '../pipeline/kv-store.js';
+import { tenantKey, type TallyMetadata } from '../pipeline/core/kv-store.js';
 import { bearerToken, parseReportToken, verifyTenantToken } from './auth.js';
 import { MAX_REPORT_BYTES, readCappedText } from './body.js';
 import type { Env } from './env.js';

@@ -1,5 +1,5 @@
-import { TENANT_KEY_PREFIX, type TallyMetadata } from '../pipeline/kv-store.js';
-import { computeStatus, isActive } from '../pipeline/status.js';
+import { TENANT_KEY_PREFIX, type TallyMetadata } from '../pipeline/core/kv-store.js';
+import { computeStatus, isActive } from '../pipeline/core/status.js';
 import { isAdmin } from './auth.js';
 import type { Env } from './env.js';
 import { json, unauthorized } from './responses.js';

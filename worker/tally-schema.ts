@@ -1,7 +1,7 @@
 // zod/mini with only the English messages: ~50 KB in the bundle instead of ~750 KB for classic zod.
 import * as z from 'zod/mini';
 import { en } from 'zod/v4/locales';
-import type { TallyMetadata, TenantTally } from '../pipeline/kv-store.js';
+import type { TallyMetadata, TenantTally } from '../pipeline/core/kv-store.js';
 
 z.config(en());
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KvListOptions, KvListResult, KvStore } from '../../pipeline/kv-store.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import type { KvListOptions, KvListResult, KvStore } from '../../pipeline/core/kv-store.js';
+import { writeFileAtomic } from '../../pipeline/core/atomic-write.js';
 
 interface Entry {
   value: string;

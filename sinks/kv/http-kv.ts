@@ -1,5 +1,5 @@
-import { tallyFacts, TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/kv-store.js';
-import type { StatusBody } from '../../pipeline/status.js';
+import { tallyFacts, TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/core/kv-store.js';
+import type { StatusBody } from '../../pipeline/core/status.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { reportTokenSource } from './report-token.js';
 import { backoffDelay, DEFAULT_RETRY, realSleep, type RetryPolicy } from './retry.js';

@@ -1,7 +1,7 @@
-import type { KvStore, TallyMetadata, TenantTally } from '../../pipeline/kv-store.js';
-import { tallyFacts, tenantKey } from '../../pipeline/kv-store.js';
+import type { KvStore, TallyMetadata, TenantTally } from '../../pipeline/core/kv-store.js';
+import { tallyFacts, tenantKey } from '../../pipeline/core/kv-store.js';
 import { realSleep } from './retry.js';
-import { formatTs } from '../../pipeline/time.js';
+import { formatTs } from '../../pipeline/core/time.js';
 
 export const HEARTBEAT_MS = 3_600_000;
 export const MIN_WRITE_GAP_MS = 1_000;

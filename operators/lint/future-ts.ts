@@ -1,0 +1,31 @@
+import { formatTs } from '../../pipeline/core/time.js';
+import { foldLint, humanDuration, initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+
+/**
+ * future-ts (SPEC §2, §7): a row more than 5 minutes after NOW (clock skew on the writer).
+ * With `--now latest` NOW is the newest row, so nothing is in the future.
+ */
+export const FUTURE_SLACK_MS = 5 * 60_000;
+
+export interface FutureTsState {
+  readonly out: LintTally;
+}
+
+export function foldFutureTs(s: FutureTsState, b: LintBatch, ctx: LintContext): void {
+  const limit = ctx.nowCut + FUTURE_SLACK_MS;
+  if (limit === Infinity) return;
+  const rows = b.rows;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.t <= limit) continue;
+    report(s.out, ctx.keep, () => ({
+      lines: [r.line],
+      files: [r.file],
+      ts: formatTs(r.t),
+      message: `row from machine ${q(r.machine)} is ${humanDuration(r.t - ctx.nowCut)} after NOW (more than 5m): fix that machine's clock (enable NTP); the row is left out of every output until NOW reaches it`,
+    }));
+  }
+}
+
+export const lintFutureTs = (ctx: LintContext): LintOperator =>
+  foldLint((): FutureTsState => ({ out: initTally('future-ts') }), (s, b) => foldFutureTs(s, b, ctx));

@@ -1,0 +1,31 @@
+import { foldLint, initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+
+/**
+ * rejects (SPEC §1, §7): any input line that did not become a row. The message gives the
+ * schema reason, never the line's text: a JSON parse error quotes the raw line, which may hold
+ * another tenant's error text, so it is reduced to "invalid JSON".
+ */
+export interface RejectsState {
+  readonly out: LintTally;
+}
+
+export function lintReason(reason: string): string {
+  if (reason.startsWith('invalid JSON')) return 'invalid JSON';
+  return reason.length > 200 ? `${reason.slice(0, 199)}…` : reason;
+}
+
+export function foldRejects(s: RejectsState, b: LintBatch, ctx: LintContext): void {
+  const rejects = b.rejects;
+  for (let i = 0; i < rejects.length; i++) {
+    const r = rejects[i]!;
+    report(s.out, ctx.keep, () => ({
+      lines: [r.line],
+      files: [r.file],
+      ts: null,
+      message: `not a valid sync-events v1 row (${lintReason(r.reason)}): fix the writer so every line is one JSON object with the required fields; \`syncscope run\` lists it in sync-events.rejects.ndjson`,
+    }));
+  }
+}
+
+export const lintRejects = (ctx: LintContext): LintOperator =>
+  foldLint((): RejectsState => ({ out: initTally('rejects') }), (s, b) => foldRejects(s, b, ctx));

@@ -1,0 +1,180 @@
+import type { Batch } from '../../pipeline/core/batch.js';
+import { DAY_MS, daysInMonth } from '../../pipeline/engine/row-parser.js';
+import { addExact, type Exact } from '../../pipeline/core/exact.js';
+import { add, mul, rational, roundCents, ZERO, type Rational } from '../../pipeline/core/money.js';
+import { foldBatches, dict } from '../fold.js';
+
+/**
+ * Cost per (tenant_id, UTC day), SPEC §6. The fold keeps exact integer facts per aggregate
+ * (ops, successful bytes, egress billed beyond the monthly allowance, which is used up in ts
+ * order); the view turns them into exact rational cents. Needs ts-ordered rows.
+ */
+export interface Prices {
+  /** Subscription per month, in cents. */
+  readonly baseCentsPerMonth: Rational;
+  /** Outbound bytes included per calendar month (a safe integer). */
+  readonly includedEgressBytes: number;
+  /** Cents per GiB of outbound transfer beyond the allowance. */
+  readonly egressCentsPerGiB: Rational;
+}
+
+export const DEFAULT_PRICES: Prices = {
+  baseCentsPerMonth: rational(500n),
+  includedEgressBytes: 2 ** 40,
+  egressCentsPerGiB: rational(1n),
+};
+
+const GIB = 2n ** 30n;
+
+export interface Aggregate {
+  ops: number;
+  push_bytes: Exact;
+  pull_bytes: Exact;
+  billable_egress_bytes: Exact;
+  /** Any successful row: the tenant shares that day's base. */
+  active: boolean;
+}
+
+export interface CostState {
+  /** day index → tenant → aggregate */
+  days: Record<number, Record<string, Aggregate>>;
+  /** "YYYY-MM" → egress bytes of the allowance used so far (capped at the allowance). */
+  allowanceUsed: Record<string, number>;
+}
+
+export const initCost = (): CostState => ({ days: dict(), allowanceUsed: dict() });
+
+function monthOfDay(day: number): { key: string; year: number; month: number } {
+  const d = new Date(day * DAY_MS);
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth() + 1;
+  return { key: `${year}-${String(month).padStart(2, '0')}`, year, month };
+}
+
+export function foldCost(s: CostState, b: Batch, prices: Prices): void {
+  const rows = b.rows;
+  const included = prices.includedEgressBytes;
+  let lastDay = NaN;
+  let month = '';
+  let dayAggs: Record<string, Aggregate> = dict();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.day !== lastDay) {
+      lastDay = r.day;
+      dayAggs = s.days[r.day] ??= dict();
+      month = monthOfDay(r.day).key;
+    }
+    let a = dayAggs[r.tenant];
+    if (a === undefined) {
+      dayAggs[r.tenant] = a = { ops: 0, push_bytes: 0, pull_bytes: 0, billable_egress_bytes: 0, active: false };
+    }
+    a.ops++;
+    if (r.failed) continue;
+    a.active = true;
+    const bytes = r.bytes;
+    if (r.push) {
+      a.push_bytes = addExact(a.push_bytes, bytes);
+      continue;
+    }
+    a.pull_bytes = addExact(a.pull_bytes, bytes);
+    const used = s.allowanceUsed[month] ?? 0;
+    const left = included - used;
+    if (bytes <= left) {
+      s.allowanceUsed[month] = used + bytes;
+    } else {
+      s.allowanceUsed[month] = included;
+      a.billable_egress_bytes = addExact(a.billable_egress_bytes, left > 0 ? bytes - left : bytes);
+    }
+  }
+}
+
+export const costPerTenantDay = (prices: Prices, seed?: CostState) =>
+  foldBatches(() => seed ?? initCost(), (s: CostState, b: Batch) => foldCost(s, b, prices));
+
+export interface AggregateRow {
+  day: string;
+  tenant_id: string;
+  ops: number;
+  push_bytes: Exact;
+  pull_bytes: Exact;
+  billable_egress_bytes: Exact;
+  cost_usd_cents: number;
+}
+
+/** Exact cents per tenant for one day: base share pro rata by bytes, plus overage. */
+export function dayCosts(aggs: Record<string, Aggregate>, day: number, prices: Prices): Map<string, Rational> {
+  const { year, month } = monthOfDay(day);
+  const dayBase = mul(prices.baseCentsPerMonth, rational(1n, BigInt(daysInMonth(year, month))));
+  const active = Object.keys(aggs).filter((t) => aggs[t]!.active);
+  let total = 0n;
+  for (const t of active) total += BigInt(aggs[t]!.push_bytes) + BigInt(aggs[t]!.pull_bytes);
+  const out = new Map<string, Rational>();
+  for (const t of Object.keys(aggs)) {
+    const a = aggs[t]!;
+    let base = ZERO;
+    if (a.active) {
+      base = total === 0n
+        ? mul(dayBase, rational(1n, BigInt(active.length)))
+        : mul(dayBase, rational(BigInt(a.push_bytes) + BigInt(a.pull_bytes), total));
+    }
+    const overage = mul(prices.egressCentsPerGiB, rational(BigInt(a.billable_egress_bytes), GIB));
+    out.set(t, add(base, overage));
+  }
+  return out;
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function formatDayIndex(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Every aggregate in state, sorted by day then tenant. */
+export function aggregateRows(s: CostState, prices: Prices): AggregateRow[] {
+  const out: AggregateRow[] = [];
+  const days = Object.keys(s.days).map(Number).sort((a, b) => a - b);
+  for (const day of days) {
+    const aggs = s.days[day]!;
+    const costs = dayCosts(aggs, day, prices);
+    for (const tenant of Object.keys(aggs).sort(byName)) {
+      const a = aggs[tenant]!;
+      out.push({
+        day: formatDayIndex(day),
+        tenant_id: tenant,
+        ops: a.ops,
+        push_bytes: a.push_bytes,
+        pull_bytes: a.pull_bytes,
+        billable_egress_bytes: a.billable_egress_bytes,
+        cost_usd_cents: Number(roundCents(costs.get(tenant) ?? ZERO)),
+      });
+    }
+  }
+  return out;
+}
+
+export interface WeekCost {
+  week_usd_cents: number;
+  by_tenant: Array<{ tenant_id: string; week_usd_cents: number }>;
+}
+
+/** Exact sums over the last-7d days [D-6d, D], rounded once (SPEC §6). */
+export function weekCostView(s: CostState, prices: Prices, now: number): WeekCost {
+  const d = Math.floor(now / DAY_MS);
+  const perTenant = new Map<string, Rational>();
+  let total = ZERO;
+  for (let day = d - 6; day <= d; day++) {
+    const aggs = s.days[day];
+    if (aggs === undefined) continue;
+    for (const [tenant, cents] of dayCosts(aggs, day, prices)) {
+      perTenant.set(tenant, add(perTenant.get(tenant) ?? ZERO, cents));
+      total = add(total, cents);
+    }
+  }
+  return {
+    week_usd_cents: Number(roundCents(total)),
+    by_tenant: [...perTenant.keys()].sort(byName).map((tenant_id) => ({
+      tenant_id,
+      week_usd_cents: Number(roundCents(perTenant.get(tenant_id)!)),
+    })),
+  };
+}

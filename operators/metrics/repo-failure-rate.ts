@@ -1,0 +1,56 @@
+import { DAY_MS, HOUR_MS } from '../../pipeline/engine/row-parser.js';
+import type { Batch } from '../../pipeline/core/batch.js';
+import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+
+/** Ops and failed ops per repo, in hourly buckets (for 24h) and daily buckets (for 7d). */
+export interface RepoFailureRateState {
+  repos: Record<string, { hours: BucketCounts; days: BucketCounts }>;
+}
+
+export const initRepoFailureRate = (): RepoFailureRateState => ({ repos: dict() });
+
+export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
+  const rows = b.rows;
+  const repos = s.repos;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    let st = repos[r.repo];
+    if (st === undefined) repos[r.repo] = st = { hours: dict(), days: dict() };
+    bump(st.hours, r.hour, r.failed);
+    bump(st.days, r.day, r.failed);
+  }
+  if (!pruneDue(s, b.nowFloor)) return;
+  const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;
+  const minDay = Math.floor(b.nowFloor / DAY_MS) - 7;
+  for (const name in repos) {
+    const st = repos[name]!;
+    pruneBelow(st.hours, minHour);
+    pruneBelow(st.days, minDay);
+  }
+}
+
+export const repoFailureRate = (seed?: RepoFailureRateState) =>
+  foldBatches(() => seed ?? initRepoFailureRate(), foldRepoFailureRate);
+
+export interface RepoEntry {
+  repo: string;
+  ops_24h: number;
+  failed_24h: number;
+  ops_7d: number;
+  failed_7d: number;
+}
+
+/** Every repo with a row in the last 7d, sorted by name (code-unit order). */
+export function repoFailureRateView(s: RepoFailureRateState, now: number): RepoEntry[] {
+  const h = Math.floor(now / HOUR_MS);
+  const d = Math.floor(now / DAY_MS);
+  const out: RepoEntry[] = [];
+  for (const repo in s.repos) {
+    const st = s.repos[repo]!;
+    const week = sumBuckets(st.days, d - 6, d + 1);
+    if (week[0] === 0) continue;
+    const day = sumBuckets(st.hours, h - 23, h + 1);
+    out.push({ repo, ops_24h: day[0], failed_24h: day[1], ops_7d: week[0], failed_7d: week[1] });
+  }
+  return out.sort((a, b) => (a.repo < b.repo ? -1 : a.repo > b.repo ? 1 : 0));
+}

@@ -1,0 +1,43 @@
+import { HOUR_MS } from '../../pipeline/engine/row-parser.js';
+import type { Batch } from '../../pipeline/core/batch.js';
+import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+
+/** Per tenant: ops and failed ops per hour, for the KV tally's 24h counts. */
+export interface TenantTallyState {
+  tenants: Record<string, BucketCounts>;
+}
+
+export const initTenantTally = (): TenantTallyState => ({ tenants: dict() });
+
+export function foldTenantTally(s: TenantTallyState, b: Batch): void {
+  const rows = b.rows;
+  const t = s.tenants;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    let st = t[r.tenant];
+    if (st === undefined) t[r.tenant] = st = dict();
+    bump(st, r.hour, r.failed);
+  }
+  if (!pruneDue(s, b.nowFloor)) return;
+  const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;
+  for (const name in t) pruneBelow(t[name]!, minHour);
+}
+
+export const tenantTally = (seed?: TenantTallyState) => foldBatches(() => seed ?? initTenantTally(), foldTenantTally);
+
+export interface TenantCounts {
+  tenant_id: string;
+  ops_24h: number;
+  failed_24h: number;
+}
+
+/** Every tenant seen, with its counts in the last-24h window, sorted by id. */
+export function tenantTallyView(s: TenantTallyState, now: number): TenantCounts[] {
+  const h = Math.floor(now / HOUR_MS);
+  return Object.keys(s.tenants)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((tenant_id) => {
+      const c = sumBuckets(s.tenants[tenant_id]!, h - 23, h + 1);
+      return { tenant_id, ops_24h: c[0], failed_24h: c[1] };
+    });
+}

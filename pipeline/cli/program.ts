@@ -1,0 +1,68 @@
+import { Command, CommanderError } from 'commander';
+import { UsageError } from './options.js';
+import { restoreStopSignals } from './stop-signals.js';
+import { describeOsError, isOsError } from '../core/io-error.js';
+import { registerRun } from './run.js';
+import { registerStatus } from './status.js';
+import { registerLint } from './lint.js';
+import { registerDoctor } from './doctor.js';
+import { registerExport } from './export.js';
+
+/**
+ * The CLI behind the bin entry (cli.ts): parse args with commander, validate with zod, call
+ * run(); one error handler prints a clear message and exits non-zero: 2 for usage, 1 for an OS
+ * error after the start (2 for lint and status, whose contracts say so).
+ * Each command lives in commands/<name>.ts and registers itself here.
+ */
+const OS_ERROR_IS_USAGE = new Set(['lint', 'status']);
+
+let command = '';
+const program = new Command();
+program
+  .name('syncscope')
+  .description('One-scan stream processor for file-sync event logs: dashboard, alerts, tenant status, exact cost, lints.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
+  .hook('preAction', (_program, action) => {
+    command = action.name();
+    if (command !== 'run') restoreStopSignals(); // only run flushes on a signal
+  });
+
+registerRun(program);
+registerStatus(program);
+registerLint(program);
+registerDoctor(program);
+registerExport(program);
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; parse errors were already printed.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`syncscope: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (err instanceof Error && (err.name === 'KvReportError' || err instanceof AggregateError)) {
+      // The Worker refused a report (bad token, bad tally): local outputs are written; say why.
+      process.stderr.write(`syncscope: the status Worker refused the report: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (isOsError(err)) {
+      process.stderr.write(`syncscope: ${describeOsError(err)}\n`);
+      process.exitCode = OS_ERROR_IS_USAGE.has(command) ? 2 : 1;
+      return;
+    }
+    process.stderr.write(`syncscope: internal error: ${(err as Error | undefined)?.stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,15 @@
+import type { Row } from '../engine/row-parser.js';
+
+/**
+ * What flows through the shared row stream: a chunk of rows (never one emission per row) plus
+ * the clock. Time reaches operators only through this message, never from the wall clock.
+ */
+export interface Batch {
+  readonly rows: readonly Row[];
+  /** A lower bound on the final NOW: buckets older than its windows can be pruned. */
+  readonly nowFloor: number;
+  /** NOW itself, set on ticks and at the end of input, when outputs are rebuilt. */
+  readonly now: number | null;
+  /** True once, after the last row of a batch run. */
+  readonly end: boolean;
+}

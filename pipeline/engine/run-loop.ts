@@ -1,0 +1,368 @@
+import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { asyncScheduler, interval, type SchedulerLike, type Subscription } from 'rxjs';
+import type { EngineConfig } from './engine.js';
+import type { KvStore } from '../core/kv-store.js';
+import { LineSplitter, type LineChunk } from '../source/lines.js';
+import type { InputPosition } from '../state/checkpoint.js';
+import { FileTailer, planStart, type FilePosition } from '../source/file-tailer.js';
+import { Session, type FlushRequest, type FlushResult } from './session.js';
+import { ReplayOverlap, type Release } from '../source/replay-overlap.js';
+import type { Reject } from './ingest.js';
+import type { StateLayout } from '../core/layout.js';
+
+/**
+ * The run loop for every input mode:
+ *
+ * - file, batch: read from the checkpointed position to the end, one flush, done;
+ * - file, follow (`--follow FILE`): read to the end, flush, then poll the path every `pollMs`
+ *   (appends, rotation, truncation) and rebuild every output every `tickMs`;
+ * - stdin (`run -`): feed what arrives, rebuild every `tickMs` while the stream stays open
+ *   (follow), and finish as a batch at EOF.
+ *
+ * Reading, feeding and flushing are serialised (one at a time); time comes from the injected
+ * scheduler only (ticks and polls are `interval(…, scheduler)`). `stop()` (SIGINT/SIGTERM)
+ * ends the loop, flushes every output and the checkpoint, and resolves `done`.
+ */
+export interface LiveOptions {
+  /** A file path (absolute), or '-' for stdin. */
+  readonly input: string;
+  /** The file as the user named it (rejects and alert entries say this); default: `input`. */
+  readonly inputLabel?: string;
+  readonly stateDir: string;
+  readonly engine: EngineConfig;
+  /** Keep following a file after its end (`--follow`). stdin always follows until EOF. */
+  readonly follow: boolean;
+  /** Rebuild outputs this often while following (ms). */
+  readonly tickMs: number;
+  /** How often to stat a followed file (ms, default 250). */
+  readonly pollMs?: number;
+  readonly scheduler?: SchedulerLike;
+  readonly kv?: KvStore;
+  readonly rebuild?: boolean;
+  readonly checkpoints?: boolean;
+  /** stdin stream (default process.stdin). */
+  readonly stdin?: Readable;
+  /** Tick while reading stdin (default true; false = plain one-shot read to EOF). */
+  readonly stdinTicks?: boolean;
+  readonly notice?: (msg: string) => void;
+  readonly onProgress?: (bytes: number, total: number | null) => void;
+}
+
+export interface LiveResult {
+  readonly snapshot: FlushResult['snapshot'];
+  readonly keysWritten: number;
+  readonly layout: StateLayout;
+  readonly firstRejects: Reject[];
+  /** Ended by stop() (a signal) rather than by the end of the input. */
+  readonly stopped: boolean;
+  /** Continued from a checkpoint (rather than a fresh scan). */
+  readonly resumed: boolean;
+}
+
+export interface LiveRun {
+  readonly done: Promise<LiveResult>;
+  /** SIGINT/SIGTERM: flush every output and the checkpoint, then resolve `done`. */
+  stop(): void;
+  /** SIGHUP: look at the followed path again now. */
+  reopen(): void;
+}
+
+export const DEFAULT_POLL_MS = 250;
+/** Bytes read per step before yielding to timers and signals. */
+const READ_BUDGET = 8 << 20;
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function defaultNotice(msg: string): void {
+  process.stderr.write(`syncscope: ${msg}\n`);
+}
+
+export function startRun(opts: LiveOptions): LiveRun {
+  const run = opts.input === '-' ? new StdinRun(opts) : new FileRun(opts);
+  run.begin();
+  return run;
+}
+
+abstract class BaseRun implements LiveRun {
+  done!: Promise<LiveResult>;
+  protected readonly scheduler: SchedulerLike;
+  protected readonly notice: (msg: string) => void;
+  protected readonly session: Session;
+  protected stopping = false;
+  private subs: Subscription[] = [];
+  private busy: Promise<void> | null = null;
+  private running = false;
+  private wantTick = false;
+  private wantWork = false;
+  private error: { err: unknown } | null = null;
+  private stopRequested: (() => void) | null = null;
+  private readonly stopSignal: Promise<void>;
+
+  constructor(protected readonly opts: LiveOptions) {
+    this.scheduler = opts.scheduler ?? asyncScheduler;
+    this.notice = opts.notice ?? defaultNotice;
+    this.session = Session.open({
+      stateDir: opts.stateDir,
+      engine: opts.engine,
+      input: opts.input === '-' ? { kind: 'stdin' } : { kind: 'file', path: opts.input, label: opts.inputLabel ?? opts.input },
+      scheduler: this.scheduler,
+      kv: opts.kv,
+      rebuild: opts.rebuild,
+      checkpoints: opts.checkpoints,
+      notice: this.notice,
+    });
+    this.stopSignal = new Promise<void>((r) => (this.stopRequested = r));
+  }
+
+  /** Starts the loop (after the subclass is fully constructed). */
+  begin(): void {
+    this.done = this.main()
+      .then((res) => {
+        if (this.error !== null) throw this.error.err;
+        return res;
+      })
+      .finally(() => {
+        this.unsubscribe();
+        this.session.close();
+      });
+  }
+
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.stopRequested?.();
+  }
+
+  reopen(): void {
+    // Only a followed file has something to reopen.
+  }
+
+  protected abstract main(): Promise<LiveResult>;
+
+  /** One unit of reading; returns true when more is waiting right now. */
+  protected abstract work(): boolean;
+
+  protected abstract position(): InputPosition;
+
+  protected result(out: FlushResult, stopped: boolean): LiveResult {
+    return {
+      snapshot: out.snapshot,
+      keysWritten: out.keysWritten,
+      layout: this.session.outputs.layout,
+      firstRejects: this.session.firstRejects,
+      stopped,
+      resumed: this.session.resumeFrom !== null,
+    };
+  }
+
+  protected startTicks(): void {
+    this.subs.push(interval(this.opts.tickMs, this.scheduler).subscribe(() => this.request('tick')));
+  }
+
+  protected startPolls(): void {
+    const pollMs = this.opts.pollMs ?? DEFAULT_POLL_MS;
+    this.subs.push(interval(pollMs, this.scheduler).subscribe(() => this.request('work')));
+  }
+
+  protected unsubscribe(): void {
+    for (const s of this.subs.splice(0)) s.unsubscribe();
+  }
+
+  protected request(what: 'tick' | 'work'): void {
+    if (this.stopping) return;
+    if (what === 'tick') this.wantTick = true;
+    else this.wantWork = true;
+    if (this.running) return; // the running loop picks the request up
+    this.running = true;
+    const p = this.drain();
+    if (this.running) this.busy = p; // still going after its synchronous part
+  }
+
+  /** Resolves when stop() was called; then no reading or tick is in progress. */
+  protected async untilStopped(): Promise<void> {
+    await this.stopSignal;
+    this.unsubscribe();
+    while (this.running && this.busy !== null) await this.busy;
+  }
+
+  /** A read error: stop, flush what was read (outputs and checkpoint), then reject `done`. */
+  protected fail(err: unknown): void {
+    if (this.error === null) this.error = { err };
+    this.stop();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopping && (this.wantTick || this.wantWork)) {
+        if (this.wantTick) {
+          this.wantTick = false;
+          try {
+            await this.session.flush({ position: this.position(), final: false });
+          } catch (err) {
+            // A failed rebuild (disk full, …) must not end a months-long follow: retried next tick.
+            this.notice(`could not rebuild the outputs: ${(err as Error).message}`);
+          }
+          continue;
+        }
+        this.wantWork = false;
+        if (this.work()) {
+          this.wantWork = true;
+          await yieldToLoop();
+        }
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.running = false;
+      this.busy = null;
+    }
+  }
+
+  protected flush(req: FlushRequest): Promise<FlushResult> {
+    return this.session.flush(req);
+  }
+}
+
+class FileRun extends BaseRun {
+  private readonly tailer: FileTailer;
+  private caughtUp = false;
+
+  constructor(opts: LiveOptions) {
+    super(opts);
+    const resume = this.session.resumeFrom;
+    const saved: FilePosition | null = resume !== null && resume.kind === 'file' ? resume : null;
+    try {
+      if (!opts.follow) statSync(opts.input); // a batch needs its file (ENOENT otherwise); a follow waits for it
+      this.tailer = new FileTailer(opts.input, { notice: this.notice, plan: planStart(opts.input, saved, this.notice) });
+    } catch (err) {
+      this.session.close();
+      throw err;
+    }
+  }
+
+  override reopen(): void {
+    if (this.stopping || !this.opts.follow) return;
+    this.notice(`SIGHUP: reopening ${this.opts.input}`);
+    try {
+      this.tailer.reopen((c) => this.session.feed(c));
+    } catch (err) {
+      this.fail(err);
+    }
+    this.request('work');
+  }
+
+  protected position(): InputPosition {
+    return this.tailer.position();
+  }
+
+  protected work(): boolean {
+    const more = this.tailer.read((c: LineChunk) => this.session.feed(c), READ_BUDGET, this.opts.follow);
+    const p = this.tailer.progress;
+    if (p !== null) this.opts.onProgress?.(p.read, p.total);
+    if (!more && !this.caughtUp) {
+      // Caught up with the file: first outputs now rather than a whole tick later.
+      this.caughtUp = true;
+      this.request('tick');
+    }
+    return more;
+  }
+
+  protected async main(): Promise<LiveResult> {
+    try {
+      if (!this.opts.follow) return await this.batch();
+      this.startPolls();
+      this.startTicks();
+      this.request('work');
+      await this.untilStopped();
+      return this.result(await this.flush({ position: this.tailer.position(), final: true }), true);
+    } finally {
+      this.tailer.close();
+    }
+  }
+
+  private async batch(): Promise<LiveResult> {
+    const feed = (c: LineChunk): void => this.session.feed(c);
+    while (!this.stopping && this.tailer.read(feed, READ_BUDGET, false)) {
+      const p = this.tailer.progress;
+      if (p !== null) this.opts.onProgress?.(p.read, p.total);
+      await yieldToLoop();
+    }
+    const position = this.tailer.position();
+    if (this.stopping) return this.result(await this.flush({ position, final: true }), true);
+    const p = this.tailer.progress;
+    if (p !== null) this.opts.onProgress?.(p.read, p.total);
+    // The unterminated last line counts now but may still grow: outputs include it, the
+    // checkpoint stays before it and the next run reads it again.
+    return this.result(await this.flush({ position, final: true, tail: this.tailer.finish() }), false);
+  }
+}
+
+class StdinRun extends BaseRun {
+  private readonly splitter = new LineSplitter();
+  private readonly stream: Readable;
+  private readonly queue: Buffer[] = [];
+  private readonly replay: ReplayOverlap;
+  private ended = false;
+
+  constructor(opts: LiveOptions) {
+    super(opts);
+    this.stream = opts.stdin ?? process.stdin;
+    const resume = this.session.resumeFrom;
+    this.replay = new ReplayOverlap(resume !== null && resume.kind === 'stdin' ? resume.recent : []);
+  }
+
+  protected position(): InputPosition {
+    return { kind: 'stdin', ended: this.ended, recent: this.replay.recent() };
+  }
+
+  private deliver(r: Release): void {
+    this.session.countDuplicates(r.duplicates);
+    for (const c of r.chunks) this.session.feed(c);
+  }
+
+  protected work(): boolean {
+    // Chunks are fed in arrival order, between ticks (never while a flush is in progress).
+    let n = 0;
+    for (let buf = this.queue.shift(); buf !== undefined; buf = this.queue.shift()) {
+      this.deliver(this.replay.push(this.splitter.push(buf)));
+      if (++n >= 64) return this.queue.length > 0;
+    }
+    if (this.stream.isPaused() && !this.ended && !this.stopping) this.stream.resume();
+    return false;
+  }
+
+  protected async main(): Promise<LiveResult> {
+    const ended = new Promise<void>((resolve, reject) => {
+      this.stream.on('data', (buf: Buffer) => {
+        this.queue.push(typeof buf === 'string' ? Buffer.from(buf) : buf);
+        if (this.queue.length >= 16) this.stream.pause(); // backpressure: resumed once fed
+        this.request('work');
+      });
+      this.stream.once('end', () => {
+        this.ended = true;
+        resolve();
+      });
+      this.stream.once('error', reject);
+    });
+    if (this.opts.stdinTicks !== false) this.startTicks();
+    const outcome = await Promise.race([ended.then(() => 'end' as const), this.untilStopped().then(() => 'stop' as const)]);
+    if (outcome === 'stop') {
+      this.stream.pause();
+      this.stream.removeAllListeners('data');
+      this.stream.destroy();
+      while (this.queue.length > 0) this.work(); // received: cannot be read again, so feed it
+      this.deliver(this.replay.settle());
+      // A partial last line is not fed: a restarted `tail -f` sends it again, whole.
+      return this.result(await this.flush({ position: this.position(), final: true }), true);
+    }
+    this.stop();
+    await this.untilStopped();
+    this.work(); // chunks that arrived before EOF and were not fed yet
+    while (this.queue.length > 0) this.work();
+    // EOF: the stream is complete; its last line counts even without a newline.
+    this.deliver(this.replay.push(this.splitter.end()));
+    this.deliver(this.replay.settle());
+    return this.result(await this.flush({ position: this.position(), final: true }), false);
+  }
+}

@@ -1,0 +1,79 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { SchedulerLike } from 'rxjs';
+import type { EngineConfig } from './engine.js';
+import type { Snapshot } from './snapshot.js';
+import type { KvStore } from '../core/kv-store.js';
+import type { Reject } from './ingest.js';
+import { startRun, type LiveRun } from './run-loop.js';
+import type { StateLayout } from '../core/layout.js';
+
+export { Outputs, type OutputsResume } from './outputs.js';
+
+export interface RunOptions {
+  /** A file path, or '-' for stdin. */
+  readonly input: string;
+  readonly stateDir: string;
+  readonly engine: EngineConfig;
+  /** Injected clock: the wall clock in production, virtual time in tests. */
+  readonly scheduler?: SchedulerLike;
+  readonly kv?: KvStore;
+  /** Called with (bytesRead, totalBytes) after each chunk, for a progress bar. */
+  readonly onProgress?: (bytes: number, total: number | null) => void;
+  /** Discard the checkpoint and recompute from the input (`--rebuild`). */
+  readonly rebuild?: boolean;
+  /** Resume from and save checkpoints under STATE/.syncscope (default true). */
+  readonly checkpoints?: boolean;
+  /** Human messages (recovery, rotation); default: stderr. */
+  readonly notice?: (msg: string) => void;
+  /** stdin stream for input '-' (default process.stdin). */
+  readonly stdin?: Readable;
+}
+
+export interface FollowRunOptions extends RunOptions {
+  /** `--follow FILE`: keep following the file; stdin ('-') follows until EOF either way. */
+  readonly follow: boolean;
+  /** Rebuild every output this often (ms). */
+  readonly tickMs: number;
+  /** How often a followed file is stat'ed (ms, default 250). */
+  readonly pollMs?: number;
+}
+
+export interface RunResult {
+  readonly snapshot: Snapshot;
+  readonly layout: StateLayout;
+  readonly firstRejects: Reject[];
+  readonly keysWritten: number;
+  /** Ended by a signal (stop()) rather than by the end of the input. */
+  readonly stopped: boolean;
+  /** Continued from a checkpoint rather than a fresh scan. */
+  readonly resumed: boolean;
+}
+
+function absolute(input: string): string {
+  return input === '-' || isAbsolute(input) ? input : resolve(input);
+}
+
+/**
+ * One-shot batch: read the input from the checkpoint (or the start) to its end in one scan, then
+ * write every output once and save the checkpoint. A second run over the same, grown file reads
+ * only the new bytes and writes the same outputs as one run over the whole file.
+ */
+export async function runBatch(opts: RunOptions): Promise<RunResult> {
+  return startRun({
+    ...opts,
+    input: absolute(opts.input),
+    inputLabel: opts.input,
+    follow: false,
+    tickMs: Infinity,
+    stdinTicks: false,
+  }).done;
+}
+
+/**
+ * A run that may follow: `--follow FILE`, or stdin that stays open. Every `tickMs` it rebuilds
+ * every output; `stop()` (SIGINT/SIGTERM) flushes outputs and the checkpoint, then `done` resolves.
+ */
+export function runLive(opts: FollowRunOptions): LiveRun {
+  return startRun({ ...opts, input: absolute(opts.input), inputLabel: opts.input, stdinTicks: true });
+}

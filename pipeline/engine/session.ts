@@ -1,0 +1,248 @@
+import { mkdirSync } from 'node:fs';
+import type { SchedulerLike } from 'rxjs';
+import { Engine, type EngineConfig } from './engine.js';
+import type { Reject } from './ingest.js';
+import type { KvStore } from '../core/kv-store.js';
+import type { LineChunk } from '../source/lines.js';
+import type { Snapshot } from './snapshot.js';
+import {
+  checkpointPath, configKey, diffConfig, discardCheckpoint, encodeCheckpointWith, encodeEngineState, loadCheckpoint, saveCheckpoint,
+  type Checkpoint, type InputPosition,
+} from '../state/checkpoint.js';
+import { alertFileName } from '../core/alert-names.js';
+import type { Cluster } from '../../operators/metrics/failure-clusters.js';
+import { Outputs } from './outputs.js';
+import { stateLayout } from '../core/layout.js';
+import { lockStateDir } from '../state/state-lock.js';
+
+/**
+ * One run over one input: the live engine, the output sinks and the checkpoint, flushed
+ * together. The live engine only ever sees complete lines and never the end-of-input flush:
+ * every flush (each follow tick, the end of a batch, a signal) rebuilds the outputs from a
+ * deep copy that is taken through `end()` — reorder buffer released, clusters settled at NOW —
+ * while the checkpoint keeps the state from before that. So outputs at any moment are exactly
+ * those of a batch run over the lines read so far, and a later run continues from the state a
+ * batch would have had before its end, which makes "one run" and "many runs" agree.
+ */
+export type InputId =
+  /** `path` is absolute (the checkpoint's identity); `label` is the path as given, named in rejects and alerts. */
+  | { readonly kind: 'file'; readonly path: string; readonly label: string }
+  | { readonly kind: 'stdin' };
+
+export interface SessionOptions {
+  readonly stateDir: string;
+  readonly engine: EngineConfig;
+  readonly input: InputId;
+  readonly scheduler: SchedulerLike;
+  readonly kv?: KvStore;
+  /** Discard any checkpoint and recompute from the input. */
+  readonly rebuild?: boolean;
+  /** Read and write checkpoints (default true). */
+  readonly checkpoints?: boolean;
+  /** Human messages for stderr (recovery, rotation, config changes). */
+  readonly notice: (msg: string) => void;
+}
+
+export interface FlushRequest {
+  /** Where the next unread line starts: saved in the checkpoint. */
+  readonly position: InputPosition;
+  /** Last flush of this process (waits out the KV one-write-per-second gap instead of skipping). */
+  readonly final: boolean;
+  /** Lines that count in this flush's outputs but not in the checkpoint (a final unterminated line that may still grow). */
+  readonly tail?: LineChunk;
+}
+
+export interface FlushResult {
+  readonly snapshot: Snapshot;
+  readonly keysWritten: number;
+}
+
+export interface Preview {
+  /** A detached copy of the live engine, taken through end(): what a batch run would output. */
+  readonly engine: Engine;
+  readonly now: number;
+  /** Rejects among the tail lines (they go to the rejects file, past the committed length). */
+  readonly tailRejects: Reject[];
+  /** Clusters resolved only in the preview (tentative alert files). */
+  readonly resolved: Cluster[];
+}
+
+/**
+ * What the outputs show at `clock`: a deep copy of the live state, plus the tail lines, taken
+ * through end(). The live engine is not touched.
+ */
+export function endPreview(live: Engine, clock: number, file: string, tail?: LineChunk): Preview {
+  return endInPlace(new Engine(live.config, structuredClone(live.state)), clock, file, tail);
+}
+
+/** The end-of-input step on `engine` itself: for a final flush, after which it is not fed again. */
+export function endInPlace(engine: Engine, clock: number, file: string, tail?: LineChunk): Preview {
+  const tailRejects = tail !== undefined ? engine.feed(tail, clock, file) : [];
+  const now = engine.end(clock);
+  return { engine, now, tailRejects, resolved: engine.takeResolved() };
+}
+
+const FIRST_REJECTS = 5;
+const KV_GAP_MS = 1000;
+
+function describeInput(i: InputId): string {
+  return i.kind === 'stdin' ? 'stdin' : i.path;
+}
+
+/** How rejects, alert entries and findings name an input: the path as given, `-` for stdin. */
+function inputLabel(i: InputId): string {
+  return i.kind === 'stdin' ? '-' : i.label;
+}
+
+export class Session {
+  readonly engine: Engine;
+  readonly outputs: Outputs;
+  /** The checkpointed position to continue from; null on a fresh scan. */
+  readonly resumeFrom: InputPosition | null;
+  readonly firstRejects: Reject[] = [];
+  private lastKvAt = -Infinity;
+  /** Lines were fed since the last flush (the KV tallies may have changed). */
+  private dirty = false;
+  private saveError: string | null = null;
+
+  private constructor(private readonly o: SessionOptions, resume: Checkpoint | null, private readonly unlock: () => void) {
+    this.resumeFrom = resume?.input ?? null;
+    this.engine = new Engine(o.engine, resume?.engine);
+    this.outputs = new Outputs(
+      o.stateDir,
+      resume === null,
+      o.kv,
+      resume === null ? undefined : { rejectsBytes: resume.rejects_bytes, tentativeResolved: resume.tentative_resolved },
+    );
+  }
+
+  /** Loads (or discards, or recovers from) the checkpoint and decides: resume or fresh scan. */
+  static open(o: SessionOptions): Session {
+    const unlock = o.checkpoints === false ? () => {} : lockStateDir(stateLayout(o.stateDir));
+    try {
+      return new Session(o, Session.decide(o), unlock);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  }
+
+  /** Releases the state folder (the checkpoint stays). */
+  close(): void {
+    this.unlock();
+  }
+
+  private static decide(o: SessionOptions): Checkpoint | null {
+    if (o.checkpoints === false) return null;
+    const dir = stateLayout(o.stateDir).internalDir;
+    const input = describeInput(o.input);
+    const rescan = o.input.kind === 'stdin' ? 'starting a fresh scan with this stdin stream (stdin cannot be re-read)' : `rebuilding from ${input} (full re-scan)`;
+    if (o.rebuild === true) {
+      if (discardCheckpoint(dir)) o.notice(`--rebuild: checkpoint discarded; recomputing everything from ${input}`);
+      return null;
+    }
+    const loaded = loadCheckpoint(dir, o.engine, o.scheduler.now());
+    if (loaded.kind === 'none') return null;
+    if (loaded.kind === 'corrupt') {
+      const where = loaded.movedTo === null ? 'it could not be moved aside and was removed' : `moved aside to ${loaded.movedTo}`;
+      o.notice(`checkpoint ${checkpointPath(dir)} is unusable (${loaded.reason}); ${where}; ${rescan}`);
+      return null;
+    }
+    const cp = loaded.checkpoint;
+    const diffs = diffConfig(cp.config, configKey(o.engine));
+    if (diffs.length > 0) {
+      o.notice(`settings that change the numbers differ from the checkpoint's (${diffs.join('; ')}): ${rescan}`);
+      return null;
+    }
+    const saved = cp.input;
+    if (o.input.kind === 'file') {
+      if (saved.kind === 'file' && saved.path === o.input.path) return cp;
+      o.notice(`the checkpoint is for ${saved.kind === 'stdin' ? 'a stdin stream' : saved.path}, not ${input}: scanning ${input} from the start`);
+      return null;
+    }
+    if (saved.kind === 'stdin' && !saved.ended) return cp;
+    o.notice(saved.kind === 'stdin'
+      ? 'the previous stdin stream ended (EOF), so this one is a new stream: starting a fresh scan'
+      : `the checkpoint is for ${saved.path}, not stdin: starting a fresh scan`);
+    return null;
+  }
+
+  /** Lines a restarted stdin stream replayed (SPEC §3 `duplicate`). */
+  countDuplicates(n: number): void {
+    if (n === 0) return;
+    this.dirty = true;
+    this.engine.countDuplicates(n);
+  }
+
+  /** Feeds complete lines to the live engine; rejects go to the file at once. */
+  feed(chunk: LineChunk): void {
+    if (chunk.lines.length === 0 && chunk.tooLong.length === 0) return;
+    this.dirty = true;
+    const rejects = this.engine.feed(chunk, this.o.scheduler.now(), inputLabel(this.o.input));
+    if (rejects.length > 0) this.keepRejects(rejects);
+    if (this.engine.state.clusters.resolved.length > 0) this.outputs.settle(this.engine);
+  }
+
+  /**
+   * Rebuilds every output from an end-of-input preview and saves the checkpoint (the live,
+   * pre-end state). Order: resolved alerts of the live state, checkpoint, then outputs, so a
+   * crash anywhere leaves a checkpoint from which the next run rebuilds the same outputs.
+   */
+  async flush(req: FlushRequest): Promise<FlushResult> {
+    const sched = this.o.scheduler;
+    const clock = sched.now();
+    this.outputs.settle(this.engine);
+    const committedRejects = this.outputs.rejectsSize();
+    const saving = this.o.checkpoints !== false;
+    // The checkpoint holds the state before the end-of-input step. A final flush encodes it, then
+    // ends the live engine itself (it is not fed again); a tick ends a deep copy.
+    const engineJson = saving && req.final ? encodeEngineState(this.engine.state) : null;
+    const { engine: preview, now, tailRejects, resolved } = req.final
+      ? endInPlace(this.engine, clock, inputLabel(this.o.input), req.tail)
+      : endPreview(this.engine, clock, inputLabel(this.o.input), req.tail);
+    if (saving) {
+      const rest = { config: configKey(this.o.engine), input: req.position, rejects_bytes: committedRejects, tentative_resolved: resolved.map(alertFileName) };
+      this.save(engineJson !== null ? encodeCheckpointWith(rest, engineJson, clock) : { ...rest, engine: this.engine.state }, clock);
+    }
+    const changed = this.dirty || req.tail !== undefined;
+    this.dirty = false;
+    if (tailRejects.length > 0) this.keepRejects(tailRejects);
+    this.outputs.resolveTentative(resolved);
+    const snapshot = this.outputs.writeFiles(preview, now, clock);
+    let kvClock = clock;
+    if (req.final && changed && clock - this.lastKvAt < KV_GAP_MS) {
+      // A tally that changed since a write less than a second ago would make publishTallies wait
+      // out that gap once per key; waiting it once here (files already written) keeps a
+      // signal's exit well under 2 s.
+      await new Promise<void>((r) => sched.schedule(() => r(), KV_GAP_MS - (clock - this.lastKvAt)));
+      kvClock = sched.now();
+    }
+    const keysWritten = await this.outputs.publish(preview, now, kvClock, req.final);
+    this.lastKvAt = kvClock;
+    return { snapshot, keysWritten };
+  }
+
+  private save(cp: Checkpoint | string, clock: number): void {
+    const dir = this.outputs.layout.internalDir;
+    try {
+      try {
+        saveCheckpoint(dir, cp, clock);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirSync(dir, { recursive: true }); // the folder was removed while running
+        saveCheckpoint(dir, cp, clock);
+      }
+      if (this.saveError !== null) this.o.notice('checkpoint written again');
+      this.saveError = null;
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (msg !== this.saveError) this.o.notice(`could not write the checkpoint (${msg}); outputs are still written; a restart resumes from the last checkpoint that was written`);
+      this.saveError = msg;
+    }
+  }
+
+  private keepRejects(rejects: readonly Reject[]): void {
+    this.outputs.rejects.append(rejects);
+    for (const r of rejects) if (this.firstRejects.length < FIRST_REJECTS) this.firstRejects.push(r);
+  }
+}
