@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Snapshot } from '../pipeline/engine/snapshot.js';
+import { type Snapshot } from '../pipeline/core/snapshot.js';
 
 /**
  * `npm run demo`: the main job on the bundled sample log, into a scratch state folder, then

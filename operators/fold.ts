@@ -1,14 +1,13 @@
 import { defer, scan, type OperatorFunction } from 'rxjs';
-import type { Batch } from '../pipeline/core/batch.js';
 
 /**
  * The shape every metric operator shares: keyed, plain state folded batch by batch and emitted
  * after each batch. The state object is created per subscription (defer) and updated in place,
  * so a chunk costs one emission, not one per row.
  */
-export function foldBatches<S>(seed: () => S, fold: (state: S, batch: Batch) => void): OperatorFunction<Batch, S> {
+export function foldBatches<B, S>(seed: () => S, fold: (state: S, batch: B) => void): OperatorFunction<B, S> {
   return (source) =>
-    defer(() => source.pipe(scan((state: S, batch: Batch) => {
+    defer(() => source.pipe(scan((state: S, batch: B) => {
       fold(state, batch);
       return state;
     }, seed())));
@@ -81,7 +80,3 @@ export function adoptPlain<T>(value: T): T {
   return out as T;
 }
 
-/** Deep copy of plain state (checkpoints must not alias live state). */
-export function clonePlain<S>(s: S): S {
-  return structuredClone(s);
-}

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { AggregateRow } from '../operators/metrics/cost-per-tenant-day.js';
 import { stringifyExact } from '../pipeline/core/exact.js';
 import { writeFileAtomic } from '../pipeline/core/atomic-write.js';
+import { type AggregateRow } from '../pipeline/core/snapshot.js';
 
 /**
  * evals.aggregate.ndjson: one row per (day, tenant_id). Rows computed now replace rows with the

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Cluster } from '../operators/metrics/failure-clusters.js';
-import { alertFileName } from '../pipeline/core/alert-names.js';
 import { writeFileAtomic } from '../pipeline/core/atomic-write.js';
 import { renderAlert } from './render-alert.js';
 import type { StateLayout } from '../pipeline/core/layout.js';
+import { type Cluster, alertFileName } from '../pipeline/core/alerts.js';
 
 function listAlertFiles(dir: string): Set<string> {
   if (!existsSync(dir)) return new Set();

@@ -23,15 +23,6 @@ export function percent(part: number, whole: number): string {
   return whole === 0 ? '–' : `${((part * 100) / whole).toFixed(1)}%`;
 }
 
-export function age(ms: number): string {
-  if (ms < 0) return 'in the future';
-  const m = Math.floor(ms / 60_000);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
-
 /** A markdown table cell: pipes and newlines would break the table. */
 export function cell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Reject } from '../pipeline/engine/ingest.js';
+import { type Reject } from '../pipeline/core/row.js';
 
 /**
  * Appends rejected lines as `{"file","line","reason","raw"}` ndjson, in input order. A fresh scan (not resuming from a

@@ -1,6 +1,6 @@
-import type { Cluster } from '../operators/metrics/failure-clusters.js';
 import { formatTs } from '../pipeline/core/time.js';
 import { cell, table } from './format.js';
+import { type Cluster } from '../pipeline/core/alerts.js';
 
 const YAML_NON_STRINGS = /^(true|false|null|yes|no|on|off|y|n|~)$/i;
 

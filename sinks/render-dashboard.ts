@@ -1,7 +1,7 @@
-import type { Snapshot } from '../pipeline/engine/snapshot.js';
-import { age, cell, humanBytes, percent, sparkline, table, usd } from './format.js';
+import { cell, humanBytes, percent, sparkline, table, usd } from './format.js';
+import { type Snapshot } from '../pipeline/core/snapshot.js';
 
-const STALE_MS = 24 * 3_600_000;
+import { humanDuration, STALE_MACHINE_MS } from '../pipeline/core/time.js';
 
 /** sync-summary.md: a pure function of the snapshot, made for a person at a glance. */
 export function renderDashboard(s: Snapshot): string {
@@ -31,7 +31,7 @@ export function renderDashboard(s: Snapshot): string {
   out.push(s.machines.length === 0 ? '_No machines yet._' : table(['machine', 'last successful push', 'age', 'stale'], s.machines.map((m) => {
     if (m.last_success_push === null) return [cell(m.machine), 'never', '–', '⚠ stale'];
     const a = now - Date.parse(m.last_success_push);
-    return [cell(m.machine), m.last_success_push, age(a), a > STALE_MS ? '⚠ stale' : 'ok'];
+    return [cell(m.machine), m.last_success_push, a < 0 ? 'in the future' : humanDuration(a), a > STALE_MACHINE_MS ? '⚠ stale' : 'ok'];
   })), '');
 
   out.push('## Cost (last 7 days)', '');

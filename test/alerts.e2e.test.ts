@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ensureBuilt, FIXTURES, rmDir, runCli, tempDir } from './core-helpers.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
 import { renderAlert } from '../sinks/render-alert.js';
-import { alertFileName } from '../pipeline/core/alert-names.js';
+import { alertFileName } from '../pipeline/core/alerts.js';
 
 const LOG = join(FIXTURES, 'alerts.ndjson');
 

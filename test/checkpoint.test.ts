@@ -12,8 +12,7 @@ import {
   CHECKPOINT_FILE, CheckpointError, configKey, decodeCheckpoint, decodeJson, diffConfig, encodeCheckpoint, encodeEngineState, encodeJson,
   loadCheckpoint, saveCheckpoint, type Checkpoint,
 } from '../pipeline/state/checkpoint.js';
-import { DEFAULT_PRICES } from '../operators/metrics/cost-per-tenant-day.js';
-import { rational } from '../pipeline/core/money.js';
+import { rational, DEFAULT_PRICES } from '../pipeline/core/money.js';
 
 const dirs: string[] = [];
 const tmp = (): string => {

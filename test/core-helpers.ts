@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Batch } from '../pipeline/core/batch.js';
-import { parseTs, toRow, type RawRow, type Row } from '../pipeline/engine/row-parser.js';
+import { toRow, type RawRow } from '../pipeline/engine/row-parser.js';
+import { parseTs } from '../pipeline/core/time.js';
+import { type Row } from '../pipeline/core/row.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(REPO_ROOT, 'dist', 'pipeline', 'cli', 'bin.js');

@@ -2,14 +2,12 @@
 // tenants with a successful row; 1 TiB egress allowance per calendar month used in ts order,
 // then 1 cent per GiB; exact rationals rounded half up, sub-cent → 1; weekly totals rounded once.
 import { describe, expect, it } from 'vitest';
-import {
-  aggregateRows, DEFAULT_PRICES, foldCost, initCost, weekCostView, type Prices,
-} from '../operators/metrics/cost-per-tenant-day.js';
-import { rational } from '../pipeline/core/money.js';
+import { aggregateRows, foldCost, initCost, weekCostView } from '../operators/metrics/cost-per-tenant-day.js';
+import { rational, DEFAULT_PRICES, type Prices } from '../pipeline/core/money.js';
 import { Engine } from '../pipeline/engine/engine.js';
 import { LineSplitter } from '../pipeline/source/lines.js';
 import { batch, fail, ms, row, rawRow, MIN, type RowSpec } from './core-helpers.js';
-import type { Row } from '../pipeline/engine/row-parser.js';
+import { type Row } from '../pipeline/core/row.js';
 
 const GiB = 2 ** 30;
 const TiB = 2 ** 40;

@@ -3,10 +3,9 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOUR, MIN, NOW, NOW_MS, cli, engineConfig, ev, tempDir, writeGoodLists, writeLines } from './lint-helpers.js';
+import { HOUR, MIN, NOW, NOW_MS, cli, engineConfig, ev, tempDir, writeGoodLists, writeLines, listsOf } from './lint-helpers.js';
 import { runBatch } from '../pipeline/engine/run.js';
-import { burstRows, checkDashboardFresh, checkDurMs, checkLint, checkNoOpenAlerts, checkSimulate, readTailLines, type CheckResult } from '../pipeline/cli/doctor-checks.js';
-import { listsOf } from './lint-helpers.js';
+import { burstRows, checkDashboardFresh, checkDurMs, checkLint, checkNoOpenAlerts, checkSimulate, readTailLines, type CheckResult } from '../pipeline/cli/doctor.js';
 import { REPORT_SECRET, startWorker } from './worker-helpers.js';
 import { fetchStatus } from '../sinks/kv/http-kv.js';
 

@@ -12,8 +12,8 @@ import { computeOracle, diffWithOracle } from '../bench/oracle.js';
 import type { EngineConfig } from '../pipeline/engine/engine.js';
 import { startRun } from '../pipeline/engine/run-loop.js';
 import { runBatch } from '../pipeline/engine/run.js';
-import { DEFAULT_PRICES } from '../operators/metrics/cost-per-tenant-day.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
+import { DEFAULT_PRICES } from '../pipeline/core/money.js';
 
 const root = mkdtempSync(join(tmpdir(), 'syncscope-once-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

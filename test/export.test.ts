@@ -4,8 +4,8 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DAY, HOUR, MIN, NOW, NOW_MS, cli, engineConfig, ev, tempDir, writeLines } from './lint-helpers.js';
 import { runBatch } from '../pipeline/engine/run.js';
-import { parseExactJson } from '../pipeline/core/exact-json.js';
-import { HEADERS, readAggregatesFile, readSnapshotTables, recompute, tableRecords, TABLES, toCsv, type Table } from '../pipeline/cli/export-run.js';
+import { HEADERS, readAggregatesFile, readSnapshotTables, recompute, tableRecords, TABLES, toCsv, type Table } from '../pipeline/cli/export.js';
+import { parseExactJson } from '../pipeline/core/exact.js';
 
 const BIG = 2 ** 52 + 7; // two of these in one day exceed 2^53: the sums are bigints
 

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { from, last, lastValueFrom } from 'rxjs';
 import { MIN, NOW_MS, ev, lintLines } from './lint-helpers.js';
-import { parseTs, toRow, type RawRow, type Row } from '../pipeline/engine/row-parser.js';
+import { toRow, type RawRow } from '../pipeline/engine/row-parser.js';
 import { lintManifestBreak } from '../operators/lint/manifest-break.js';
 import type { LintBatch } from '../operators/lint/common.js';
+import { parseTs } from '../pipeline/core/time.js';
+import { type Row } from '../pipeline/core/row.js';
 
 const T0 = NOW_MS - 60 * MIN;
 const at = (min: number, sec = 0): number => T0 + min * MIN + sec * 1000;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, LINT_FIXTURES, MIN, NOW, NOW_MS, ev, iso, lintFile, lintLines } from './lint-helpers.js';
 import { LINT_IDS, LINT_SEVERITY, type LintId } from '../operators/lint/common.js';
-import { REPORT_ORDER, selectLints } from '../pipeline/cli/lint-run.js';
+import { REPORT_ORDER, selectLints } from '../pipeline/cli/lint.js';
 
 const fixture = (name: string): string => join(LINT_FIXTURES, name);
 

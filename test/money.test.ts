@@ -2,9 +2,9 @@
 // exactly 0 stays 0; and a day's base shares add up exactly to the day's base.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { add, parseDecimal, rational, roundCents, sum, usdToCents, ZERO, type Rational } from '../pipeline/core/money.js';
-import { dayCosts, DEFAULT_PRICES, type Aggregate } from '../operators/metrics/cost-per-tenant-day.js';
-import { DAY_MS } from '../pipeline/engine/row-parser.js';
+import { add, parseDecimal, rational, roundCents, sum, usdToCents, ZERO, type Rational, DEFAULT_PRICES } from '../pipeline/core/money.js';
+import { dayCosts, type Aggregate } from '../operators/metrics/cost-per-tenant-day.js';
+import { DAY_MS } from '../pipeline/core/time.js';
 
 const bigNat = (max: bigint) => fc.bigInt({ min: 0n, max });
 const posDen = fc.bigInt({ min: 1n, max: 10n ** 12n });

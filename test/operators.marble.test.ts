@@ -4,17 +4,19 @@ import { describe, expect, it } from 'vitest';
 import { map, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Batch } from '../pipeline/core/batch.js';
-import type { Row } from '../pipeline/engine/row-parser.js';
 import { pushesPerHour, pushesPerHourView } from '../operators/metrics/pushes-per-hour.js';
 import { bytesPerDay, bytesPerDayView } from '../operators/metrics/bytes-per-day.js';
 import { repoFailureRate, repoFailureRateView } from '../operators/metrics/repo-failure-rate.js';
 import { lastSuccessPush, lastSuccessPushView } from '../operators/metrics/last-success-push.js';
 import { tenantTally, tenantTallyView } from '../operators/metrics/tenant-tally.js';
 import { reorderByTs } from '../operators/metrics/reorder-by-ts.js';
-import { failureClusters, openClusters, type Cluster, type FailureClustersState } from '../operators/metrics/failure-clusters.js';
-import { aggregateRows, costPerTenantDay, DEFAULT_PRICES, weekCostView } from '../operators/metrics/cost-per-tenant-day.js';
+import { failureClusters, openClusters, type FailureClustersState } from '../operators/metrics/failure-clusters.js';
+import { aggregateRows, costPerTenantDay, weekCostView } from '../operators/metrics/cost-per-tenant-day.js';
 import { formatDay, formatHour, formatTs } from '../pipeline/core/time.js';
 import { batch, fail, ms, okRow, row, MIN, type RowSpec } from './core-helpers.js';
+import { type Row } from '../pipeline/core/row.js';
+import { type Cluster } from '../pipeline/core/alerts.js';
+import { DEFAULT_PRICES } from '../pipeline/core/money.js';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 

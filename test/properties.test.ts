@@ -9,9 +9,11 @@ import { LineSplitter } from '../pipeline/source/lines.js';
 import { buildSnapshot } from '../pipeline/engine/snapshot.js';
 import { buildTallies } from '../pipeline/engine/tallies.js';
 import { formatDay, formatHour, formatTs, type NowPolicy } from '../pipeline/core/time.js';
-import { aggregateRows, DEFAULT_PRICES } from '../operators/metrics/cost-per-tenant-day.js';
-import { openClusters, type Cluster } from '../operators/metrics/failure-clusters.js';
+import { aggregateRows } from '../operators/metrics/cost-per-tenant-day.js';
+import { openClusters } from '../operators/metrics/failure-clusters.js';
 import { DAY, HOUR, MIN, ms, rawRow, splitAt } from './core-helpers.js';
+import { DEFAULT_PRICES } from '../pipeline/core/money.js';
+import { type Cluster } from '../pipeline/core/alerts.js';
 
 const NOW = ms('2026-04-16T19:30:00Z');
 const CLOCK = ms('2026-04-20T00:00:00Z');

@@ -2,7 +2,8 @@
 // accepts, and parseTs must agree with Date.parse on every valid ts.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkRow, explainReject, isFailure, parseTs, RowSchema, type RawRow } from '../pipeline/engine/row-parser.js';
+import { checkRow, explainReject, RowSchema, toRow, type RawRow } from '../pipeline/engine/row-parser.js';
+import { parseTs } from '../pipeline/core/time.js';
 
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 
@@ -273,10 +274,15 @@ describe('checkRow + parseTs ≡ RowSchema', () => {
   });
 });
 
-describe('isFailure (SPEC §1: failure when ok is false, or ok absent and error present and non-empty)', () => {
+describe('the failure rule as rows carry it (SPEC §1: failure when ok is false, or ok absent and error present and non-empty)', () => {
   const r = (extra: Partial<RawRow>): RawRow => ({
     ts: '2026-04-16T19:10:38Z', op: 'push', repo: 'r', scope: 's', machine: 'm', trigger: 't', files: 0, bytes: 0, dur_ms: 0, ...extra,
   });
+  const isFailure = (raw: RawRow): boolean => {
+    const row = toRow(raw as Record<string, unknown>, 0, 'log', 1, 'default');
+    if (row === null) throw new Error('a valid row was refused');
+    return row.failed;
+  };
   it('ok:false is a failure, with or without an error', () => {
     expect(isFailure(r({ ok: false }))).toBe(true);
     expect(isFailure(r({ ok: false, error: '' }))).toBe(true);

@@ -1,7 +1,7 @@
-import { DAY_MS } from '../../pipeline/engine/row-parser.js';
-import { formatTs } from '../../pipeline/core/time.js';
-import type { ClusterRule } from '../metrics/failure-clusters.js';
-import { foldLint, humanDuration, initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { formatTs, DAY_MS, humanDuration } from '../../pipeline/core/time.js';
+import { initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { type ClusterRule } from '../../pipeline/core/alerts.js';
+import { foldBatches } from '../fold.js';
 
 /**
  * alert-threshold (SPEC §7): alert thresholds tighter than the defaults (N = 3 failures within
@@ -49,7 +49,7 @@ export function foldAlertThreshold(s: AlertThresholdState, b: LintBatch, ctx: Li
 }
 
 export const lintAlertThreshold = (ctx: LintContext, rule: ClusterRule): LintOperator =>
-  foldLint(
+  foldBatches(
     (): AlertThresholdState => ({ out: initTally('alert-threshold'), oldest: Infinity, newest: -Infinity }),
     (s, b) => foldAlertThreshold(s, b, ctx, rule),
   );

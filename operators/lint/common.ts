@@ -1,6 +1,5 @@
-import { defer, scan, type OperatorFunction } from 'rxjs';
-import type { Reject } from '../../pipeline/engine/ingest.js';
-import type { Row } from '../../pipeline/engine/row-parser.js';
+import type { OperatorFunction } from 'rxjs';
+import { type Reject, type Row } from '../../pipeline/core/row.js';
 
 /**
  * What every lint shares (SPEC §7). Lints are operators over one stream of `LintBatch`es (the
@@ -88,38 +87,10 @@ export function report(tally: LintTally, keep: number, make: () => Omit<Finding,
   if (tally.findings.length < keep) tally.findings.push({ lint: tally.lint, severity: LINT_SEVERITY[tally.lint], ...make() });
 }
 
-/** foldBatches (operators/fold.ts) for lint batches: state per subscription, one emission per chunk. */
-export function foldLint<S extends LintState>(seed: () => S, fold: (state: S, batch: LintBatch) => void): OperatorFunction<LintBatch, S> {
-  return (source) =>
-    defer(() => source.pipe(scan((state: S, batch: LintBatch) => {
-      fold(state, batch);
-      return state;
-    }, seed())));
-}
 
 /** A lint operator, as the scan wires it. */
 export type LintOperator = OperatorFunction<LintBatch, LintState>;
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** `3d 4h`, `2h 5m`, `7m`, `12s`: a short human duration. */
-export function humanDuration(ms: number): string {
-  const a = Math.abs(ms);
-  if (a >= DAY) {
-    const d = Math.floor(a / DAY);
-    const h = Math.floor((a % DAY) / HOUR);
-    return h > 0 ? `${d}d ${h}h` : `${d}d`;
-  }
-  if (a >= HOUR) {
-    const h = Math.floor(a / HOUR);
-    const m = Math.floor((a % HOUR) / MINUTE);
-    return m > 0 ? `${h}h ${m}m` : `${h}h`;
-  }
-  if (a >= MINUTE) return `${Math.floor(a / MINUTE)}m`;
-  return `${Math.floor(a / 1000)}s`;
-}
 
 /** Short form of a manifest id for messages; null and absent spelled out. */
 export function showManifest(m: string | null | undefined): string {

@@ -1,5 +1,6 @@
-import { formatTs } from '../../pipeline/core/time.js';
-import { foldLint, humanDuration, initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { formatTs, humanDuration } from '../../pipeline/core/time.js';
+import { initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { foldBatches } from '../fold.js';
 
 /**
  * future-ts (SPEC §2, §7): a row more than 5 minutes after NOW (clock skew on the writer).
@@ -28,4 +29,4 @@ export function foldFutureTs(s: FutureTsState, b: LintBatch, ctx: LintContext): 
 }
 
 export const lintFutureTs = (ctx: LintContext): LintOperator =>
-  foldLint((): FutureTsState => ({ out: initTally('future-ts') }), (s, b) => foldFutureTs(s, b, ctx));
+  foldBatches((): FutureTsState => ({ out: initTally('future-ts') }), (s, b) => foldFutureTs(s, b, ctx));

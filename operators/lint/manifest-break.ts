@@ -1,7 +1,8 @@
-import type { Row } from '../../pipeline/engine/row-parser.js';
 import { formatTs } from '../../pipeline/core/time.js';
 import { foldReorder, initReorder, type ReorderState } from '../metrics/reorder-by-ts.js';
-import { foldLint, initTally, q, report, showManifest, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { initTally, q, report, showManifest, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { type Row } from '../../pipeline/core/row.js';
+import { foldBatches } from '../fold.js';
 
 /**
  * manifest-break (SPEC §7): per (tenant, repo, scope), the successful pushes in ts order form a
@@ -73,7 +74,7 @@ export function foldManifestBreak(s: ManifestBreakState, b: LintBatch, ctx: Lint
 }
 
 export const lintManifestBreak = (ctx: LintContext, maxLatenessMs: number): LintOperator =>
-  foldLint(
+  foldBatches(
     (): ManifestBreakState => ({ out: initTally('manifest-break'), reorder: initReorder(), chains: {} }),
     (s, b) => foldManifestBreak(s, b, ctx, maxLatenessMs),
   );

@@ -1,5 +1,6 @@
 import { formatTs } from '../../pipeline/core/time.js';
-import { foldLint, initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { foldBatches } from '../fold.js';
 
 /**
  * mass-change (SPEC §7): a push whose `files` is more than 50% of `files_total`, strictly
@@ -30,4 +31,4 @@ export function foldMassChange(s: MassChangeState, b: LintBatch, ctx: LintContex
 }
 
 export const lintMassChange = (ctx: LintContext): LintOperator =>
-  foldLint((): MassChangeState => ({ out: initTally('mass-change') }), (s, b) => foldMassChange(s, b, ctx));
+  foldBatches((): MassChangeState => ({ out: initTally('mass-change') }), (s, b) => foldMassChange(s, b, ctx));

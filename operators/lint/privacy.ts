@@ -1,7 +1,8 @@
 import {
   listTarget, noSyncLists, PRIVATE_TREES, SYNC_AGGREGATE_PATH, syncVerdict, type PrivateTree, type SyncLists, type SyncVerdict,
 } from '../../pipeline/core/sync-lists.js';
-import { foldLint, initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { foldBatches } from '../fold.js';
 
 /**
  * privacy (SPEC §7): the sync allow/deny lists must keep every file syncscope writes that names
@@ -65,4 +66,4 @@ export function foldPrivacy(s: PrivacyState, b: LintBatch, ctx: LintContext, lis
 }
 
 export const lintPrivacy = (ctx: LintContext, lists: SyncLists): LintOperator =>
-  foldLint((): PrivacyState => ({ out: initTally('privacy') }), (s, b) => foldPrivacy(s, b, ctx, lists));
+  foldBatches((): PrivacyState => ({ out: initTally('privacy') }), (s, b) => foldPrivacy(s, b, ctx, lists));

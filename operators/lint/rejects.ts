@@ -1,4 +1,5 @@
-import { foldLint, initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { foldBatches } from '../fold.js';
 
 /**
  * rejects (SPEC §1, §7): any input line that did not become a row. The message gives the
@@ -28,4 +29,4 @@ export function foldRejects(s: RejectsState, b: LintBatch, ctx: LintContext): vo
 }
 
 export const lintRejects = (ctx: LintContext): LintOperator =>
-  foldLint((): RejectsState => ({ out: initTally('rejects') }), (s, b) => foldRejects(s, b, ctx));
+  foldBatches((): RejectsState => ({ out: initTally('rejects') }), (s, b) => foldRejects(s, b, ctx));

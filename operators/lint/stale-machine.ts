@@ -1,6 +1,6 @@
-import { formatTs } from '../../pipeline/core/time.js';
-import { DAY_MS } from '../../pipeline/engine/row-parser.js';
-import { foldLint, humanDuration, initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { formatTs, STALE_MACHINE_MS, humanDuration } from '../../pipeline/core/time.js';
+import { initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
+import { foldBatches } from '../fold.js';
 
 /**
  * stale-machine (SPEC §7): a machine whose last successful push is older than 24h before NOW,
@@ -16,7 +16,6 @@ export interface StaleMachineState {
   machines: Record<string, { last: number | null; lastFile: string; lastLine: number; newest: number; newestFile: string; newestLine: number }>;
 }
 
-export const STALE_AFTER_MS = DAY_MS;
 
 export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintContext): void {
   const rows = b.rows;
@@ -42,7 +41,7 @@ export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintCo
   const now = b.now;
   for (const name of Object.keys(s.machines).sort()) {
     const m = s.machines[name]!;
-    if (m.last !== null && now - m.last <= STALE_AFTER_MS) continue;
+    if (m.last !== null && now - m.last <= STALE_MACHINE_MS) continue;
     const last = m.last;
     report(s.out, ctx.keep, () => last === null
       ? {
@@ -61,4 +60,4 @@ export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintCo
 }
 
 export const lintStaleMachine = (ctx: LintContext): LintOperator =>
-  foldLint((): StaleMachineState => ({ out: initTally('stale-machine'), machines: Object.create(null) as StaleMachineState['machines'] }), (s, b) => foldStaleMachine(s, b, ctx));
+  foldBatches((): StaleMachineState => ({ out: initTally('stale-machine'), machines: Object.create(null) as StaleMachineState['machines'] }), (s, b) => foldStaleMachine(s, b, ctx));

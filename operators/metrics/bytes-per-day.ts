@@ -1,7 +1,7 @@
-import { DAY_MS } from '../../pipeline/engine/row-parser.js';
 import type { Batch } from '../../pipeline/core/batch.js';
 import { addExact, type Exact } from '../../pipeline/core/exact.js';
 import { foldBatches, pruneBelow, dict, pruneDue } from '../fold.js';
+import { DAY_MS } from '../../pipeline/core/time.js';
 
 /** Bytes of successful pushes and pulls per UTC day, keyed by day index. */
 export interface BytesPerDayState {

@@ -1,7 +1,8 @@
+import { type Prices, add, mul, rational, roundCents, ZERO, type Rational } from '../../pipeline/core/money.js';
+import type { AggregateRow, WeekCost } from '../../pipeline/core/snapshot.js';
+import { formatDay, DAY_MS, daysInMonth } from '../../pipeline/core/time.js';
 import type { Batch } from '../../pipeline/core/batch.js';
-import { DAY_MS, daysInMonth } from '../../pipeline/engine/row-parser.js';
 import { addExact, type Exact } from '../../pipeline/core/exact.js';
-import { add, mul, rational, roundCents, ZERO, type Rational } from '../../pipeline/core/money.js';
 import { foldBatches, dict } from '../fold.js';
 
 /**
@@ -9,20 +10,6 @@ import { foldBatches, dict } from '../fold.js';
  * (ops, successful bytes, egress billed beyond the monthly allowance, which is used up in ts
  * order); the view turns them into exact rational cents. Needs ts-ordered rows.
  */
-export interface Prices {
-  /** Subscription per month, in cents. */
-  readonly baseCentsPerMonth: Rational;
-  /** Outbound bytes included per calendar month (a safe integer). */
-  readonly includedEgressBytes: number;
-  /** Cents per GiB of outbound transfer beyond the allowance. */
-  readonly egressCentsPerGiB: Rational;
-}
-
-export const DEFAULT_PRICES: Prices = {
-  baseCentsPerMonth: rational(500n),
-  includedEgressBytes: 2 ** 40,
-  egressCentsPerGiB: rational(1n),
-};
 
 const GIB = 2n ** 30n;
 
@@ -91,15 +78,6 @@ export function foldCost(s: CostState, b: Batch, prices: Prices): void {
 export const costPerTenantDay = (prices: Prices, seed?: CostState) =>
   foldBatches(() => seed ?? initCost(), (s: CostState, b: Batch) => foldCost(s, b, prices));
 
-export interface AggregateRow {
-  day: string;
-  tenant_id: string;
-  ops: number;
-  push_bytes: Exact;
-  pull_bytes: Exact;
-  billable_egress_bytes: Exact;
-  cost_usd_cents: number;
-}
 
 /** Exact cents per tenant for one day: base share pro rata by bytes, plus overage. */
 export function dayCosts(aggs: Record<string, Aggregate>, day: number, prices: Prices): Map<string, Rational> {
@@ -125,9 +103,6 @@ export function dayCosts(aggs: Record<string, Aggregate>, day: number, prices: P
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export function formatDayIndex(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
 
 /** Every aggregate in state, sorted by day then tenant. */
 export function aggregateRows(s: CostState, prices: Prices): AggregateRow[] {
@@ -139,7 +114,7 @@ export function aggregateRows(s: CostState, prices: Prices): AggregateRow[] {
     for (const tenant of Object.keys(aggs).sort(byName)) {
       const a = aggs[tenant]!;
       out.push({
-        day: formatDayIndex(day),
+        day: formatDay(day),
         tenant_id: tenant,
         ops: a.ops,
         push_bytes: a.push_bytes,
@@ -152,10 +127,6 @@ export function aggregateRows(s: CostState, prices: Prices): AggregateRow[] {
   return out;
 }
 
-export interface WeekCost {
-  week_usd_cents: number;
-  by_tenant: Array<{ tenant_id: string; week_usd_cents: number }>;
-}
 
 /** Exact sums over the last-7d days [D-6d, D], rounded once (SPEC §6). */
 export function weekCostView(s: CostState, prices: Prices, now: number): WeekCost {

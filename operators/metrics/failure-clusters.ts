@@ -1,6 +1,7 @@
+import type { Cluster, ClusterFailure, ClusterRule } from '../../pipeline/core/alerts.js';
 import type { Batch } from '../../pipeline/core/batch.js';
-import type { Row } from '../../pipeline/engine/row-parser.js';
 import { foldBatches, dict } from '../fold.js';
+import { type Row } from '../../pipeline/core/row.js';
 
 /**
  * Failure clustering per (tenant_id, repo), exactly SPEC §4: N failures within W open a
@@ -8,28 +9,7 @@ import { foldBatches, dict } from '../fold.js';
  * ts order (see reorder-by-ts). Resolved clusters queue in `resolved` until the wiring hands
  * them to the alert sink, so memory holds only open clusters and recent failure times.
  */
-export interface ClusterFailure {
-  t: number;
-  /** The input file (as given, `-` for stdin) and line of the row. */
-  file: string;
-  line: number;
-  machine: string;
-  op: string;
-  scope: string;
-  trigger: string;
-  errors: string[];
-}
 
-export interface Cluster {
-  tenant_id: string;
-  repo: string;
-  opened_at: number;
-  /** 1, or 2, 3, … for a cluster of the same key that opened in the same second as an earlier one. */
-  seq: number;
-  last_failure_at: number;
-  failures: ClusterFailure[];
-  resolved_at: number | null;
-}
 
 interface KeyState {
   /** Failure times (and details, for the opening set) within W of the newest. */
@@ -49,10 +29,6 @@ export interface FailureClustersState {
   lastAlertAt: Record<string, number>;
 }
 
-export interface ClusterRule {
-  readonly failures: number;
-  readonly windowMs: number;
-}
 
 export const initFailureClusters = (): FailureClustersState => ({
   keys: dict(),

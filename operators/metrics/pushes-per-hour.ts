@@ -1,6 +1,6 @@
-import { HOUR_MS } from '../../pipeline/engine/row-parser.js';
 import type { Batch } from '../../pipeline/core/batch.js';
 import { foldBatches, pruneBelow, type BucketCounts, type Counts, dict, pruneDue } from '../fold.js';
+import { HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Pushes and failed pushes per UTC hour, keyed by hour index; the 24h window is cut at view time. */
 export interface PushesPerHourState {

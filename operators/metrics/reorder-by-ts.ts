@@ -1,6 +1,6 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../../pipeline/core/batch.js';
-import type { Row } from '../../pipeline/engine/row-parser.js';
+import { type Row } from '../../pipeline/core/row.js';
 
 /**
  * Reorders rows into stable ts order within `maxLatenessMs` (SPEC §2), so order-sensitive

@@ -1,6 +1,7 @@
-import { DAY_MS, HOUR_MS } from '../../pipeline/engine/row-parser.js';
+import type { RepoEntry } from '../../pipeline/core/snapshot.js';
 import type { Batch } from '../../pipeline/core/batch.js';
 import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+import { DAY_MS, HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Ops and failed ops per repo, in hourly buckets (for 24h) and daily buckets (for 7d). */
 export interface RepoFailureRateState {
@@ -32,13 +33,6 @@ export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
 export const repoFailureRate = (seed?: RepoFailureRateState) =>
   foldBatches(() => seed ?? initRepoFailureRate(), foldRepoFailureRate);
 
-export interface RepoEntry {
-  repo: string;
-  ops_24h: number;
-  failed_24h: number;
-  ops_7d: number;
-  failed_7d: number;
-}
 
 /** Every repo with a row in the last 7d, sorted by name (code-unit order). */
 export function repoFailureRateView(s: RepoFailureRateState, now: number): RepoEntry[] {

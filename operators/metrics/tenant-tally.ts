@@ -1,6 +1,6 @@
-import { HOUR_MS } from '../../pipeline/engine/row-parser.js';
 import type { Batch } from '../../pipeline/core/batch.js';
 import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+import { HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Per tenant: ops and failed ops per hour, for the KV tally's 24h counts. */
 export interface TenantTallyState {

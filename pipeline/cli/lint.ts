@@ -1,11 +1,202 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { concat, defer, last, map, of, share, type Observable } from 'rxjs';
+import { Engine, type EngineConfig } from '../engine/engine.js';
+import { LineSplitter } from '../source/lines.js';
+import { type SyncLists, loadSyncLists, noSyncLists, noSyncListsNotice } from '../core/sync-lists.js';
+import { formatTs } from '../core/time.js';
+import { LINT_SEVERITY, type Finding, type LintBatch, type LintContext, type LintId, type LintOperator, type LintTally, LINT_IDS } from '../../operators/lint/common.js';
+import { lintStaleMachine } from '../../operators/lint/stale-machine.js';
+import { lintMassChange } from '../../operators/lint/mass-change.js';
+import { lintManifestBreak } from '../../operators/lint/manifest-break.js';
+import { lintFutureTs } from '../../operators/lint/future-ts.js';
+import { lintRejects } from '../../operators/lint/rejects.js';
+import { lintPrivacy } from '../../operators/lint/privacy.js';
+import { lintAlertThreshold } from '../../operators/lint/alert-threshold.js';
+import { type InputHealth } from '../core/snapshot.js';
+import { type ClusterRule } from '../core/alerts.js';
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { engineConfigFrom, parseOrUsage, UsageError } from './options.js';
-import { lintFails, lintScan, renderText, printed, selectLints, summaryLine } from './lint-run.js';
-import { loadSyncLists, noSyncLists, noSyncListsNotice } from '../core/sync-lists.js';
-import { LINT_IDS } from '../../operators/lint/common.js';
-import { checkInput, commonFlags } from './common.js';
+import { engineConfigFrom, parseOrUsage, UsageError, checkInput, commonFlags } from './options.js';
+
+/**
+ * `syncscope lint` as a function: one scan of the log through the engine, every selected lint an
+ * operator on the engine's `arrived$` (all valid rows as they arrived, future ones too, and every
+ * reject). One pass, whatever the number of lints. Used by the lint command and by doctor.
+ */
+export interface LintScanOptions {
+  /** A file path, or '-' for stdin. */
+  readonly input: string;
+  /** The engine config (run's flags). A wall-clock NOW is pinned to the clock at the start. */
+  readonly engine: EngineConfig;
+  /** With --tenant: lint only that tenant's rows (rejects belong to no tenant and are kept). */
+  readonly tenant: string | null;
+  readonly lints: readonly LintId[];
+  /** Findings kept per lint; counts are exact regardless. */
+  readonly keep: number;
+  readonly lists: SyncLists;
+  readonly clock?: () => number;
+}
+
+export interface LintReport {
+  readonly now: number;
+  readonly lints: readonly LintId[];
+  /** Exact number of findings per selected lint. */
+  readonly counts: Partial<Record<LintId, number>>;
+  /** The kept findings, grouped by lint in REPORT_ORDER. */
+  readonly findings: Finding[];
+  readonly errors: number;
+  readonly warnings: number;
+  readonly health: InputHealth;
+}
+
+const CHUNK = 1 << 20;
+
+/** Report order: error lints first (so a --max-findings cap never hides them behind warnings), each group in SPEC order. */
+export const REPORT_ORDER: readonly LintId[] = [
+  ...LINT_IDS.filter((id) => LINT_SEVERITY[id] === 'error'),
+  ...LINT_IDS.filter((id) => LINT_SEVERITY[id] === 'warning'),
+];
+
+function openInput(input: string): Readable {
+  return input === '-' ? process.stdin : createReadStream(input, { highWaterMark: CHUNK });
+}
+
+function operatorFor(id: LintId, ctx: LintContext, o: LintScanOptions, rule: ClusterRule): LintOperator {
+  switch (id) {
+    case 'stale-machine': return lintStaleMachine(ctx);
+    case 'mass-change': return lintMassChange(ctx);
+    case 'manifest-break': return lintManifestBreak(ctx, o.engine.maxLatenessMs);
+    case 'future-ts': return lintFutureTs(ctx);
+    case 'rejects': return lintRejects(ctx);
+    case 'privacy': return lintPrivacy(ctx, o.lists);
+    case 'alert-threshold': return lintAlertThreshold(ctx, rule);
+  }
+}
+
+export async function lintScan(o: LintScanOptions): Promise<LintReport> {
+  const clock = o.clock ?? Date.now;
+  const started = clock();
+  const policy = o.engine.nowPolicy.kind === 'wall' ? { kind: 'fixed' as const, ms: started } : o.engine.nowPolicy;
+  const engine = new Engine({ ...o.engine, nowPolicy: policy });
+  const ctx: LintContext = { nowCut: policy.kind === 'fixed' ? policy.ms : Infinity, keep: o.keep };
+  const tenant = o.tenant;
+
+  const input$: Observable<LintBatch> = concat(
+    engine.arrived$.pipe(map((a): LintBatch => ({
+      rows: tenant === null ? a.rows : a.rows.filter((r) => r.tenant === tenant),
+      rejects: a.rejects,
+      now: null,
+      end: false,
+    }))),
+    defer(() => of<LintBatch>({ rows: [], rejects: [], now: engine.nowAt(started), end: true })),
+  ).pipe(share());
+
+  const results = new Map<LintId, LintTally>();
+  for (const id of LINT_IDS) {
+    if (!o.lints.includes(id)) continue;
+    input$.pipe(operatorFor(id, ctx, o, o.engine.cluster), last()).subscribe((s) => results.set(id, s.out));
+  }
+
+  const splitter = new LineSplitter();
+  for await (const data of openInput(o.input)) engine.feed(splitter.push(data as Buffer), started, o.input);
+  engine.feed(splitter.end(), started, o.input);
+  const now = engine.end(started);
+
+  const counts: Partial<Record<LintId, number>> = {};
+  const findings: Finding[] = [];
+  let errors = 0;
+  let warnings = 0;
+  for (const id of REPORT_ORDER) {
+    const t = results.get(id);
+    if (t === undefined) continue;
+    counts[id] = t.count;
+    findings.push(...t.findings);
+    if (LINT_SEVERITY[id] === 'error') errors += t.count;
+    else warnings += t.count;
+  }
+  return { now, lints: REPORT_ORDER.filter((id) => results.has(id)), counts, findings, errors, warnings, health: { ...engine.state.health } };
+}
+
+/** `--only a,b` / `--skip c` to the selected lints; throws with the unknown ids named. */
+export function selectLints(only: string | undefined, skip: string | undefined): LintId[] {
+  const parse = (flag: string, text: string): LintId[] => {
+    const ids = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const unknown = ids.filter((id) => !(LINT_IDS as readonly string[]).includes(id));
+    if (unknown.length > 0) throw new Error(`${flag}: unknown lint ${unknown.map((u) => JSON.stringify(u)).join(', ')}; lints are ${LINT_IDS.join(', ')}`);
+    if (ids.length === 0) throw new Error(`${flag} needs at least one lint id: ${LINT_IDS.join(', ')}`);
+    return ids as LintId[];
+  };
+  let selected: LintId[] = only === undefined ? [...LINT_IDS] : parse('--only', only);
+  if (skip !== undefined) {
+    const skipped = parse('--skip', skip);
+    selected = selected.filter((id) => !skipped.includes(id));
+  }
+  return LINT_IDS.filter((id) => selected.includes(id));
+}
+
+/** The findings to print: the first `max` in report order. */
+export function printed(report: LintReport, max: number): Finding[] {
+  return report.findings.slice(0, max);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** One line for stderr (json) or the head of the text report: true counts, always. */
+export function summaryLine(report: LintReport, shown: number): string {
+  const total = report.errors + report.warnings;
+  const per = report.lints.filter((id) => (report.counts[id] ?? 0) > 0).map((id) => `${id} ${report.counts[id]}`).join(', ');
+  const capped = shown < total ? `; showing ${shown} of ${total} (--max-findings)` : '';
+  return `syncscope lint: ${plural(report.errors, 'error')}, ${plural(report.warnings, 'warning')}${per ? ` (${per})` : ''}${capped}; NOW ${formatTs(report.now)}; ${report.health.read} rows read, ${report.health.valid} valid, ${report.health.rejected} rejected`;
+}
+
+/**
+ * `line 12: ` when every finding is about one input file (the user named it); otherwise
+ * `a.ndjson line 12: `, `a.ndjson lines 3, 9: `, or file and line each when they differ.
+ */
+function where(f: Finding, withFiles: boolean): string {
+  if (f.lines.length === 0) return '';
+  const lines = `${f.lines.length === 1 ? 'line' : 'lines'} ${f.lines.join(', ')}: `;
+  if (!withFiles) return lines;
+  const name = (file: string | undefined): string => (file === '-' ? 'stdin' : file ?? '?');
+  const file = f.files[0];
+  if (f.files.every((x) => x === file)) return `${name(file)} ${lines}`;
+  return `${f.lines.map((l, i) => `${name(f.files[i])} line ${l}`).join(', ')}: `;
+}
+
+/** Human text: grouped by lint with exact counts, then the clean lints. */
+export function renderText(report: LintReport, max: number): string {
+  const show = printed(report, max);
+  const withFiles = new Set(show.flatMap((f) => f.files)).size > 1;
+  const out: string[] = [summaryLine(report, show.length), ''];
+  const clean: LintId[] = [];
+  for (const id of report.lints) {
+    const count = report.counts[id] ?? 0;
+    if (count === 0) {
+      clean.push(id);
+      continue;
+    }
+    const mine = show.filter((f) => f.lint === id);
+    out.push(`${id} (${LINT_SEVERITY[id]}): ${plural(count, 'finding')}`);
+    for (const f of mine) {
+      out.push(`  ${where(f, withFiles)}${f.message}`);
+    }
+    if (mine.length < count) out.push(`  … ${count - mine.length} more not shown`);
+    out.push('');
+  }
+  if (clean.length > 0) out.push(`clean: ${clean.join(', ')}`, '');
+  return out.join('\n');
+}
+
+/** What makes `lint` exit 1: any finding (SPEC §7, the default), or only error findings. */
+export type FailOn = 'warning' | 'error';
+
+export function lintFails(report: { errors: number; warnings: number }, failOn: FailOn): boolean {
+  return report.errors > 0 || (failOn === 'warning' && report.warnings > 0);
+}
 
 const LintFlags = z.object({
   format: z.enum(['text', 'json']),

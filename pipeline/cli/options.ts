@@ -1,9 +1,24 @@
-import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { statSync, existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_PRICES, type Prices } from '../../operators/metrics/cost-per-tenant-day.js';
-import { usdToCents } from '../core/money.js';
+import { usdToCents, DEFAULT_PRICES, type Prices } from '../core/money.js';
 import { parseDuration, parseNowOption, type NowPolicy } from '../core/time.js';
 import type { EngineConfig } from '../engine/engine.js';
+
+/** Flags every command takes: --state and --now. */
+export function commonFlags(cmd: Command): Command {
+  return cmd
+    .option('--state <dir>', 'state folder: outputs under DIR/log, KV under DIR/kv', './state')
+    .option('--now <time>', 'NOW: an RFC 3339 timestamp, or "latest" (the newest row\'s ts); default: the wall clock');
+}
+
+/** A missing or unreadable input is a usage error (exit 2), stated plainly. */
+export function checkInput(path: string): void {
+  if (path === '-') return;
+  if (!existsSync(path)) throw new UsageError(`input file not found: ${path}`);
+  const st = statSync(path);
+  if (!st.isFile()) throw new UsageError(`input is not a regular file: ${path}`);
+}
 
 /** Bad usage: the one error class the CLI maps to exit code 2 with a plain message. */
 export class UsageError extends Error {

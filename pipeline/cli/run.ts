@@ -1,14 +1,13 @@
 import { Option, type Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, engineConfigFrom } from './options.js';
+import { UsageError, engineConfigFrom, checkInput, commonFlags } from './options.js';
 import { runLive, type RunResult } from '../engine/run.js';
 import { DEFAULT_POLL_MS, type LiveRun } from '../engine/run-loop.js';
 import { createProgress } from './progress.js';
 import { HttpKvStore } from '../../sinks/kv/http-kv.js';
 import { stateLayout } from '../core/layout.js';
 import type { KvStore } from '../core/kv-store.js';
-import { checkInput, commonFlags } from './common.js';
 import { onStopSignal } from './stop-signals.js';
 
 /** Hard limit between SIGINT/SIGTERM and exit (the contract says within 2 s). */

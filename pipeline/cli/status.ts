@@ -1,8 +1,24 @@
+import { type TallyMetadata, TENANT_KEY_PREFIX } from '../core/kv-store.js';
+import { computeStatus, type StatusBody, type StatusInput } from '../core/status.js';
+import { stateLayout } from '../core/layout.js';
+import { FileKv, listAll } from '../../sinks/kv/file-kv.js';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { CommonOptions, nowPolicyFrom, parseOrUsage } from './options.js';
-import { statusFromFileKv } from './status-check.js';
-import { commonFlags } from './common.js';
+import { CommonOptions, nowPolicyFrom, parseOrUsage, commonFlags } from './options.js';
+
+function isTallyMetadata(m: unknown): m is TallyMetadata {
+  return typeof m === 'object' && m !== null && typeof (m as TallyMetadata).updated_at === 'string' &&
+    typeof (m as TallyMetadata).failing === 'boolean';
+}
+
+/** SPEC §5 status from the embedded KV, reading only list() metadata like the Worker does. */
+export async function statusFromFileKv(stateDir: string, checkedAt: number): Promise<StatusBody> {
+  const kv = new FileKv(stateLayout(stateDir).kvDir);
+  const keys = await listAll(kv, TENANT_KEY_PREFIX);
+  const inputs: StatusInput[] = [];
+  for (const k of keys) if (isTallyMetadata(k.metadata)) inputs.push(k.metadata);
+  return computeStatus(inputs, checkedAt);
+}
 
 export function registerStatus(program: Command): void {
   commonFlags(program.command('status'))

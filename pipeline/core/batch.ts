@@ -1,4 +1,4 @@
-import type { Row } from '../engine/row-parser.js';
+import { type Row } from './row.js';
 
 /**
  * What flows through the shared row stream: a chunk of rows (never one emission per row) plus

@@ -62,6 +62,19 @@ export function usdToCents(text: string): Rational {
 }
 
 /** Cents as a plain number for JSON (safe far beyond any real bill). */
-export function centsNumber(c: bigint): number {
-  return Number(c);
+
+/** The price list of SPEC §6 (every amount exact). */
+export interface Prices {
+  /** Subscription per month, in cents. */
+  readonly baseCentsPerMonth: Rational;
+  /** Outbound bytes included per calendar month (a safe integer). */
+  readonly includedEgressBytes: number;
+  /** Cents per GiB of outbound transfer beyond the allowance. */
+  readonly egressCentsPerGiB: Rational;
 }
+
+export const DEFAULT_PRICES: Prices = {
+  baseCentsPerMonth: rational(500n),
+  includedEgressBytes: 2 ** 40,
+  egressCentsPerGiB: rational(1n),
+};

@@ -1,9 +1,9 @@
+import type { InputHealth } from '../core/snapshot.js';
 import { Subject, share, type Observable } from 'rxjs';
 import type { Batch } from '../core/batch.js';
 import { adoptPlain, dict } from '../../operators/fold.js';
-import { ingest, type IngestOptions, type Reject } from './ingest.js';
+import { ingest, type IngestOptions } from './ingest.js';
 import type { LineChunk } from '../source/lines.js';
-import type { Row } from './row-parser.js';
 import type { NowPolicy } from '../core/time.js';
 import { pushesPerHour, initPushesPerHour, type PushesPerHourState } from '../../operators/metrics/pushes-per-hour.js';
 import { bytesPerDay, initBytesPerDay, type BytesPerDayState } from '../../operators/metrics/bytes-per-day.js';
@@ -11,10 +11,11 @@ import { repoFailureRate, initRepoFailureRate, type RepoFailureRateState } from 
 import { lastSuccessPush, initLastSuccessPush, type LastSuccessPushState } from '../../operators/metrics/last-success-push.js';
 import { tenantTally, initTenantTally, type TenantTallyState } from '../../operators/metrics/tenant-tally.js';
 import { reorderByTs, initReorder, type ReorderState } from '../../operators/metrics/reorder-by-ts.js';
-import {
-  failureClusters, initFailureClusters, takeResolved, type Cluster, type ClusterRule, type FailureClustersState,
-} from '../../operators/metrics/failure-clusters.js';
-import { costPerTenantDay, initCost, type CostState, type Prices } from '../../operators/metrics/cost-per-tenant-day.js';
+import { failureClusters, initFailureClusters, takeResolved, type FailureClustersState } from '../../operators/metrics/failure-clusters.js';
+import { costPerTenantDay, initCost, type CostState } from '../../operators/metrics/cost-per-tenant-day.js';
+import { type Reject, type Row } from '../core/row.js';
+import { type Cluster, type ClusterRule } from '../core/alerts.js';
+import { type Prices } from '../core/money.js';
 
 /** Lines per slice pushed through the operators (see Engine.feed). */
 const SLICE_LINES = 512;
@@ -27,12 +28,6 @@ export interface EngineConfig {
   readonly prices: Prices;
 }
 
-export interface InputHealth {
-  read: number;
-  valid: number;
-  rejected: number;
-  duplicate: number;
-}
 
 /** Everything a restart needs, as plain data (bigints aside: see exact.ts for the JSON codec). */
 export interface EngineState {

@@ -1,14 +1,7 @@
-import { explainReject, parseTs, toRow, type Row } from './row-parser.js';
+import type { Reject, Row } from '../core/row.js';
+import { explainReject, toRow } from './row-parser.js';
 import { isBlankLine, rawHead, type LineChunk } from '../source/lines.js';
-
-/** A line that did not become a row: the exact record written to the rejects file. */
-export interface Reject {
-  /** The input as given (`-` for stdin). */
-  readonly file: string;
-  readonly line: number;
-  readonly reason: string;
-  readonly raw: string;
-}
+import { parseTs } from '../core/time.js';
 
 export interface IngestResult {
   readonly rows: Row[];

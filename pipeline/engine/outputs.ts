@@ -2,11 +2,10 @@ import { existsSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from './engine.js';
 import type { KvStore } from '../core/kv-store.js';
-import { buildSnapshot, type Snapshot } from './snapshot.js';
+import { buildSnapshot } from './snapshot.js';
 import { buildTallies } from './tallies.js';
-import { alertFileName } from '../core/alert-names.js';
 import { aggregateRows } from '../../operators/metrics/cost-per-tenant-day.js';
-import { openClusters, type Cluster } from '../../operators/metrics/failure-clusters.js';
+import { openClusters } from '../../operators/metrics/failure-clusters.js';
 import { stateLayout, type StateLayout } from '../core/layout.js';
 import { writeSummary } from '../../sinks/summary-files.js';
 import { RejectsFile } from '../../sinks/rejects-file.js';
@@ -14,6 +13,8 @@ import { AlertFiles } from '../../sinks/alert-files.js';
 import { writeAggregates } from '../../sinks/aggregates-file.js';
 import { FileKv } from '../../sinks/kv/file-kv.js';
 import { publishTallies } from '../../sinks/kv/tenant-tallies.js';
+import { type Snapshot } from '../core/snapshot.js';
+import { alertFileName, type Cluster } from '../core/alerts.js';
 
 /** What a resumed run knows about the outputs the previous run left. */
 export interface OutputsResume {
@@ -85,13 +86,6 @@ export class Outputs {
     }
     this.tentative = next;
     this.finalSinceFlush.clear();
-  }
-
-  /** Rebuilds the dashboard, snapshot, open alerts, aggregates and KV from `engine` at NOW. */
-  async flush(engine: Engine, now: number, wallClock: number, final: boolean): Promise<{ snapshot: Snapshot; keysWritten: number }> {
-    const snapshot = this.writeFiles(engine, now, wallClock);
-    const keysWritten = await this.publish(engine, now, wallClock, final);
-    return { snapshot, keysWritten };
   }
 
   /** The file outputs: open alerts, aggregates, snapshot and dashboard (atomic writes). */

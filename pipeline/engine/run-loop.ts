@@ -8,8 +8,8 @@ import type { InputPosition } from '../state/checkpoint.js';
 import { FileTailer, planStart, type FilePosition } from '../source/file-tailer.js';
 import { Session, type FlushRequest, type FlushResult } from './session.js';
 import { ReplayOverlap, type Release } from '../source/replay-overlap.js';
-import type { Reject } from './ingest.js';
 import type { StateLayout } from '../core/layout.js';
+import { type Reject } from '../core/row.js';
 
 /**
  * The run loop for every input mode:

@@ -2,11 +2,11 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
 import type { EngineConfig } from './engine.js';
-import type { Snapshot } from './snapshot.js';
 import type { KvStore } from '../core/kv-store.js';
-import type { Reject } from './ingest.js';
 import { startRun, type LiveRun } from './run-loop.js';
 import type { StateLayout } from '../core/layout.js';
+import { type Snapshot } from '../core/snapshot.js';
+import { type Reject } from '../core/row.js';
 
 export { Outputs, type OutputsResume } from './outputs.js';
 

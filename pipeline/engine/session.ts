@@ -1,19 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import type { SchedulerLike } from 'rxjs';
 import { Engine, type EngineConfig } from './engine.js';
-import type { Reject } from './ingest.js';
 import type { KvStore } from '../core/kv-store.js';
 import type { LineChunk } from '../source/lines.js';
-import type { Snapshot } from './snapshot.js';
 import {
   checkpointPath, configKey, diffConfig, discardCheckpoint, encodeCheckpointWith, encodeEngineState, loadCheckpoint, saveCheckpoint,
   type Checkpoint, type InputPosition,
 } from '../state/checkpoint.js';
-import { alertFileName } from '../core/alert-names.js';
-import type { Cluster } from '../../operators/metrics/failure-clusters.js';
 import { Outputs } from './outputs.js';
 import { stateLayout } from '../core/layout.js';
 import { lockStateDir } from '../state/state-lock.js';
+import { type Reject } from '../core/row.js';
+import { type Snapshot } from '../core/snapshot.js';
+import { alertFileName, type Cluster } from '../core/alerts.js';
 
 /**
  * One run over one input: the live engine, the output sinks and the checkpoint, flushed

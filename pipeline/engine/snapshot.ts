@@ -1,29 +1,16 @@
-import type { EngineState, InputHealth } from './engine.js';
+import type { Snapshot, InputHealth, RepoEntry, WeekCost } from '../core/snapshot.js';
+import type { EngineState } from './engine.js';
 import type { Exact } from '../core/exact.js';
 import { formatDay, formatHour, formatTs } from '../core/time.js';
 import { pushesPerHourView } from '../../operators/metrics/pushes-per-hour.js';
 import { bytesPerDayView } from '../../operators/metrics/bytes-per-day.js';
-import { repoFailureRateView, type RepoEntry } from '../../operators/metrics/repo-failure-rate.js';
+import { repoFailureRateView } from '../../operators/metrics/repo-failure-rate.js';
 import { lastSuccessPushView } from '../../operators/metrics/last-success-push.js';
-import { weekCostView, type Prices, type WeekCost } from '../../operators/metrics/cost-per-tenant-day.js';
-import { openClusters, type Cluster } from '../../operators/metrics/failure-clusters.js';
-import { alertFileName } from '../core/alert-names.js';
+import { weekCostView } from '../../operators/metrics/cost-per-tenant-day.js';
+import { openClusters } from '../../operators/metrics/failure-clusters.js';
+import { type Prices } from '../core/money.js';
+import { type Cluster, alertFileName } from '../core/alerts.js';
 
-/** sync-summary.json, SPEC §3, field for field. */
-export interface Snapshot {
-  generated_at: string;
-  now: string;
-  rows: InputHealth & { late: number };
-  pushes_per_hour: Array<{ hour: string; pushes: number; failed: number }>;
-  bytes_per_day: Array<{ day: string; pushed_bytes: Exact; pulled_bytes: Exact }>;
-  repos: RepoEntry[];
-  machines: Array<{ machine: string; last_success_push: string | null }>;
-  cost: WeekCost;
-  alerts: {
-    open: Array<{ file: string; tenant_id: string; repo: string; opened_at: string; failures: number }>;
-    resolved: number;
-  };
-}
 
 /** Pure: the same state, NOW and clock give the same snapshot. */
 export function buildSnapshot(s: EngineState, prices: Prices, now: number, generatedAt: number): Snapshot {

@@ -1,5 +1,4 @@
-import type { KvStore, TallyMetadata, TenantTally } from '../../pipeline/core/kv-store.js';
-import { tallyFacts, tenantKey } from '../../pipeline/core/kv-store.js';
+import { type KvStore, type TallyMetadata, type TenantTally, tallyFacts, tenantKey } from '../../pipeline/core/kv-store.js';
 import { realSleep } from './retry.js';
 import { formatTs } from '../../pipeline/core/time.js';
 

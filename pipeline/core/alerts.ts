@@ -23,3 +23,34 @@ export function alertFileName(c: { opened_at: number; tenant_id: string; repo: s
   const n = c.seq > 1 ? `-${c.seq}` : '';
   return `sync-degraded-${compactTs(c.opened_at)}-${slug(c.tenant_id)}-${slug(c.repo)}-h${keyHash(c.tenant_id, c.repo)}${n}.md`;
 }
+
+/** One failed row inside a cluster. */
+export interface ClusterFailure {
+  t: number;
+  /** The input file (as given, `-` for stdin) and line of the row. */
+  file: string;
+  line: number;
+  machine: string;
+  op: string;
+  scope: string;
+  trigger: string;
+  errors: string[];
+}
+
+/** A failure cluster (SPEC §4): what an alert file shows. */
+export interface Cluster {
+  tenant_id: string;
+  repo: string;
+  opened_at: number;
+  /** 1, or 2, 3, … for a cluster of the same key that opened in the same second as an earlier one. */
+  seq: number;
+  last_failure_at: number;
+  failures: ClusterFailure[];
+  resolved_at: number | null;
+}
+
+/** N failures within W open a cluster (SPEC §4). */
+export interface ClusterRule {
+  readonly failures: number;
+  readonly windowMs: number;
+}

@@ -1,0 +1,49 @@
+import type { Exact } from './exact.js';
+
+/** Lines read and what became of them (SPEC §3 `rows`, without `late`). */
+export interface InputHealth {
+  read: number;
+  valid: number;
+  rejected: number;
+  duplicate: number;
+}
+
+export interface RepoEntry {
+  repo: string;
+  ops_24h: number;
+  failed_24h: number;
+  ops_7d: number;
+  failed_7d: number;
+}
+
+export interface WeekCost {
+  week_usd_cents: number;
+  by_tenant: Array<{ tenant_id: string; week_usd_cents: number }>;
+}
+
+/** One row of the aggregates file (SPEC §6). */
+export interface AggregateRow {
+  day: string;
+  tenant_id: string;
+  ops: number;
+  push_bytes: Exact;
+  pull_bytes: Exact;
+  billable_egress_bytes: Exact;
+  cost_usd_cents: number;
+}
+
+/** sync-summary.json, SPEC §3, field for field. */
+export interface Snapshot {
+  generated_at: string;
+  now: string;
+  rows: InputHealth & { late: number };
+  pushes_per_hour: Array<{ hour: string; pushes: number; failed: number }>;
+  bytes_per_day: Array<{ day: string; pushed_bytes: Exact; pulled_bytes: Exact }>;
+  repos: RepoEntry[];
+  machines: Array<{ machine: string; last_success_push: string | null }>;
+  cost: WeekCost;
+  alerts: {
+    open: Array<{ file: string; tenant_id: string; repo: string; opened_at: string; failures: number }>;
+    resolved: number;
+  };
+}
