@@ -1,9 +1,10 @@
 import { defer, scan, type OperatorFunction } from 'rxjs';
 
 /**
- * The shape every metric operator shares: keyed, plain state folded batch by batch and emitted
- * after each batch. The state object is created per subscription (defer) and updated in place,
- * so a chunk costs one emission, not one per row.
+ * The shape every operator shares, after RxJS's own `scan`: keyed, plain state folded batch by
+ * batch and emitted after each batch. The state is created per subscription (defer) and updated
+ * in place, so a chunk costs one emission, not one per row, and two subscribers never count into
+ * one state. A fold that throws errors the stream: the subscriber's error handler decides.
  */
 export function foldBatches<B, S>(seed: () => S, fold: (state: S, batch: B) => void): OperatorFunction<B, S> {
   return (source) =>
@@ -54,6 +55,14 @@ export function pruneDue(state: object, nowFloor: number): boolean {
 
 export function pruneBelow(buckets: Record<number, unknown>, min: number): void {
   for (const k in buckets) if (Number(k) < min) delete buckets[Number(k)];
+}
+
+/**
+ * The seed factory for an operator that may continue from restored state: a fresh `init()`, or a
+ * private copy of `restored` for each subscription (never the restored object itself).
+ */
+export function seeded<S>(restored: S | undefined, init: () => S): () => S {
+  return restored === undefined ? init : () => adoptPlain(structuredClone(restored));
 }
 
 /**

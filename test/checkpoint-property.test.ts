@@ -4,7 +4,7 @@
 // encodeCheckpoint/decodeCheckpoint for the file round trip.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Engine, type EngineConfig } from '../pipeline/engine/engine.js';
+import { Engine } from '../pipeline/engine/engine.js';
 import { LineSplitter } from '../pipeline/source/lines.js';
 import { buildSnapshot } from '../pipeline/engine/snapshot.js';
 import { configKey, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../pipeline/state/checkpoint.js';
@@ -16,6 +16,7 @@ import { generateLines } from '../bench/gen.js';
 import { type Reject } from '../pipeline/core/row.js';
 import { alertFileName, type Cluster } from '../pipeline/core/alerts.js';
 import { DEFAULT_PRICES } from '../pipeline/core/money.js';
+import { type EngineConfig } from '../pipeline/engine/engine-state.js';
 
 const START = Date.parse('2026-04-08T00:00:00Z');
 const H = 3_600_000;

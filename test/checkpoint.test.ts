@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Engine, type EngineConfig } from '../pipeline/engine/engine.js';
+import { Engine } from '../pipeline/engine/engine.js';
 import { LineSplitter } from '../pipeline/source/lines.js';
 import {
   CHECKPOINT_FILE, CheckpointError, configKey, decodeCheckpoint, decodeJson, diffConfig, encodeCheckpoint, encodeEngineState, encodeJson,
   loadCheckpoint, saveCheckpoint, type Checkpoint,
 } from '../pipeline/state/checkpoint.js';
 import { rational, DEFAULT_PRICES } from '../pipeline/core/money.js';
+import { type EngineConfig } from '../pipeline/engine/engine-state.js';
 
 const dirs: string[] = [];
 const tmp = (): string => {

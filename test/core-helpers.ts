@@ -70,7 +70,7 @@ export const okRow = (spec: RowSpec): Row => row({ ok: true, ...spec });
 
 export function batch(rows: readonly Row[], opts: { now?: number | null; end?: boolean; nowFloor?: number } = {}): Batch {
   const now = opts.now ?? null;
-  return { rows, nowFloor: opts.nowFloor ?? now ?? -Infinity, now, end: opts.end ?? false };
+  return { rows, nowFloor: opts.nowFloor ?? now ?? -Infinity, now, end: opts.end ?? false, clock: 0, tenantsAhead: null };
 }
 
 /** A JSON line for a fixture / stdin. */

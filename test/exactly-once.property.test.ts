@@ -9,11 +9,11 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateLines } from '../bench/gen.js';
 import { computeOracle, diffWithOracle } from '../bench/oracle.js';
-import type { EngineConfig } from '../pipeline/engine/engine.js';
 import { startRun } from '../pipeline/engine/run-loop.js';
 import { runBatch } from '../pipeline/engine/run.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
 import { DEFAULT_PRICES } from '../pipeline/core/money.js';
+import { type EngineConfig } from '../pipeline/engine/engine-state.js';
 
 const root = mkdtempSync(join(tmpdir(), 'syncscope-once-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import type { EngineConfig } from '../pipeline/engine/engine.js';
 import { lintScan, type LintReport } from '../pipeline/cli/lint.js';
 import { loadSyncLists, type SyncLists } from '../pipeline/core/sync-lists.js';
 import { LINT_IDS, type LintId } from '../operators/lint/common.js';
 import { DEFAULT_PRICES } from '../pipeline/core/money.js';
+import { type EngineConfig } from '../pipeline/engine/engine-state.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'bin.js');

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { config as rxConfig } from 'rxjs';
 import fc from 'fast-check';
-import { Engine, type EngineConfig } from '../pipeline/engine/engine.js';
+import { Engine } from '../pipeline/engine/engine.js';
 import { LineSplitter } from '../pipeline/source/lines.js';
 import { buildSnapshot } from '../pipeline/engine/snapshot.js';
 import { buildTallies } from '../pipeline/engine/tallies.js';
@@ -14,6 +14,7 @@ import { openClusters } from '../operators/metrics/failure-clusters.js';
 import { DAY, HOUR, MIN, ms, rawRow, splitAt } from './core-helpers.js';
 import { DEFAULT_PRICES } from '../pipeline/core/money.js';
 import { type Cluster } from '../pipeline/core/alerts.js';
+import { type EngineConfig } from '../pipeline/engine/engine-state.js';
 
 const NOW = ms('2026-04-16T19:30:00Z');
 const CLOCK = ms('2026-04-20T00:00:00Z');
@@ -115,7 +116,7 @@ function run(rows: Gen[], policy: NowPolicy, cuts: number[] = []) {
     aggregates: aggregateRows(engine.state.cost, DEFAULT_PRICES),
     tallies: buildTallies(engine.state, now, CLOCK),
     open: openClusters(engine.state.clusters).map(clusterView),
-    resolved: byJson(engine.state.clusters.resolved.map(clusterView)),
+    resolved: byJson(engine.takeResolved().map(clusterView)),
   };
 }
 

@@ -69,7 +69,7 @@ export function foldManifestBreak(s: ManifestBreakState, b: LintBatch, ctx: Lint
     const r = rows[i]!;
     if (r.push && !r.failed) pushes.push(r);
   }
-  const ordered = foldReorder(s.reorder, { rows: pushes, nowFloor: 0, now: b.now, end: b.end }, maxLatenessMs);
+  const ordered = foldReorder(s.reorder, { rows: pushes, nowFloor: 0, now: b.now, end: b.end, clock: 0, tenantsAhead: null }, maxLatenessMs);
   judge(s, ordered, ctx);
 }
 

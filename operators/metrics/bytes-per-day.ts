@@ -1,6 +1,6 @@
 import type { Batch } from '../../pipeline/core/batch.js';
 import { addExact, type Exact } from '../../pipeline/core/exact.js';
-import { foldBatches, pruneBelow, dict, pruneDue } from '../fold.js';
+import { seeded, foldBatches, pruneBelow, dict, pruneDue } from '../fold.js';
 import { DAY_MS } from '../../pipeline/core/time.js';
 
 /** Bytes of successful pushes and pulls per UTC day, keyed by day index. */
@@ -23,7 +23,7 @@ export function foldBytesPerDay(s: BytesPerDayState, b: Batch): void {
   if (pruneDue(s, b.nowFloor)) pruneBelow(s.days, Math.floor(b.nowFloor / DAY_MS) - 7);
 }
 
-export const bytesPerDay = (seed?: BytesPerDayState) => foldBatches(() => seed ?? initBytesPerDay(), foldBytesPerDay);
+export const bytesPerDay = (seed?: BytesPerDayState) => foldBatches(seeded(seed, initBytesPerDay), foldBytesPerDay);
 
 export interface DayEntry {
   day: number;

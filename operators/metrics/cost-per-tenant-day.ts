@@ -3,7 +3,7 @@ import type { AggregateRow, WeekCost } from '../../pipeline/core/snapshot.js';
 import { formatDay, DAY_MS, daysInMonth } from '../../pipeline/core/time.js';
 import type { Batch } from '../../pipeline/core/batch.js';
 import { addExact, type Exact } from '../../pipeline/core/exact.js';
-import { foldBatches, dict } from '../fold.js';
+import { seeded, foldBatches, dict } from '../fold.js';
 
 /**
  * Cost per (tenant_id, UTC day), SPEC §6. The fold keeps exact integer facts per aggregate
@@ -76,7 +76,7 @@ export function foldCost(s: CostState, b: Batch, prices: Prices): void {
 }
 
 export const costPerTenantDay = (prices: Prices, seed?: CostState) =>
-  foldBatches(() => seed ?? initCost(), (s: CostState, b: Batch) => foldCost(s, b, prices));
+  foldBatches(seeded(seed, initCost), (s: CostState, b: Batch) => foldCost(s, b, prices));
 
 
 /** Exact cents per tenant for one day: base share pro rata by bytes, plus overage. */

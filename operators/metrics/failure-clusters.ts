@@ -1,6 +1,6 @@
 import type { Cluster, ClusterFailure, ClusterRule } from '../../pipeline/core/alerts.js';
 import type { Batch } from '../../pipeline/core/batch.js';
-import { foldBatches, dict } from '../fold.js';
+import { seeded, foldBatches, dict } from '../fold.js';
 import { type Row } from '../../pipeline/core/row.js';
 
 /**
@@ -22,7 +22,7 @@ interface KeyState {
 
 export interface FailureClustersState {
   keys: Record<string, Record<string, KeyState>>;
-  /** Resolved since the sink last drained them. */
+  /** Clusters the latest batch resolved (the engine hands them to the alert sink). */
   resolved: Cluster[];
   resolvedCount: number;
   /** Per tenant, opened_at of its newest cluster. */
@@ -60,6 +60,7 @@ function resolve(s: FailureClustersState, ks: KeyState, at: number): void {
 }
 
 export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: ClusterRule): void {
+  if (s.resolved.length > 0) s.resolved = [];
   const W = rule.windowMs;
   const rows = b.rows;
   for (let i = 0; i < rows.length; i++) {
@@ -125,7 +126,7 @@ export function settleByTime(s: FailureClustersState, now: number, windowMs: num
 }
 
 export const failureClusters = (rule: ClusterRule, seed?: FailureClustersState) =>
-  foldBatches(() => seed ?? initFailureClusters(), (s: FailureClustersState, b: Batch) => foldFailureClusters(s, b, rule));
+  foldBatches(seeded(seed, initFailureClusters), (s: FailureClustersState, b: Batch) => foldFailureClusters(s, b, rule));
 
 /** Open clusters, sorted by opened_at then tenant then repo. */
 export function openClusters(s: FailureClustersState): Cluster[] {
@@ -140,11 +141,4 @@ export function openClusters(s: FailureClustersState): Cluster[] {
   return out.sort((a, b) =>
     a.opened_at - b.opened_at || (a.tenant_id < b.tenant_id ? -1 : a.tenant_id > b.tenant_id ? 1 : 0) ||
     (a.repo < b.repo ? -1 : a.repo > b.repo ? 1 : 0) || a.seq - b.seq);
-}
-
-/** Drains the resolved queue (the alert sink moves their files). */
-export function takeResolved(s: FailureClustersState): Cluster[] {
-  const out = s.resolved;
-  s.resolved = [];
-  return out;
 }

@@ -1,5 +1,5 @@
 import type { Batch } from '../../pipeline/core/batch.js';
-import { foldBatches, dict } from '../fold.js';
+import { seeded, foldBatches, dict } from '../fold.js';
 
 /** Per machine, the newest successful push's ts (ms), or null when it has none yet. */
 export interface LastSuccessPushState {
@@ -21,7 +21,7 @@ export function foldLastSuccessPush(s: LastSuccessPushState, b: Batch): void {
 }
 
 export const lastSuccessPush = (seed?: LastSuccessPushState) =>
-  foldBatches(() => seed ?? initLastSuccessPush(), foldLastSuccessPush);
+  foldBatches(seeded(seed, initLastSuccessPush), foldLastSuccessPush);
 
 export interface MachineEntry {
   machine: string;

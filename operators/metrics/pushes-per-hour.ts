@@ -1,5 +1,5 @@
 import type { Batch } from '../../pipeline/core/batch.js';
-import { foldBatches, pruneBelow, type BucketCounts, type Counts, dict, pruneDue } from '../fold.js';
+import { seeded, foldBatches, pruneBelow, type BucketCounts, type Counts, dict, pruneDue } from '../fold.js';
 import { HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Pushes and failed pushes per UTC hour, keyed by hour index; the 24h window is cut at view time. */
@@ -27,7 +27,7 @@ export function foldPushesPerHour(s: PushesPerHourState, b: Batch): void {
 }
 
 export const pushesPerHour = (seed?: PushesPerHourState) =>
-  foldBatches(() => seed ?? initPushesPerHour(), foldPushesPerHour);
+  foldBatches(seeded(seed, initPushesPerHour), foldPushesPerHour);
 
 export interface HourEntry {
   hour: number;

@@ -1,6 +1,7 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../../pipeline/core/batch.js';
-import { type Row } from '../../pipeline/core/row.js';
+import type { Row } from '../../pipeline/core/row.js';
+import { seeded } from '../fold.js';
 
 /**
  * Reorders rows into stable ts order within `maxLatenessMs` (SPEC §2), so order-sensitive
@@ -78,16 +79,21 @@ export function foldReorder(s: ReorderState, b: Batch, maxLatenessMs: number): R
   return out;
 }
 
-export function reorderByTs(maxLatenessMs: number, seed?: ReorderState): OperatorFunction<Batch, Batch> {
+/** A batch of released rows, with the reorder state that released them. */
+export type ReorderedBatch = Batch & { readonly reorder: ReorderState };
+
+export function reorderByTs(maxLatenessMs: number, seed?: ReorderState): OperatorFunction<Batch, ReorderedBatch> {
   return (source) =>
     defer(() => {
-      const state = seed ?? initReorder();
+      const state = seeded(seed, initReorder)();
       return source.pipe(
-        map((b): Batch & { reorder: ReorderState } => ({
+        map((b): ReorderedBatch => ({
           rows: foldReorder(state, b, maxLatenessMs),
           nowFloor: b.nowFloor,
           now: b.now,
           end: b.end,
+          clock: b.clock,
+          tenantsAhead: b.tenantsAhead,
           reorder: state,
         })),
       );

@@ -1,6 +1,6 @@
 import type { RepoEntry } from '../../pipeline/core/snapshot.js';
 import type { Batch } from '../../pipeline/core/batch.js';
-import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+import { bump, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
 import { DAY_MS, HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Ops and failed ops per repo, in hourly buckets (for 24h) and daily buckets (for 7d). */
@@ -31,7 +31,7 @@ export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
 }
 
 export const repoFailureRate = (seed?: RepoFailureRateState) =>
-  foldBatches(() => seed ?? initRepoFailureRate(), foldRepoFailureRate);
+  foldBatches(seeded(seed, initRepoFailureRate), foldRepoFailureRate);
 
 
 /** Every repo with a row in the last 7d, sorted by name (code-unit order). */

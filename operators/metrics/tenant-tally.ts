@@ -1,5 +1,5 @@
 import type { Batch } from '../../pipeline/core/batch.js';
-import { bump, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+import { bump, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
 import { HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Per tenant: ops and failed ops per hour, for the KV tally's 24h counts. */
@@ -18,12 +18,14 @@ export function foldTenantTally(s: TenantTallyState, b: Batch): void {
     if (st === undefined) t[r.tenant] = st = dict();
     bump(st, r.hour, r.failed);
   }
+  const ahead = b.tenantsAhead;
+  if (ahead !== null) for (let i = 0; i < ahead.length; i++) t[ahead[i]!] ??= dict();
   if (!pruneDue(s, b.nowFloor)) return;
   const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;
   for (const name in t) pruneBelow(t[name]!, minHour);
 }
 
-export const tenantTally = (seed?: TenantTallyState) => foldBatches(() => seed ?? initTenantTally(), foldTenantTally);
+export const tenantTally = (seed?: TenantTallyState) => foldBatches(seeded(seed, initTenantTally), foldTenantTally);
 
 export interface TenantCounts {
   tenant_id: string;

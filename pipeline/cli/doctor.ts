@@ -1,7 +1,6 @@
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { EngineConfig } from '../engine/engine.js';
 import { lintFails, lintScan } from './lint.js';
 import { runBatch } from '../engine/run.js';
 import { statusFromFileKv } from './status.js';
@@ -16,6 +15,7 @@ import { slug } from '../core/alerts.js';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { engineConfigFrom, parseOrUsage, commonFlags } from './options.js';
+import { type EngineConfig } from '../engine/engine-state.js';
 
 /**
  * `syncscope doctor`: the "is it working?" checklist (SPEC §8) on a live install. Every check

@@ -2,7 +2,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
-import { Engine, type EngineConfig } from '../engine/engine.js';
+import { Engine } from '../engine/engine.js';
 import { LineSplitter } from '../source/lines.js';
 import { buildSnapshot } from '../engine/snapshot.js';
 import { engineConfigFrom, parseOrUsage, UsageError, checkInput, commonFlags } from './options.js';
@@ -12,6 +12,7 @@ import { parseExactJson } from '../core/exact.js';
 import { Option, type Command } from 'commander';
 import { stateLayout } from '../core/layout.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
+import { type EngineConfig } from '../engine/engine-state.js';
 
 /**
  * `syncscope export`: the snapshot's tables and the cost aggregates as CSV. Headers are the

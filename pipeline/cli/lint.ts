@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { concat, defer, last, map, of, share, type Observable } from 'rxjs';
-import { Engine, type EngineConfig } from '../engine/engine.js';
+import { Engine } from '../engine/engine.js';
 import { LineSplitter } from '../source/lines.js';
 import { type SyncLists, loadSyncLists, noSyncLists, noSyncListsNotice } from '../core/sync-lists.js';
 import { formatTs } from '../core/time.js';
@@ -19,6 +19,7 @@ import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { engineConfigFrom, parseOrUsage, UsageError, checkInput, commonFlags } from './options.js';
+import { type EngineConfig } from '../engine/engine-state.js';
 
 /**
  * `syncscope lint` as a function: one scan of the log through the engine, every selected lint an

@@ -3,7 +3,7 @@ import { statSync, existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { usdToCents, DEFAULT_PRICES, type Prices } from '../core/money.js';
 import { parseDuration, parseNowOption, type NowPolicy } from '../core/time.js';
-import type { EngineConfig } from '../engine/engine.js';
+import { type EngineConfig } from '../engine/engine-state.js';
 
 /** Flags every command takes: --state and --now. */
 export function commonFlags(cmd: Command): Command {

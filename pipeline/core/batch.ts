@@ -12,4 +12,8 @@ export interface Batch {
   readonly now: number | null;
   /** True once, after the last row of a batch run. */
   readonly end: boolean;
+  /** The wall clock (or virtual time) when the batch was fed: `generated_at` of outputs built from it. */
+  readonly clock: number;
+  /** Tenants of rows left out for being past a fixed NOW: they still get a KV key (SPEC §5). */
+  readonly tenantsAhead: readonly string[] | null;
 }

@@ -1,4 +1,6 @@
+import type { Cluster } from './alerts.js';
 import type { Exact } from './exact.js';
+import type { TenantTally } from './kv-store.js';
 
 /** Lines read and what became of them (SPEC §3 `rows`, without `late`). */
 export interface InputHealth {
@@ -46,4 +48,17 @@ export interface Snapshot {
     open: Array<{ file: string; tenant_id: string; repo: string; opened_at: string; failures: number }>;
     resolved: number;
   };
+}
+
+/**
+ * Everything the sinks show at one NOW, as plain data built once from the engine's state:
+ * the snapshot (dashboard and JSON), the open clusters (alert files), the aggregates file's rows
+ * and the per-tenant KV tallies.
+ */
+export interface OutputFrame {
+  readonly now: number;
+  readonly snapshot: Snapshot;
+  readonly open: readonly Cluster[];
+  readonly aggregates: readonly AggregateRow[];
+  readonly tallies: readonly TenantTally[];
 }

@@ -1,7 +1,9 @@
-import type { InputHealth } from '../core/snapshot.js';
-import { Subject, share, type Observable } from 'rxjs';
+import type { InputHealth, OutputFrame } from '../core/snapshot.js';
+import { buildFrame } from './snapshot.js';
+import { initEngineState, type EngineConfig, type EngineState } from './engine-state.js';
+import { map, share, Subject, zip, type Observable } from 'rxjs';
+import { fanOut, guarded, OperatorFailure } from './fan-out.js';
 import type { Batch } from '../core/batch.js';
-import { adoptPlain, dict } from '../../operators/fold.js';
 import { ingest, type IngestOptions } from './ingest.js';
 import type { LineChunk } from '../source/lines.js';
 import type { NowPolicy } from '../core/time.js';
@@ -10,8 +12,8 @@ import { bytesPerDay, initBytesPerDay, type BytesPerDayState } from '../../opera
 import { repoFailureRate, initRepoFailureRate, type RepoFailureRateState } from '../../operators/metrics/repo-failure-rate.js';
 import { lastSuccessPush, initLastSuccessPush, type LastSuccessPushState } from '../../operators/metrics/last-success-push.js';
 import { tenantTally, initTenantTally, type TenantTallyState } from '../../operators/metrics/tenant-tally.js';
-import { reorderByTs, initReorder, type ReorderState } from '../../operators/metrics/reorder-by-ts.js';
-import { failureClusters, initFailureClusters, takeResolved, type FailureClustersState } from '../../operators/metrics/failure-clusters.js';
+import { reorderByTs, initReorder, type ReorderedBatch, type ReorderState } from '../../operators/metrics/reorder-by-ts.js';
+import { failureClusters, initFailureClusters, type FailureClustersState } from '../../operators/metrics/failure-clusters.js';
 import { costPerTenantDay, initCost, type CostState } from '../../operators/metrics/cost-per-tenant-day.js';
 import { type Reject, type Row } from '../core/row.js';
 import { type Cluster, type ClusterRule } from '../core/alerts.js';
@@ -20,79 +22,101 @@ import { type Prices } from '../core/money.js';
 /** Lines per slice pushed through the operators (see Engine.feed). */
 const SLICE_LINES = 512;
 
-export interface EngineConfig {
-  readonly nowPolicy: NowPolicy;
-  readonly maxLatenessMs: number;
-  readonly defaultTenant: string;
-  readonly cluster: ClusterRule;
-  readonly prices: Prices;
-}
-
-
-/** Everything a restart needs, as plain data (bigints aside: see exact.ts for the JSON codec). */
-export interface EngineState {
-  health: InputHealth;
-  /** Newest ts of a row that reached the operators (NOW for `--now latest`). */
-  latestTs: number | null;
-  /** Rows ahead of a wall-clock NOW, held until NOW reaches them. */
-  future: Row[];
-  hourly: PushesPerHourState;
-  daily: BytesPerDayState;
-  repos: RepoFailureRateState;
-  machines: LastSuccessPushState;
-  tenants: TenantTallyState;
-  reorder: ReorderState;
-  clusters: FailureClustersState;
-  cost: CostState;
-}
-
-export function initEngineState(): EngineState {
-  return {
-    health: { read: 0, valid: 0, rejected: 0, duplicate: 0 },
-    latestTs: null,
-    future: [],
-    hourly: initPushesPerHour(),
-    daily: initBytesPerDay(),
-    repos: initRepoFailureRate(),
-    machines: initLastSuccessPush(),
-    tenants: initTenantTally(),
-    reorder: initReorder(),
-    clusters: initFailureClusters(),
-    cost: initCost(),
-  };
-}
-
 /** What lints consume: every valid row as it arrived (future ones too) and every reject. */
 export interface ArrivedBatch {
   readonly rows: readonly Row[];
   readonly rejects: readonly Reject[];
 }
 
+/** What the engine's composed stream carries after each batch: the batch and every operator's state. */
+interface Step {
+  readonly batch: Batch;
+  readonly state: EngineState;
+}
+
 /**
- * The one scan: lines → validated rows → a shared stream of row chunks, fanned out to one
- * operator per metric. Order-free counters take rows as they pass the NOW gate; the cluster
- * and cost operators take them through the lateness reorder buffer.
+ * The one scan: lines → validated rows → a shared stream of row batches, fanned out to one
+ * operator per metric. Order-free counters take rows as they pass the NOW gate; the cluster and
+ * cost operators take them through the lateness reorder. Each operator owns its state and emits
+ * it after every batch; the engine zips those emissions into one `EngineState` per batch and,
+ * for a batch that carries NOW (a tick or the end of input), into an `OutputFrame` on `frame$`,
+ * which is all the sinks ever see.
  */
 export class Engine {
-  readonly state: EngineState;
-  private readonly ingestOptions: IngestOptions;
-  private readonly gated$ = new Subject<Batch>();
+  private readonly batches = new Subject<Batch>();
   private readonly arrivedSubject = new Subject<ArrivedBatch>();
+  private readonly frameSubject = new Subject<OutputFrame>();
+  private readonly failureSubject = new Subject<OperatorFailure>();
+  private readonly ingestOptions: IngestOptions;
+  private current: EngineState;
+  private resolvedQueue: Cluster[] = [];
+  /** Tenants of rows past a fixed NOW in the batch being gated (tenant-tally keys them). */
+  private tenantsAhead: string[] | null = null;
   /** Every valid row and reject, before the NOW gate: the lints' input. */
   readonly arrived$: Observable<ArrivedBatch> = this.arrivedSubject.asObservable();
+  /** What the sinks show, at each NOW. */
+  readonly frame$: Observable<OutputFrame> = this.frameSubject.asObservable();
+  /** Operators that threw (each once): the run decides (batch: exit 1; follow: report, go on). */
+  readonly failure$: Observable<OperatorFailure> = this.failureSubject.asObservable();
+  readonly failures: OperatorFailure[] = [];
 
   constructor(readonly config: EngineConfig, seed?: EngineState) {
-    const s = (this.state = seed ? adoptPlain(seed) : initEngineState());
+    const init = initEngineState();
+    const own = seed === undefined ? init : structuredClone({ health: seed.health, latestTs: seed.latestTs, future: seed.future });
+    this.current = { ...init, health: own.health, latestTs: own.latestTs, future: own.future };
     this.ingestOptions = { defaultTenant: config.defaultTenant };
-    const rows$ = this.gated$.pipe(share());
-    rows$.pipe(pushesPerHour(s.hourly)).subscribe();
-    rows$.pipe(bytesPerDay(s.daily)).subscribe();
-    rows$.pipe(repoFailureRate(s.repos)).subscribe();
-    rows$.pipe(lastSuccessPush(s.machines)).subscribe();
-    rows$.pipe(tenantTally(s.tenants)).subscribe();
-    const ordered$ = rows$.pipe(reorderByTs(config.maxLatenessMs, s.reorder), share());
-    ordered$.pipe(failureClusters(config.cluster, s.clusters)).subscribe();
-    ordered$.pipe(costPerTenantDay(config.prices, s.cost)).subscribe();
+    const report = (f: OperatorFailure): void => this.report(f);
+    const rows$ = this.batches.pipe(share());
+    // Rows in ts order within the lateness window; a frozen reorder passes no rows on.
+    const ordered$ = rows$.pipe(
+      guarded<Batch, ReorderedBatch>('reorder-by-ts', reorderByTs(config.maxLatenessMs, seed?.reorder),
+        (last, b) => ({ ...b, rows: [], reorder: last?.reorder ?? initReorder() }), report),
+      share(),
+    );
+    const orderFree$ = fanOut(rows$, {
+      hourly: { name: 'pushes-per-hour', operator: pushesPerHour(seed?.hourly), init: initPushesPerHour },
+      daily: { name: 'bytes-per-day', operator: bytesPerDay(seed?.daily), init: initBytesPerDay },
+      repos: { name: 'repo-failure-rate', operator: repoFailureRate(seed?.repos), init: initRepoFailureRate },
+      machines: { name: 'last-success-push', operator: lastSuccessPush(seed?.machines), init: initLastSuccessPush },
+      tenants: { name: 'tenant-tally', operator: tenantTally(seed?.tenants), init: initTenantTally },
+    }, report);
+    const ordered = fanOut(ordered$, {
+      reorder: { name: 'reorder-by-ts', operator: map((b: Batch) => (b as ReorderedBatch).reorder), init: initReorder },
+      clusters: { name: 'failure-clusters', operator: failureClusters(config.cluster, seed?.clusters), init: initFailureClusters },
+      cost: { name: 'cost-per-tenant-day', operator: costPerTenantDay(config.prices, seed?.cost), init: initCost },
+    }, report);
+    zip([orderFree$, ordered]).subscribe({
+      next: ([a, b]) => this.settle({ batch: a.batch, state: { ...this.current, ...a.states, ...b.states } }),
+      error: (err: unknown) => report(new OperatorFailure('engine', err)),
+    });
+    // A first, empty batch: every operator emits its starting state, so `state` is whole at once.
+    this.push([], 0, null, false);
+  }
+
+  /** The state after the latest batch: each operator's own, plus the engine's input health and NOW gate. */
+  get state(): EngineState {
+    return this.current;
+  }
+
+  private report(f: OperatorFailure): void {
+    this.failures.push(f);
+    this.failureSubject.next(f);
+  }
+
+  private settle(step: Step): void {
+    this.current = step.state;
+    const resolved = step.state.clusters.resolved;
+    for (let i = 0; i < resolved.length; i++) this.resolvedQueue.push(resolved[i]!);
+    const now = step.batch.now;
+    if (now === null) return;
+    let frame: OutputFrame;
+    try {
+      frame = buildFrame(step.state, this.config.prices, now, step.batch.clock);
+    } catch (err) {
+      this.report(new OperatorFailure('snapshot', err));
+      return;
+    }
+    this.frameSubject.next(frame);
   }
 
   /**
@@ -121,13 +145,13 @@ export class Engine {
 
   /** Lines dropped as a replayed overlap (SPEC §3 `duplicate`): read, but never rows. */
   countDuplicates(n: number): void {
-    this.state.health.read += n;
-    this.state.health.duplicate += n;
+    this.current.health.read += n;
+    this.current.health.duplicate += n;
   }
 
   private feedSlice(chunk: LineChunk, clock: number, file: string): Reject[] {
     const res = ingest(chunk, file, this.ingestOptions);
-    const h = this.state.health;
+    const h = this.current.health;
     h.read += res.read;
     h.valid += res.rows.length;
     h.rejected += res.rejects.length;
@@ -136,7 +160,7 @@ export class Engine {
     return res.rejects;
   }
 
-  /** End of a batch run: flushes the reorder buffer and settles clusters at NOW. */
+  /** End of a batch run: flushes the reorder buffer and settles clusters at NOW (a frame on frame$). */
   end(clock: number): number {
     const now = this.nowAt(clock);
     this.push(this.gate([], clock), clock, now, true);
@@ -148,17 +172,20 @@ export class Engine {
   nowAt(clock: number): number {
     const p = this.config.nowPolicy;
     if (p.kind === 'fixed') return p.ms;
-    if (p.kind === 'latest') return this.state.latestTs ?? clock;
+    if (p.kind === 'latest') return this.current.latestTs ?? clock;
     return clock;
   }
 
+  /** Clusters resolved since the last call (the alert sink moves their files). */
   takeResolved(): Cluster[] {
-    return takeResolved(this.state.clusters);
+    const out = this.resolvedQueue;
+    this.resolvedQueue = [];
+    return out;
   }
 
   private gate(rows: Row[], clock: number): Row[] {
     const p = this.config.nowPolicy;
-    const s = this.state;
+    const s = this.current;
     let out: Row[] = rows;
     if (p.kind === 'fixed') {
       out = [];
@@ -166,7 +193,7 @@ export class Engine {
         const r = rows[i]!;
         if (r.t <= p.ms) out.push(r);
         // Left out of the outputs, but its tenant still gets a KV key (SPEC §5).
-        else s.tenants.tenants[r.tenant] ??= dict();
+        else (this.tenantsAhead ??= []).push(r.tenant);
       }
     } else if (p.kind === 'wall') {
       if (s.future.length > 0) {
@@ -190,7 +217,9 @@ export class Engine {
 
   private push(rows: Row[], clock: number, now: number | null, end: boolean): void {
     const p = this.config.nowPolicy;
-    const nowFloor = p.kind === 'fixed' ? p.ms : p.kind === 'latest' ? (this.state.latestTs ?? -Infinity) : clock;
-    this.gated$.next({ rows, nowFloor, now, end });
+    const nowFloor = p.kind === 'fixed' ? p.ms : p.kind === 'latest' ? (this.current.latestTs ?? -Infinity) : clock;
+    const tenantsAhead = this.tenantsAhead;
+    this.tenantsAhead = null;
+    this.batches.next({ rows, nowFloor, now, end, clock, tenantsAhead });
   }
 }

@@ -1,11 +1,6 @@
 import { existsSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Engine } from './engine.js';
-import type { KvStore } from '../core/kv-store.js';
-import { buildSnapshot } from './snapshot.js';
-import { buildTallies } from './tallies.js';
-import { aggregateRows } from '../../operators/metrics/cost-per-tenant-day.js';
-import { openClusters } from '../../operators/metrics/failure-clusters.js';
+import type { KvStore, TenantTally } from '../core/kv-store.js';
 import { stateLayout, type StateLayout } from '../core/layout.js';
 import { writeSummary } from '../../sinks/summary-files.js';
 import { RejectsFile } from '../../sinks/rejects-file.js';
@@ -13,7 +8,7 @@ import { AlertFiles } from '../../sinks/alert-files.js';
 import { writeAggregates } from '../../sinks/aggregates-file.js';
 import { FileKv } from '../../sinks/kv/file-kv.js';
 import { publishTallies } from '../../sinks/kv/tenant-tallies.js';
-import { type Snapshot } from '../core/snapshot.js';
+import type { OutputFrame } from '../core/snapshot.js';
 import { alertFileName, type Cluster } from '../core/alerts.js';
 
 /** What a resumed run knows about the outputs the previous run left. */
@@ -65,8 +60,7 @@ export class Outputs {
   }
 
   /** Moves clusters resolved for good to alerts-resolved/ as soon as they resolve (keeps memory flat). */
-  settle(engine: Engine): void {
-    const resolved = engine.takeResolved();
+  settle(resolved: readonly Cluster[]): void {
     if (resolved.length === 0) return;
     this.alerts.resolve(resolved);
     if (this.tentative.size === 0) return;
@@ -89,19 +83,15 @@ export class Outputs {
   }
 
   /** The file outputs: open alerts, aggregates, snapshot and dashboard (atomic writes). */
-  writeFiles(engine: Engine, now: number, wallClock: number): Snapshot {
-    this.settle(engine);
-    const prices = engine.config.prices;
-    const snapshot = buildSnapshot(engine.state, prices, now, wallClock);
-    this.alerts.syncOpen(openClusters(engine.state.clusters));
-    writeAggregates(this.layout.aggregates, aggregateRows(engine.state.cost, prices));
-    writeSummary(this.layout, snapshot);
-    return snapshot;
+  writeFiles(frame: OutputFrame): void {
+    this.alerts.syncOpen(frame.open);
+    writeAggregates(this.layout.aggregates, frame.aggregates);
+    writeSummary(this.layout, frame.snapshot);
   }
 
   /** The KV tallies (SPEC §5); `final` waits out the one-write-per-second gap instead of skipping. */
-  async publish(engine: Engine, now: number, wallClock: number, final: boolean): Promise<number> {
-    const written = await publishTallies(this.kv, buildTallies(engine.state, now, wallClock), wallClock, final);
+  async publish(tallies: readonly TenantTally[], wallClock: number, final: boolean): Promise<number> {
+    const written = await publishTallies(this.kv, tallies, wallClock, final);
     if (this.kv.flush !== undefined) {
       const r = await this.kv.flush();
       // Say it once when the Worker goes away and once when it is back, not at every tick.

@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { asyncScheduler, interval, type SchedulerLike, type Subscription } from 'rxjs';
-import type { EngineConfig } from './engine.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
 import type { InputPosition } from '../state/checkpoint.js';
@@ -10,6 +9,7 @@ import { Session, type FlushRequest, type FlushResult } from './session.js';
 import { ReplayOverlap, type Release } from '../source/replay-overlap.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Reject } from '../core/row.js';
+import { type EngineConfig } from './engine-state.js';
 
 /**
  * The run loop for every input mode:
@@ -110,6 +110,8 @@ abstract class BaseRun implements LiveRun {
       kv: opts.kv,
       rebuild: opts.rebuild,
       checkpoints: opts.checkpoints,
+      // A run that ends at the end of its input stops on an operator failure; one that follows goes on.
+      failFast: opts.input === '-' ? opts.stdinTicks === false : !opts.follow,
       notice: this.notice,
     });
     this.stopSignal = new Promise<void>((r) => (this.stopRequested = r));

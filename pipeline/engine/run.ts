@@ -1,12 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
-import type { EngineConfig } from './engine.js';
 import type { KvStore } from '../core/kv-store.js';
 import { startRun, type LiveRun } from './run-loop.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Snapshot } from '../core/snapshot.js';
 import { type Reject } from '../core/row.js';
+import { type EngineConfig } from './engine-state.js';
 
 export { Outputs, type OutputsResume } from './outputs.js';
 

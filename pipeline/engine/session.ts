@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { SchedulerLike } from 'rxjs';
-import { Engine, type EngineConfig } from './engine.js';
-import type { KvStore } from '../core/kv-store.js';
+import { Engine } from './engine.js';
+import type { OperatorFailure } from './fan-out.js';
+import { formatTs } from '../core/time.js';
+import type { KvStore, TenantTally } from '../core/kv-store.js';
 import type { LineChunk } from '../source/lines.js';
 import {
   checkpointPath, configKey, diffConfig, discardCheckpoint, encodeCheckpointWith, encodeEngineState, loadCheckpoint, saveCheckpoint,
@@ -11,8 +13,9 @@ import { Outputs } from './outputs.js';
 import { stateLayout } from '../core/layout.js';
 import { lockStateDir } from '../state/state-lock.js';
 import { type Reject } from '../core/row.js';
-import { type Snapshot } from '../core/snapshot.js';
+import type { OutputFrame, Snapshot } from '../core/snapshot.js';
 import { alertFileName, type Cluster } from '../core/alerts.js';
+import { type EngineConfig } from './engine-state.js';
 
 /**
  * One run over one input: the live engine, the output sinks and the checkpoint, flushed
@@ -38,6 +41,8 @@ export interface SessionOptions {
   readonly rebuild?: boolean;
   /** Read and write checkpoints (default true). */
   readonly checkpoints?: boolean;
+  /** An operator that throws ends the run (batch) rather than being reported and left frozen (follow). */
+  readonly failFast?: boolean;
   /** Human messages for stderr (recovery, rotation, config changes). */
   readonly notice: (msg: string) => void;
 }
@@ -64,6 +69,8 @@ export interface Preview {
   readonly tailRejects: Reject[];
   /** Clusters resolved only in the preview (tentative alert files). */
   readonly resolved: Cluster[];
+  /** What the sinks show: the engine's frame at NOW. */
+  readonly frame: OutputFrame;
 }
 
 /**
@@ -71,14 +78,24 @@ export interface Preview {
  * through end(). The live engine is not touched.
  */
 export function endPreview(live: Engine, clock: number, file: string, tail?: LineChunk): Preview {
-  return endInPlace(new Engine(live.config, structuredClone(live.state)), clock, file, tail);
+  return endInPlace(new Engine(live.config, live.state), clock, file, tail);
 }
 
 /** The end-of-input step on `engine` itself: for a final flush, after which it is not fed again. */
 export function endInPlace(engine: Engine, clock: number, file: string, tail?: LineChunk): Preview {
   const tailRejects = tail !== undefined ? engine.feed(tail, clock, file) : [];
+  let frame: OutputFrame | null = null;
+  const framed = engine.frame$.subscribe((f) => (frame = f));
   const now = engine.end(clock);
-  return { engine, now, tailRejects, resolved: engine.takeResolved() };
+  framed.unsubscribe();
+  if (frame === null) throw engine.failures[0] ?? new Error('the engine ended without a frame');
+  return { engine, now, tailRejects, resolved: engine.takeResolved(), frame };
+}
+
+/** Tallies sent later than the frame was built say when they were sent. */
+function restamp(tallies: readonly TenantTally[], wallClock: number): TenantTally[] {
+  const at = formatTs(wallClock);
+  return tallies.map((t) => ({ ...t, reported_at: at, updated_at: at }));
 }
 
 const FIRST_REJECTS = 5;
@@ -103,10 +120,14 @@ export class Session {
   /** Lines were fed since the last flush (the KV tallies may have changed). */
   private dirty = false;
   private saveError: string | null = null;
+  /** Operators that threw (named once each); the first one ends a batch run. */
+  private readonly failed = new Set<string>();
+  private fatal: OperatorFailure | null = null;
 
   private constructor(private readonly o: SessionOptions, resume: Checkpoint | null, private readonly unlock: () => void) {
     this.resumeFrom = resume?.input ?? null;
     this.engine = new Engine(o.engine, resume?.engine);
+    this.engine.failure$.subscribe((f) => this.onFailure(f));
     this.outputs = new Outputs(
       o.stateDir,
       resume === null,
@@ -178,8 +199,9 @@ export class Session {
     if (chunk.lines.length === 0 && chunk.tooLong.length === 0) return;
     this.dirty = true;
     const rejects = this.engine.feed(chunk, this.o.scheduler.now(), inputLabel(this.o.input));
+    if (this.fatal !== null) throw this.fatal;
     if (rejects.length > 0) this.keepRejects(rejects);
-    if (this.engine.state.clusters.resolved.length > 0) this.outputs.settle(this.engine);
+    this.outputs.settle(this.engine.takeResolved());
   }
 
   /**
@@ -190,15 +212,17 @@ export class Session {
   async flush(req: FlushRequest): Promise<FlushResult> {
     const sched = this.o.scheduler;
     const clock = sched.now();
-    this.outputs.settle(this.engine);
+    this.outputs.settle(this.engine.takeResolved());
     const committedRejects = this.outputs.rejectsSize();
-    const saving = this.o.checkpoints !== false;
+    const saving = this.o.checkpoints !== false && this.failed.size === 0;
     // The checkpoint holds the state before the end-of-input step. A final flush encodes it, then
     // ends the live engine itself (it is not fed again); a tick ends a deep copy.
     const engineJson = saving && req.final ? encodeEngineState(this.engine.state) : null;
-    const { engine: preview, now, tailRejects, resolved } = req.final
+    const { engine: preview, tailRejects, resolved, frame } = req.final
       ? endInPlace(this.engine, clock, inputLabel(this.o.input), req.tail)
       : endPreview(this.engine, clock, inputLabel(this.o.input), req.tail);
+    for (const f of preview.failures) this.onFailure(f);
+    if (this.fatal !== null) throw this.fatal;
     if (saving) {
       const rest = { config: configKey(this.o.engine), input: req.position, rejects_bytes: committedRejects, tentative_resolved: resolved.map(alertFileName) };
       this.save(engineJson !== null ? encodeCheckpointWith(rest, engineJson, clock) : { ...rest, engine: this.engine.state }, clock);
@@ -207,7 +231,7 @@ export class Session {
     this.dirty = false;
     if (tailRejects.length > 0) this.keepRejects(tailRejects);
     this.outputs.resolveTentative(resolved);
-    const snapshot = this.outputs.writeFiles(preview, now, clock);
+    this.outputs.writeFiles(frame);
     let kvClock = clock;
     if (req.final && changed && clock - this.lastKvAt < KV_GAP_MS) {
       // A tally that changed since a write less than a second ago would make publishTallies wait
@@ -216,9 +240,25 @@ export class Session {
       await new Promise<void>((r) => sched.schedule(() => r(), KV_GAP_MS - (clock - this.lastKvAt)));
       kvClock = sched.now();
     }
-    const keysWritten = await this.outputs.publish(preview, now, kvClock, req.final);
+    const tallies = kvClock === clock ? frame.tallies : restamp(frame.tallies, kvClock);
+    const keysWritten = await this.outputs.publish(tallies, kvClock, req.final);
     this.lastKvAt = kvClock;
-    return { snapshot, keysWritten };
+    return { snapshot: frame.snapshot, keysWritten };
+  }
+
+  /**
+   * The one handler for operators that threw. A batch run stops (exit 1, naming the operator);
+   * a follow run says so once per operator and goes on with the other outputs, but writes no
+   * checkpoint from then on, so a restart recounts from the last sound one.
+   */
+  private onFailure(f: OperatorFailure): void {
+    if (this.failed.has(f.operator)) return;
+    this.failed.add(f.operator);
+    if (this.o.failFast === true) {
+      this.fatal ??= f;
+      return;
+    }
+    this.o.notice(`${f.message}; its numbers stay as they were, the other outputs go on, and no checkpoint is written until a restart`);
   }
 
   private save(cp: Checkpoint | string, clock: number): void {

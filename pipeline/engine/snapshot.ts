@@ -1,15 +1,16 @@
-import type { Snapshot, InputHealth, RepoEntry, WeekCost } from '../core/snapshot.js';
-import type { EngineState } from './engine.js';
+import type { OutputFrame, Snapshot } from '../core/snapshot.js';
 import type { Exact } from '../core/exact.js';
 import { formatDay, formatHour, formatTs } from '../core/time.js';
 import { pushesPerHourView } from '../../operators/metrics/pushes-per-hour.js';
 import { bytesPerDayView } from '../../operators/metrics/bytes-per-day.js';
 import { repoFailureRateView } from '../../operators/metrics/repo-failure-rate.js';
 import { lastSuccessPushView } from '../../operators/metrics/last-success-push.js';
-import { weekCostView } from '../../operators/metrics/cost-per-tenant-day.js';
+import { aggregateRows, weekCostView } from '../../operators/metrics/cost-per-tenant-day.js';
+import { buildTallies } from './tallies.js';
 import { openClusters } from '../../operators/metrics/failure-clusters.js';
 import { type Prices } from '../core/money.js';
 import { type Cluster, alertFileName } from '../core/alerts.js';
+import { type EngineState } from './engine-state.js';
 
 
 /** Pure: the same state, NOW and clock give the same snapshot. */
@@ -47,5 +48,16 @@ export function buildSnapshot(s: EngineState, prices: Prices, now: number, gener
       })),
       resolved: s.clusters.resolvedCount,
     },
+  };
+}
+
+/** Pure: what every sink takes at NOW, with the wall clock as `generated_at` and `reported_at`. */
+export function buildFrame(s: EngineState, prices: Prices, now: number, clock: number): OutputFrame {
+  return {
+    now,
+    snapshot: buildSnapshot(s, prices, now, clock),
+    open: openClusters(s.clusters),
+    aggregates: aggregateRows(s.cost, prices),
+    tallies: buildTallies(s, now, clock),
   };
 }

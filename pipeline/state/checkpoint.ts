@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { Engine, initEngineState, type EngineConfig, type EngineState } from '../engine/engine.js';
+import { Engine } from '../engine/engine.js';
 import { buildSnapshot } from '../engine/snapshot.js';
 import { compactTs, formatTs } from '../core/time.js';
 import { aggregateRows } from '../../operators/metrics/cost-per-tenant-day.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
+import { initEngineState, type EngineConfig, type EngineState } from '../engine/engine-state.js';
 
 /**
  * Checkpoints under `state/.syncscope/`: everything a restart needs to go on exactly where the

@@ -1,0 +1,56 @@
+import type { NowPolicy } from '../core/time.js';
+import type { InputHealth } from '../core/snapshot.js';
+import type { Row } from '../core/row.js';
+import type { ClusterRule } from '../core/alerts.js';
+import type { Prices } from '../core/money.js';
+import { initPushesPerHour, type PushesPerHourState } from '../../operators/metrics/pushes-per-hour.js';
+import { initBytesPerDay, type BytesPerDayState } from '../../operators/metrics/bytes-per-day.js';
+import { initRepoFailureRate, type RepoFailureRateState } from '../../operators/metrics/repo-failure-rate.js';
+import { initLastSuccessPush, type LastSuccessPushState } from '../../operators/metrics/last-success-push.js';
+import { initTenantTally, type TenantTallyState } from '../../operators/metrics/tenant-tally.js';
+import { initReorder, type ReorderState } from '../../operators/metrics/reorder-by-ts.js';
+import { initFailureClusters, type FailureClustersState } from '../../operators/metrics/failure-clusters.js';
+import { initCost, type CostState } from '../../operators/metrics/cost-per-tenant-day.js';
+
+/** What the engine is told: the settings that change the numbers. */
+export interface EngineConfig {
+  readonly nowPolicy: NowPolicy;
+  readonly maxLatenessMs: number;
+  readonly defaultTenant: string;
+  readonly cluster: ClusterRule;
+  readonly prices: Prices;
+}
+
+
+/** Everything a restart needs, as plain data (bigints aside: see exact.ts for the JSON codec). */
+export interface EngineState {
+  health: InputHealth;
+  /** Newest ts of a row that reached the operators (NOW for `--now latest`). */
+  latestTs: number | null;
+  /** Rows ahead of a wall-clock NOW, held until NOW reaches them. */
+  future: Row[];
+  hourly: PushesPerHourState;
+  daily: BytesPerDayState;
+  repos: RepoFailureRateState;
+  machines: LastSuccessPushState;
+  tenants: TenantTallyState;
+  reorder: ReorderState;
+  clusters: FailureClustersState;
+  cost: CostState;
+}
+
+export function initEngineState(): EngineState {
+  return {
+    health: { read: 0, valid: 0, rejected: 0, duplicate: 0 },
+    latestTs: null,
+    future: [],
+    hourly: initPushesPerHour(),
+    daily: initBytesPerDay(),
+    repos: initRepoFailureRate(),
+    machines: initLastSuccessPush(),
+    tenants: initTenantTally(),
+    reorder: initReorder(),
+    clusters: initFailureClusters(),
+    cost: initCost(),
+  };
+}
