@@ -42,7 +42,7 @@ async function stdinProcess(state: string, engine: EngineConfig, text: string, h
   // A KV store of its own per process: the KV's one-write-per-second rule would make each quick
   // restart wait for the clock, and the KV is not what this property is about.
   const kv = new FileKv(join(freshDir(), 'kv'));
-  const run = startRun({ input: '-', stateDir: state, engine, follow: false, tickMs: Infinity, stdin, stdinTicks: false, notice: quiet, kv });
+  const run = startRun({ input: '-', stateDir: state, engine, follow: false, tickMs: Infinity, stdin, stdinTicks: false, emit: quiet, kv });
   if (how === 'eof') {
     stdin.end(text);
   } else {
@@ -75,7 +75,7 @@ describe('every line of a file counts (no dedup by content)', () => {
           const dir = freshDir();
           const path = join(root, `log-${dirs}.ndjson`);
           writeFileSync(path, lines(log));
-          await runBatch({ input: path, stateDir: dir, engine: config({ kind: 'latest' }), notice: quiet, checkpoints: false });
+          await runBatch({ input: path, stateDir: dir, engine: config({ kind: 'latest' }), emit: quiet, checkpoints: false });
           const got = summaryOf(dir);
           expect(diffWithOracle(computeOracle(log), got)).toEqual([]);
           expect(got.rows.duplicate).toBe(0);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FileTailer, planStart, type FilePosition } from '../pipeline/source/file-tailer.js';
+import type { PipelineEvent } from '../pipeline/core/events.js';
 import type { LineChunk } from '../pipeline/source/lines.js';
 
 const dirs: string[] = [];
@@ -27,14 +28,14 @@ const block = (from: number, to: number): string => {
   return s;
 };
 
-/** A tailer plus everything it handed over, and its notices. */
+/** A tailer plus everything it handed over, and the events it emitted. */
 function tail(path: string, saved: FilePosition | null = null) {
-  const notices: string[] = [];
+  const events: PipelineEvent[] = [];
   const lines: string[] = [];
-  const notice = (m: string): void => {
-    notices.push(m);
+  const emit = (e: PipelineEvent): void => {
+    events.push(e);
   };
-  const t = new FileTailer(path, { notice, plan: planStart(path, saved, notice), chunkBytes: 64 });
+  const t = new FileTailer(path, { emit, plan: planStart(path, saved, emit), chunkBytes: 64 });
   tailers.push(t);
   const onChunk = (c: LineChunk): void => {
     for (const l of c.lines) if (l !== '') lines.push(l);
@@ -42,7 +43,8 @@ function tail(path: string, saved: FilePosition | null = null) {
   const poll = (follow = true): void => {
     while (t.read(onChunk, 1 << 20, follow));
   };
-  return { t, notices, lines, poll, onChunk };
+  const kinds = (): string[] => events.map((e) => e.kind);
+  return { t, events, kinds, lines, poll, onChunk };
 }
 
 const nums = (lines: string[]): number[] => lines.map((l) => (JSON.parse(l) as { n: number }).n);
@@ -75,11 +77,11 @@ describe('FileTailer', () => {
     appendFileSync(`${f}.1`, `${block(5, 8)}${L(8)}`); // the writer still had it open
     r.poll(); // missing: keeps reading the old file, but its last line may still grow
     expect(nums(r.lines)).toEqual(range(0, 8));
-    expect(r.notices.join('\n')).toMatch(/missing; waiting/);
+    expect(r.events).toContainEqual({ kind: 'file-missing', path: f, oldStillRead: true });
     writeFileSync(f, block(9, 12));
     r.poll();
     expect(nums(r.lines)).toEqual(range(0, 12));
-    expect(r.notices.join('\n')).toMatch(/rotated: finishing the old file/);
+    expect(r.kinds()).toContain('file-rotated');
     expect(r.t.position()).toMatchObject({ offset: block(9, 12).length, line: 4 });
   });
 
@@ -94,7 +96,7 @@ describe('FileTailer', () => {
     appendFileSync(f, block(10, 12));
     r.poll();
     expect(nums(r.lines)).toEqual(range(0, 12));
-    expect(r.notices.join('\n')).toMatch(/truncated/);
+    expect(r.kinds()).toContain('file-truncated');
   });
 
   it('truncated and regrown past the offset between two polls: caught by the first-line hash', () => {
@@ -122,7 +124,7 @@ describe('FileTailer', () => {
     writeFileSync(f, block(4, 6));
     r.poll();
     expect(nums(r.lines)).toEqual(range(0, 6));
-    expect(r.notices.filter((n) => /missing/.test(n))).toHaveLength(2);
+    expect(r.kinds().filter((k) => k === 'file-missing')).toHaveLength(2);
   });
 
   it('a file replaced by a longer copy of itself is not read twice', () => {
@@ -135,7 +137,7 @@ describe('FileTailer', () => {
     renameSync(`${f}.tmp`, f);
     r.poll();
     expect(nums(r.lines)).toEqual(range(0, 6));
-    expect(r.notices.join('\n')).toMatch(/replaced by a copy of itself/);
+    expect(r.kinds()).toContain('file-replaced-by-copy');
   });
 
   it('batch: finish() hands over the unterminated last line without moving the position', () => {
@@ -152,12 +154,12 @@ describe('FileTailer', () => {
 
 describe('planStart: where a restart resumes', () => {
   /** Reads `path` to its end in batch mode and returns the checkpoint position. */
-  const readAll = (path: string, saved: FilePosition | null = null): { pos: FilePosition; got: number[]; notices: string[] } => {
+  const readAll = (path: string, saved: FilePosition | null = null): { pos: FilePosition; got: number[]; events: PipelineEvent[] } => {
     const r = tail(path, saved);
     r.poll(false);
     const pos = r.t.position();
     r.t.close();
-    return { pos, got: nums(r.lines), notices: r.notices };
+    return { pos, got: nums(r.lines), events: r.events };
   };
 
   it('same file, grown: from the offset', () => {
@@ -167,7 +169,7 @@ describe('planStart: where a restart resumes', () => {
     appendFileSync(f, block(5, 8));
     const b = readAll(f, a.pos);
     expect(b.got).toEqual(range(5, 8));
-    expect(b.notices).toEqual([]);
+    expect(b.events).toEqual([]);
   });
 
   it('rotated while stopped: the rest of the old file (found by inode), then the new file from 0', () => {
@@ -181,7 +183,7 @@ describe('planStart: where a restart resumes', () => {
     writeFileSync(f, block(8, 10));
     const b = readAll(f, a.pos);
     expect(b.got).toEqual(range(5, 10));
-    expect(b.notices.join('\n')).toMatch(/rotated while syncscope was stopped.*log-20260408/);
+    expect(b.events).toEqual([{ kind: 'resume-in-old-file', path: f, how: 'rotated-renamed', old: join(d, 'log-20260408'), offset: a.pos.offset, line: 6 }]);
   });
 
   it('copytruncate while stopped: the copy (found by first-line hash) from the offset, then the file from 0', () => {
@@ -195,7 +197,7 @@ describe('planStart: where a restart resumes', () => {
     appendFileSync(f, block(8, 9));
     const b = readAll(f, a.pos);
     expect(b.got).toEqual(range(5, 9));
-    expect(b.notices.join('\n')).toMatch(/truncated while syncscope was stopped \(copytruncate\)/);
+    expect(b.events).toEqual([{ kind: 'resume-in-old-file', path: f, how: 'copytruncate', old: `${f}.1`, offset: a.pos.offset, line: 6 }]);
   });
 
   it('the old file is gone: says what was lost and reads the new file from 0; never seeks past the end', () => {
@@ -207,7 +209,6 @@ describe('planStart: where a restart resumes', () => {
     writeFileSync(f, block(30, 32)); // shorter than the old offset
     const b = readAll(f, a.pos);
     expect(b.got).toEqual(range(30, 32));
-    expect(b.notices.join('\n')).toMatch(/from the start/);
-    expect(b.notices.join('\n')).toMatch(new RegExp(`byte ${a.pos.offset}`));
+    expect(b.events).toEqual([expect.objectContaining({ kind: 'gone-while-stopped', path: f, offset: a.pos.offset })]);
   });
 });

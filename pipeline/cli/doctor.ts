@@ -13,6 +13,7 @@ import { FileKv } from '../../sinks/kv/file-kv.js';
 import { fetchStatus, HttpKvStore } from '../../sinks/kv/http-kv.js';
 import { slug } from '../core/alerts.js';
 import { Option, type Command } from 'commander';
+import { renderEvent } from '../../sinks/notices.js';
 import { z } from 'zod';
 import { engineConfigFrom, parseOrUsage, commonFlags } from './options.js';
 import { type EngineConfig } from '../engine/engine-state.js';
@@ -272,7 +273,7 @@ export async function checkSimulate(o: DoctorOptions): Promise<CheckResult> {
       engine: { ...o.engine, nowPolicy: { kind: 'fixed', ms: now } },
       kv,
       checkpoints: false,
-      notice: (msg) => notices.push(msg),
+      emit: (e) => void notices.push(renderEvent(e)),
     });
 
     const alertsDir = stateLayout(state).alertsDir;

@@ -9,6 +9,7 @@ import { writeAggregates } from '../../sinks/aggregates-file.js';
 import { FileKv } from '../../sinks/kv/file-kv.js';
 import { publishTallies } from '../../sinks/kv/tenant-tallies.js';
 import type { OutputFrame } from '../core/snapshot.js';
+import type { EventSink } from '../core/events.js';
 import { alertFileName, type Cluster } from '../core/alerts.js';
 
 /** What a resumed run knows about the outputs the previous run left. */
@@ -37,7 +38,7 @@ export class Outputs {
   private readonly finalSinceFlush = new Set<string>();
   private kvDown = false;
 
-  constructor(stateDir: string, fresh: boolean, kv?: KvStore, resume?: OutputsResume) {
+  constructor(stateDir: string, fresh: boolean, private readonly emit: EventSink, kv?: KvStore, resume?: OutputsResume) {
     this.layout = stateLayout(stateDir);
     if (!fresh && resume !== undefined && existsSync(this.layout.rejects)) {
       // Rejects appended after the checkpoint (a crash between ticks, or a batch's unterminated
@@ -96,9 +97,9 @@ export class Outputs {
       const r = await this.kv.flush();
       // Say it once when the Worker goes away and once when it is back, not at every tick.
       if (r.unreachable !== undefined && !this.kvDown) {
-        process.stderr.write(`syncscope: the status Worker is unreachable (${r.unreachable}); ${r.queued} tally(ies) kept in ${this.layout.internalDir}, sent on the next tick or run\n`);
+        this.emit({ kind: 'worker-unreachable', error: r.unreachable, queued: r.queued, keptIn: this.layout.internalDir });
       } else if (r.unreachable === undefined && this.kvDown) {
-        process.stderr.write('syncscope: the status Worker is reachable again; queued tallies delivered\n');
+        this.emit({ kind: 'worker-reachable' });
       }
       this.kvDown = r.unreachable !== undefined;
     }

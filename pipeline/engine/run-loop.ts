@@ -1,6 +1,9 @@
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { asyncScheduler, interval, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, EMPTY, interval, lastValueFrom, map, merge, ReplaySubject, Subject, takeUntil, type Observable, type SchedulerLike } from 'rxjs';
+import { oneAtATime } from './one-at-a-time.js';
+import type { EventSink } from '../core/events.js';
+import { printEvent } from '../../sinks/notices.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
 import type { InputPosition } from '../state/checkpoint.js';
@@ -45,7 +48,8 @@ export interface LiveOptions {
   readonly stdin?: Readable;
   /** Tick while reading stdin (default true; false = plain one-shot read to EOF). */
   readonly stdinTicks?: boolean;
-  readonly notice?: (msg: string) => void;
+  /** Notices as typed events; default: printed on stderr (sinks/notices.ts). */
+  readonly emit?: EventSink;
   readonly onProgress?: (bytes: number, total: number | null) => void;
 }
 
@@ -74,9 +78,6 @@ const READ_BUDGET = 8 << 20;
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function defaultNotice(msg: string): void {
-  process.stderr.write(`syncscope: ${msg}\n`);
-}
 
 export function startRun(opts: LiveOptions): LiveRun {
   const run = opts.input === '-' ? new StdinRun(opts) : new FileRun(opts);
@@ -84,24 +85,24 @@ export function startRun(opts: LiveOptions): LiveRun {
   return run;
 }
 
+type Request = 'tick' | 'work';
+
 abstract class BaseRun implements LiveRun {
   done!: Promise<LiveResult>;
   protected readonly scheduler: SchedulerLike;
-  protected readonly notice: (msg: string) => void;
+  protected readonly emit: EventSink;
   protected readonly session: Session;
   protected stopping = false;
-  private subs: Subscription[] = [];
-  private busy: Promise<void> | null = null;
-  private running = false;
-  private wantTick = false;
-  private wantWork = false;
+  /** Emits once, on stop(): ends the stream of requests. */
+  private readonly stop$ = new ReplaySubject<void>(1);
+  /** Requests that come from the input itself: data arrived, more is waiting, caught up, SIGHUP. */
+  private readonly wake$ = new Subject<Request>();
+  private served: Promise<void> = Promise.resolve();
   private error: { err: unknown } | null = null;
-  private stopRequested: (() => void) | null = null;
-  private readonly stopSignal: Promise<void>;
 
   constructor(protected readonly opts: LiveOptions) {
     this.scheduler = opts.scheduler ?? asyncScheduler;
-    this.notice = opts.notice ?? defaultNotice;
+    this.emit = opts.emit ?? printEvent;
     this.session = Session.open({
       stateDir: opts.stateDir,
       engine: opts.engine,
@@ -112,12 +113,11 @@ abstract class BaseRun implements LiveRun {
       checkpoints: opts.checkpoints,
       // A run that ends at the end of its input stops on an operator failure; one that follows goes on.
       failFast: opts.input === '-' ? opts.stdinTicks === false : !opts.follow,
-      notice: this.notice,
+      emit: this.emit,
     });
-    this.stopSignal = new Promise<void>((r) => (this.stopRequested = r));
   }
 
-  /** Starts the loop (after the subclass is fully constructed). */
+  /** Starts the run (after the subclass is fully constructed). */
   begin(): void {
     this.done = this.main()
       .then((res) => {
@@ -125,7 +125,7 @@ abstract class BaseRun implements LiveRun {
         return res;
       })
       .finally(() => {
-        this.unsubscribe();
+        this.stop(); // ends the ticks and polls whatever ended the run
         this.session.close();
       });
   }
@@ -133,7 +133,8 @@ abstract class BaseRun implements LiveRun {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    this.stopRequested?.();
+    this.stop$.next();
+    this.stop$.complete();
   }
 
   reopen(): void {
@@ -158,34 +159,31 @@ abstract class BaseRun implements LiveRun {
     };
   }
 
-  protected startTicks(): void {
-    this.subs.push(interval(this.opts.tickMs, this.scheduler).subscribe(() => this.request('tick')));
+  /**
+   * The live loop as one stream: tick and poll intervals from the injected scheduler, merged with
+   * the input's own requests, ended by stop(), and run one step at a time (a tick first). The
+   * returned promise settles when stop() was called and the last step has finished.
+   */
+  protected serve(o: { ticks: boolean; polls: boolean }): Promise<void> {
+    const every = (ms: number, r: Request): Observable<Request> => interval(ms, this.scheduler).pipe(map(() => r));
+    const requests$ = merge(
+      o.ticks ? every(this.opts.tickMs, 'tick') : EMPTY,
+      o.polls ? every(this.opts.pollMs ?? DEFAULT_POLL_MS, 'work') : EMPTY,
+      this.wake$,
+    ).pipe(takeUntil(this.stop$));
+    this.served = lastValueFrom(requests$.pipe(oneAtATime((r) => this.step(r), ['tick', 'work'])), { defaultValue: null })
+      .then(() => {}, (err: unknown) => this.fail(err));
+    return this.served;
   }
 
-  protected startPolls(): void {
-    const pollMs = this.opts.pollMs ?? DEFAULT_POLL_MS;
-    this.subs.push(interval(pollMs, this.scheduler).subscribe(() => this.request('work')));
+  protected request(what: Request): void {
+    if (!this.stopping) this.wake$.next(what);
   }
 
-  protected unsubscribe(): void {
-    for (const s of this.subs.splice(0)) s.unsubscribe();
-  }
-
-  protected request(what: 'tick' | 'work'): void {
-    if (this.stopping) return;
-    if (what === 'tick') this.wantTick = true;
-    else this.wantWork = true;
-    if (this.running) return; // the running loop picks the request up
-    this.running = true;
-    const p = this.drain();
-    if (this.running) this.busy = p; // still going after its synchronous part
-  }
-
-  /** Resolves when stop() was called; then no reading or tick is in progress. */
+  /** Resolves when stop() was called and no reading or tick is in progress. */
   protected async untilStopped(): Promise<void> {
-    await this.stopSignal;
-    this.unsubscribe();
-    while (this.running && this.busy !== null) await this.busy;
+    await lastValueFrom(this.stop$, { defaultValue: undefined });
+    await this.served;
   }
 
   /** A read error: stop, flush what was read (outputs and checkpoint), then reject `done`. */
@@ -194,30 +192,19 @@ abstract class BaseRun implements LiveRun {
     this.stop();
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (!this.stopping && (this.wantTick || this.wantWork)) {
-        if (this.wantTick) {
-          this.wantTick = false;
-          try {
-            await this.session.flush({ position: this.position(), final: false });
-          } catch (err) {
-            // A failed rebuild (disk full, …) must not end a months-long follow: retried next tick.
-            this.notice(`could not rebuild the outputs: ${(err as Error).message}`);
-          }
-          continue;
-        }
-        this.wantWork = false;
-        if (this.work()) {
-          this.wantWork = true;
-          await yieldToLoop();
-        }
+  private async step(r: Request): Promise<void> {
+    if (r === 'tick') {
+      try {
+        await this.session.flush({ position: this.position(), final: false });
+      } catch (err) {
+        // A failed rebuild (disk full, …) must not end a months-long follow: retried next tick.
+        this.emit({ kind: 'rebuild-failed', error: (err as Error).message });
       }
-    } catch (err) {
-      this.fail(err);
-    } finally {
-      this.running = false;
-      this.busy = null;
+      return;
+    }
+    if (this.work()) {
+      await yieldToLoop();
+      this.request('work');
     }
   }
 
@@ -236,7 +223,7 @@ class FileRun extends BaseRun {
     const saved: FilePosition | null = resume !== null && resume.kind === 'file' ? resume : null;
     try {
       if (!opts.follow) statSync(opts.input); // a batch needs its file (ENOENT otherwise); a follow waits for it
-      this.tailer = new FileTailer(opts.input, { notice: this.notice, plan: planStart(opts.input, saved, this.notice) });
+      this.tailer = new FileTailer(opts.input, { emit: this.emit, plan: planStart(opts.input, saved, this.emit) });
     } catch (err) {
       this.session.close();
       throw err;
@@ -245,7 +232,7 @@ class FileRun extends BaseRun {
 
   override reopen(): void {
     if (this.stopping || !this.opts.follow) return;
-    this.notice(`SIGHUP: reopening ${this.opts.input}`);
+    this.emit({ kind: 'sighup-reopen', path: this.opts.input });
     try {
       this.tailer.reopen((c) => this.session.feed(c));
     } catch (err) {
@@ -273,8 +260,7 @@ class FileRun extends BaseRun {
   protected async main(): Promise<LiveResult> {
     try {
       if (!this.opts.follow) return await this.batch();
-      this.startPolls();
-      this.startTicks();
+      this.serve({ ticks: true, polls: true });
       this.request('work');
       await this.untilStopped();
       return this.result(await this.flush({ position: this.tailer.position(), final: true }), true);
@@ -347,7 +333,7 @@ class StdinRun extends BaseRun {
       });
       this.stream.once('error', reject);
     });
-    if (this.opts.stdinTicks !== false) this.startTicks();
+    this.serve({ ticks: this.opts.stdinTicks !== false, polls: false });
     const outcome = await Promise.race([ended.then(() => 'end' as const), this.untilStopped().then(() => 'stop' as const)]);
     if (outcome === 'stop') {
       this.stream.pause();

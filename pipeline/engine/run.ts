@@ -7,6 +7,7 @@ import type { StateLayout } from '../core/layout.js';
 import { type Snapshot } from '../core/snapshot.js';
 import { type Reject } from '../core/row.js';
 import { type EngineConfig } from './engine-state.js';
+import type { EventSink } from '../core/events.js';
 
 export { Outputs, type OutputsResume } from './outputs.js';
 
@@ -24,8 +25,8 @@ export interface RunOptions {
   readonly rebuild?: boolean;
   /** Resume from and save checkpoints under STATE/.syncscope (default true). */
   readonly checkpoints?: boolean;
-  /** Human messages (recovery, rotation); default: stderr. */
-  readonly notice?: (msg: string) => void;
+  /** Notices as typed events (recovery, rotation); default: printed on stderr. */
+  readonly emit?: EventSink;
   /** stdin stream for input '-' (default process.stdin). */
   readonly stdin?: Readable;
 }

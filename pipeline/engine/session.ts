@@ -12,6 +12,7 @@ import {
 import { Outputs } from './outputs.js';
 import { stateLayout } from '../core/layout.js';
 import { lockStateDir } from '../state/state-lock.js';
+import type { EventSink, InputName } from '../core/events.js';
 import { type Reject } from '../core/row.js';
 import type { OutputFrame, Snapshot } from '../core/snapshot.js';
 import { alertFileName, type Cluster } from '../core/alerts.js';
@@ -43,8 +44,8 @@ export interface SessionOptions {
   readonly checkpoints?: boolean;
   /** An operator that throws ends the run (batch) rather than being reported and left frozen (follow). */
   readonly failFast?: boolean;
-  /** Human messages for stderr (recovery, rotation, config changes). */
-  readonly notice: (msg: string) => void;
+  /** Where notices go (recovery, rotation, config changes): typed events, rendered by the consumer. */
+  readonly emit: EventSink;
 }
 
 export interface FlushRequest {
@@ -131,6 +132,7 @@ export class Session {
     this.outputs = new Outputs(
       o.stateDir,
       resume === null,
+      o.emit,
       o.kv,
       resume === null ? undefined : { rejectsBytes: resume.rejects_bytes, tentativeResolved: resume.tentative_resolved },
     );
@@ -156,34 +158,31 @@ export class Session {
     if (o.checkpoints === false) return null;
     const dir = stateLayout(o.stateDir).internalDir;
     const input = describeInput(o.input);
-    const rescan = o.input.kind === 'stdin' ? 'starting a fresh scan with this stdin stream (stdin cannot be re-read)' : `rebuilding from ${input} (full re-scan)`;
+    const named: InputName = { path: o.input.kind === 'stdin' ? null : o.input.path };
     if (o.rebuild === true) {
-      if (discardCheckpoint(dir)) o.notice(`--rebuild: checkpoint discarded; recomputing everything from ${input}`);
+      if (discardCheckpoint(dir)) o.emit({ kind: 'checkpoint-discarded', input });
       return null;
     }
     const loaded = loadCheckpoint(dir, o.engine, o.scheduler.now());
     if (loaded.kind === 'none') return null;
     if (loaded.kind === 'corrupt') {
-      const where = loaded.movedTo === null ? 'it could not be moved aside and was removed' : `moved aside to ${loaded.movedTo}`;
-      o.notice(`checkpoint ${checkpointPath(dir)} is unusable (${loaded.reason}); ${where}; ${rescan}`);
+      o.emit({ kind: 'checkpoint-unusable', path: checkpointPath(dir), reason: loaded.reason, movedTo: loaded.movedTo, input: named });
       return null;
     }
     const cp = loaded.checkpoint;
     const diffs = diffConfig(cp.config, configKey(o.engine));
     if (diffs.length > 0) {
-      o.notice(`settings that change the numbers differ from the checkpoint's (${diffs.join('; ')}): ${rescan}`);
+      o.emit({ kind: 'checkpoint-settings-differ', diffs, input: named });
       return null;
     }
     const saved = cp.input;
     if (o.input.kind === 'file') {
       if (saved.kind === 'file' && saved.path === o.input.path) return cp;
-      o.notice(`the checkpoint is for ${saved.kind === 'stdin' ? 'a stdin stream' : saved.path}, not ${input}: scanning ${input} from the start`);
+      o.emit({ kind: 'checkpoint-for-other-input', saved: saved.kind === 'stdin' ? null : saved.path, input: named });
       return null;
     }
     if (saved.kind === 'stdin' && !saved.ended) return cp;
-    o.notice(saved.kind === 'stdin'
-      ? 'the previous stdin stream ended (EOF), so this one is a new stream: starting a fresh scan'
-      : `the checkpoint is for ${saved.path}, not stdin: starting a fresh scan`);
+    o.emit({ kind: 'checkpoint-for-other-input', saved: saved.kind === 'stdin' ? null : saved.path, input: named });
     return null;
   }
 
@@ -258,7 +257,7 @@ export class Session {
       this.fatal ??= f;
       return;
     }
-    this.o.notice(`${f.message}; its numbers stay as they were, the other outputs go on, and no checkpoint is written until a restart`);
+    this.o.emit({ kind: 'operator-failed', operator: f.operator, error: f.cause instanceof Error ? f.cause.message : String(f.cause) });
   }
 
   private save(cp: Checkpoint | string, clock: number): void {
@@ -271,11 +270,11 @@ export class Session {
         mkdirSync(dir, { recursive: true }); // the folder was removed while running
         saveCheckpoint(dir, cp, clock);
       }
-      if (this.saveError !== null) this.o.notice('checkpoint written again');
+      if (this.saveError !== null) this.o.emit({ kind: 'checkpoint-written-again' });
       this.saveError = null;
     } catch (err) {
       const msg = (err as Error).message;
-      if (msg !== this.saveError) this.o.notice(`could not write the checkpoint (${msg}); outputs are still written; a restart resumes from the last checkpoint that was written`);
+      if (msg !== this.saveError) this.o.emit({ kind: 'checkpoint-write-failed', error: msg });
       this.saveError = msg;
     }
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import { onFile } from '../core/io-error.js';
+import type { EventSink } from '../core/events.js';
 import { basename, dirname, join } from 'node:path';
 import { LineSplitter, type LineChunk } from './lines.js';
 import type { Fingerprint, InputPosition } from '../state/checkpoint.js';
@@ -123,15 +124,15 @@ function siblings(path: string): Candidate[] {
 
 /**
  * Where to read from, given the checkpointed position (null: from the start). Never seeks past
- * a file's size. Tells `notice` about a rotation or truncation found while stopped.
+ * a file's size. Emits an event for a rotation or truncation found while stopped.
  */
-export function planStart(path: string, saved: FilePosition | null, notice: (msg: string) => void): StartStep[] {
+export function planStart(path: string, saved: FilePosition | null, emit: EventSink): StartStep[] {
   const fromStart: StartStep = { path, offset: 0, line: 1, final: false };
   if (saved === null || saved.fingerprint === null) return [fromStart];
   const fp: Fingerprint = saved.fingerprint;
   const { offset, line } = saved;
-  const resumeOld = (old: string, why: string): StartStep[] => {
-    notice(`${why}: reading the rest of ${old} from byte ${offset} (line ${line}), then ${path} from the start`);
+  const resumeOld = (old: string, how: 'copytruncate' | 'rotated-renamed' | 'rotated-copied'): StartStep[] => {
+    emit({ kind: 'resume-in-old-file', path, how, old, offset, line });
     return [{ path: old, offset, line, final: true }, fromStart];
   };
   const copyOf = (exclude: Identity | null): string | null => {
@@ -148,26 +149,23 @@ export function planStart(path: string, saved: FilePosition | null, notice: (msg
     const head = headHashOfPath(path);
     if (Number(st.size) >= offset && (fp.head === null || head === fp.head)) return [{ path, offset, line, final: false }];
     const copy = copyOf(identityOf(st));
-    if (copy !== null) return resumeOld(copy, `${path} was truncated while syncscope was stopped (copytruncate); its old content is in ${copy}`);
-    notice(`${path} was truncated while syncscope was stopped and no copy of its old content was found next to it: reading it from the start (rows after byte ${offset} of the old content were not read)`);
+    if (copy !== null) return resumeOld(copy, 'copytruncate');
+    emit({ kind: 'truncated-while-stopped', path, offset });
     return [fromStart];
   }
 
   for (const c of siblings(path)) {
     if (!sameFile(identityOf(c.st), fp) || Number(c.st.size) < offset) continue;
     if (fp.head !== null && headHashOfPath(c.path) !== fp.head) continue;
-    return resumeOld(c.path, `${path} was rotated while syncscope was stopped; the file it was is now ${c.path}`);
+    return resumeOld(c.path, 'rotated-renamed');
   }
   if (st !== null && st.isFile() && fp.head !== null && Number(st.size) >= offset && headHashOfPath(path) === fp.head) {
-    notice(`${path} was replaced by a copy of itself while syncscope was stopped (same first line, not shorter): continuing at byte ${offset}`);
+    emit({ kind: 'copied-while-stopped', path, offset });
     return [{ path, offset, line, final: false }];
   }
   const copy = copyOf(st === null ? null : identityOf(st));
-  if (copy !== null) return resumeOld(copy, `${path} was rotated while syncscope was stopped; its old content is in ${copy}`);
-  notice(
-    `the file ${path} was when syncscope stopped (device ${fp.dev}, inode ${fp.ino}) is gone (rotated away and deleted?): ` +
-    `rows after byte ${offset} of it could not be read; reading ${path} from the start`,
-  );
+  if (copy !== null) return resumeOld(copy, 'rotated-copied');
+  emit({ kind: 'gone-while-stopped', path, dev: fp.dev, ino: fp.ino, offset });
   return [fromStart];
 }
 
@@ -184,7 +182,7 @@ interface Source extends Identity {
 }
 
 export interface TailerOptions {
-  readonly notice: (msg: string) => void;
+  readonly emit: EventSink;
   readonly plan: readonly StartStep[];
   /** Bytes per read call (default 1 MiB). */
   readonly chunkBytes?: number;
@@ -195,7 +193,7 @@ const EMPTY_CHUNK = (first: number, endOffset: number): LineChunk => ({ lines: [
 export class FileTailer {
   private readonly sources: Source[] = [];
   private readonly buf: Buffer;
-  private readonly notice: (msg: string) => void;
+  private readonly emit: EventSink;
   private missing = false;
   /** The path has held a regular file since this tailer started. */
   private seen = false;
@@ -203,7 +201,7 @@ export class FileTailer {
   private closed = false;
 
   constructor(readonly path: string, opts: TailerOptions) {
-    this.notice = opts.notice;
+    this.emit = opts.emit;
     this.buf = Buffer.alloc(opts.chunkBytes ?? CHUNK_BYTES);
     for (const step of opts.plan) {
       const s = this.open(step.path, step.offset, step.line, step.final);
@@ -304,7 +302,7 @@ export class FileTailer {
     const size = Number(st.size);
     if (offset > size) {
       // Never seek past the end: planStart checked, but the file may have shrunk since.
-      this.notice(`${path} is shorter (${size} bytes) than the checkpointed offset ${offset}: reading it from the start`);
+      this.emit({ kind: 'file-shorter-than-checkpoint', path, size: Number(size), offset });
       offset = 0;
       line = 1;
     }
@@ -326,21 +324,21 @@ export class FileTailer {
     if (st === null) {
       if (!this.missing) {
         this.missing = true;
-        this.notice(`${this.path} is missing; waiting for it to appear${this.sources.length > 0 ? ' (the file that was there is still read)' : ''}`);
+        this.emit({ kind: 'file-missing', path: this.path, oldStillRead: this.sources.length > 0 });
       }
       return;
     }
     if (!st.isFile()) {
       if (!this.notFile) {
         this.notFile = true;
-        this.notice(`${this.path} is not a regular file; waiting`);
+        this.emit({ kind: 'file-not-regular', path: this.path });
       }
       return;
     }
     if (this.missing || this.notFile) {
       this.missing = false;
       this.notFile = false;
-      this.notice(`${this.path} is there${this.seen ? ' again' : ' now'}`);
+      this.emit({ kind: 'file-present', path: this.path, again: this.seen });
     }
     this.seen = true;
     const last = this.sources[this.sources.length - 1];
@@ -358,12 +356,12 @@ export class FileTailer {
         // Replaced by a copy of itself (same first line, not shorter): same log, new inode.
         closeQuietly(last.fd);
         Object.assign(last, { fd: next.fd, dev: next.dev, ino: next.ino, birth: next.birth, name: next.name, knownSize: next.knownSize });
-        this.notice(`${this.path} was replaced by a copy of itself (same first line, not shorter): continuing at byte ${last.readPos}`);
+        this.emit({ kind: 'file-replaced-by-copy', path: this.path, offset: last.readPos });
         return;
       }
       last.final = true;
       this.sources.push(next);
-      this.notice(`${this.path} was rotated: finishing the old file, then reading the new one from the start`);
+      this.emit({ kind: 'file-rotated', path: this.path });
       return;
     }
     let rewritten = size < last.readPos;
@@ -378,7 +376,7 @@ export class FileTailer {
     last.splitter = new LineSplitter(0, 1);
     last.readPos = 0;
     last.head = size > 0 ? headHashOfFd(last.fd) : null;
-    this.notice(`${this.path} was truncated (copytruncate?): reading it again from the start`);
+    this.emit({ kind: 'file-truncated', path: this.path });
   }
 }
 

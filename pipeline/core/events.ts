@@ -1,0 +1,51 @@
+/**
+ * What the pipeline tells the person running it, as data: every notice is one of these, emitted
+ * where it happens and rendered in one place (sinks/notices.ts). A consumer picks what to do
+ * with them: print them, count them, or keep them quiet.
+ */
+export type PipelineEvent =
+  // Following a file (pipeline/source): what changed under the followed path.
+  | { readonly kind: 'file-missing'; readonly path: string; readonly oldStillRead: boolean }
+  | { readonly kind: 'file-not-regular'; readonly path: string }
+  | { readonly kind: 'file-present'; readonly path: string; readonly again: boolean }
+  | { readonly kind: 'file-rotated'; readonly path: string }
+  | { readonly kind: 'file-truncated'; readonly path: string }
+  | { readonly kind: 'file-replaced-by-copy'; readonly path: string; readonly offset: number }
+  | { readonly kind: 'file-shorter-than-checkpoint'; readonly path: string; readonly size: number; readonly offset: number }
+  | { readonly kind: 'sighup-reopen'; readonly path: string }
+  // Found at start, about what happened while syncscope was stopped.
+  | {
+      readonly kind: 'resume-in-old-file';
+      readonly path: string;
+      /** How the old content moved: `copytruncate` (copied aside, then emptied), or rotated (renamed, or copied and replaced). */
+      readonly how: 'copytruncate' | 'rotated-renamed' | 'rotated-copied';
+      readonly old: string;
+      readonly offset: number;
+      readonly line: number;
+    }
+  | { readonly kind: 'truncated-while-stopped'; readonly path: string; readonly offset: number }
+  | { readonly kind: 'copied-while-stopped'; readonly path: string; readonly offset: number }
+  | { readonly kind: 'gone-while-stopped'; readonly path: string; readonly dev: string; readonly ino: string; readonly offset: number }
+  // The checkpoint (pipeline/state, pipeline/engine/session.ts): why a run does not continue from it.
+  | { readonly kind: 'checkpoint-discarded'; readonly input: string }
+  | { readonly kind: 'checkpoint-unusable'; readonly path: string; readonly reason: string; readonly movedTo: string | null; readonly input: InputName }
+  | { readonly kind: 'checkpoint-settings-differ'; readonly diffs: readonly string[]; readonly input: InputName }
+  /** `saved` is the checkpoint's file, or null for a stdin stream (for a stdin input: one that ended). */
+  | { readonly kind: 'checkpoint-for-other-input'; readonly saved: string | null; readonly input: InputName }
+  | { readonly kind: 'checkpoint-write-failed'; readonly error: string }
+  | { readonly kind: 'checkpoint-written-again' }
+  // While running.
+  | { readonly kind: 'operator-failed'; readonly operator: string; readonly error: string }
+  | { readonly kind: 'rebuild-failed'; readonly error: string }
+  | { readonly kind: 'worker-unreachable'; readonly error: string; readonly queued: number; readonly keptIn: string }
+  | { readonly kind: 'worker-reachable' };
+
+/** The input as notices name it: a file path, or stdin (null path). */
+export interface InputName {
+  readonly path: string | null;
+}
+
+export type EventKind = PipelineEvent['kind'];
+
+/** Where events go. */
+export type EventSink = (event: PipelineEvent) => void;

@@ -1,0 +1,72 @@
+import type { InputName, PipelineEvent } from '../pipeline/core/events.js';
+
+function rescan(input: InputName): string {
+  return input.path === null ? 'starting a fresh scan with this stdin stream (stdin cannot be re-read)' : `rebuilding from ${input.path} (full re-scan)`;
+}
+
+const RESUME_WHY = {
+  'copytruncate': (path: string, old: string) => `${path} was truncated while syncscope was stopped (copytruncate); its old content is in ${old}`,
+  'rotated-renamed': (path: string, old: string) => `${path} was rotated while syncscope was stopped; the file it was is now ${old}`,
+  'rotated-copied': (path: string, old: string) => `${path} was rotated while syncscope was stopped; its old content is in ${old}`,
+} as const;
+
+/** The one place a pipeline event becomes words (without the `syncscope: ` prefix). */
+export function renderEvent(e: PipelineEvent): string {
+  switch (e.kind) {
+    case 'file-missing':
+      return `${e.path} is missing; waiting for it to appear${e.oldStillRead ? ' (the file that was there is still read)' : ''}`;
+    case 'file-not-regular':
+      return `${e.path} is not a regular file; waiting`;
+    case 'file-present':
+      return `${e.path} is there${e.again ? ' again' : ' now'}`;
+    case 'file-rotated':
+      return `${e.path} was rotated: finishing the old file, then reading the new one from the start`;
+    case 'file-truncated':
+      return `${e.path} was truncated (copytruncate?): reading it again from the start`;
+    case 'file-replaced-by-copy':
+      return `${e.path} was replaced by a copy of itself (same first line, not shorter): continuing at byte ${e.offset}`;
+    case 'file-shorter-than-checkpoint':
+      return `${e.path} is shorter (${e.size} bytes) than the checkpointed offset ${e.offset}: reading it from the start`;
+    case 'sighup-reopen':
+      return `SIGHUP: reopening ${e.path}`;
+    case 'resume-in-old-file':
+      return `${RESUME_WHY[e.how](e.path, e.old)}: reading the rest of ${e.old} from byte ${e.offset} (line ${e.line}), then ${e.path} from the start`;
+    case 'truncated-while-stopped':
+      return `${e.path} was truncated while syncscope was stopped and no copy of its old content was found next to it: reading it from the start (rows after byte ${e.offset} of the old content were not read)`;
+    case 'copied-while-stopped':
+      return `${e.path} was replaced by a copy of itself while syncscope was stopped (same first line, not shorter): continuing at byte ${e.offset}`;
+    case 'gone-while-stopped':
+      return `the file ${e.path} was when syncscope stopped (device ${e.dev}, inode ${e.ino}) is gone (rotated away and deleted?): ` +
+        `rows after byte ${e.offset} of it could not be read; reading ${e.path} from the start`;
+    case 'checkpoint-discarded':
+      return `--rebuild: checkpoint discarded; recomputing everything from ${e.input}`;
+    case 'checkpoint-unusable': {
+      const where = e.movedTo === null ? 'it could not be moved aside and was removed' : `moved aside to ${e.movedTo}`;
+      return `checkpoint ${e.path} is unusable (${e.reason}); ${where}; ${rescan(e.input)}`;
+    }
+    case 'checkpoint-settings-differ':
+      return `settings that change the numbers differ from the checkpoint's (${e.diffs.join('; ')}): ${rescan(e.input)}`;
+    case 'checkpoint-for-other-input':
+      if (e.input.path !== null) return `the checkpoint is for ${e.saved ?? 'a stdin stream'}, not ${e.input.path}: scanning ${e.input.path} from the start`;
+      return e.saved === null
+        ? 'the previous stdin stream ended (EOF), so this one is a new stream: starting a fresh scan'
+        : `the checkpoint is for ${e.saved}, not stdin: starting a fresh scan`;
+    case 'checkpoint-write-failed':
+      return `could not write the checkpoint (${e.error}); outputs are still written; a restart resumes from the last checkpoint that was written`;
+    case 'checkpoint-written-again':
+      return 'checkpoint written again';
+    case 'operator-failed':
+      return `operator ${e.operator} failed: ${e.error}; its numbers stay as they were, the other outputs go on, and no checkpoint is written until a restart`;
+    case 'rebuild-failed':
+      return `could not rebuild the outputs: ${e.error}`;
+    case 'worker-unreachable':
+      return `the status Worker is unreachable (${e.error}); ${e.queued} tally(ies) kept in ${e.keptIn}, sent on the next tick or run`;
+    case 'worker-reachable':
+      return 'the status Worker is reachable again; queued tallies delivered';
+  }
+}
+
+/** The default consumer: one line on stderr per event. */
+export function printEvent(e: PipelineEvent): void {
+  process.stderr.write(`syncscope: ${renderEvent(e)}\n`);
+}
