@@ -89,3 +89,13 @@ export function adoptPlain<T>(value: T): T {
   return out as T;
 }
 
+/**
+ * One entry per bucket of the `count` buckets that end with bucket `last` (included), oldest
+ * first, e.g. the 24 hours up to NOW's hour; `bucket` is undefined where nothing was counted.
+ */
+export function recentBuckets<T, E>(buckets: Record<number, T>, last: number, count: number, entry: (key: number, bucket: T | undefined) => E): E[] {
+  const out: E[] = [];
+  for (let k = last - count + 1; k <= last; k++) out.push(entry(k, buckets[k]));
+  return out;
+}
+

@@ -1,6 +1,6 @@
 import type { Batch } from '../../pipeline/core/batch.js';
 import { addExact, type Exact } from '../../pipeline/core/exact.js';
-import { seeded, foldBatches, pruneBelow, dict, pruneDue } from '../fold.js';
+import { seeded, foldBatches, pruneBelow, recentBuckets, dict, pruneDue } from '../fold.js';
 import { DAY_MS } from '../../pipeline/core/time.js';
 
 /** Bytes of successful pushes and pulls per UTC day, keyed by day index. */
@@ -15,8 +15,7 @@ export function foldBytesPerDay(s: BytesPerDayState, b: Batch): void {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     if (r.failed) continue;
-    let d = s.days[r.day];
-    if (d === undefined) s.days[r.day] = d = { pushed: 0, pulled: 0 };
+    const d = (s.days[r.day] ??= { pushed: 0, pulled: 0 });
     if (r.push) d.pushed = addExact(d.pushed, r.bytes);
     else d.pulled = addExact(d.pulled, r.bytes);
   }
@@ -33,11 +32,5 @@ export interface DayEntry {
 
 /** The 7 buckets [D-6d, D+1d), oldest first. */
 export function bytesPerDayView(s: BytesPerDayState, now: number): DayEntry[] {
-  const d = Math.floor(now / DAY_MS);
-  const out: DayEntry[] = [];
-  for (let k = d - 6; k <= d; k++) {
-    const c = s.days[k];
-    out.push({ day: k, pushed_bytes: c ? c.pushed : 0, pulled_bytes: c ? c.pulled : 0 });
-  }
-  return out;
+  return recentBuckets(s.days, Math.floor(now / DAY_MS), 7, (day, c) => ({ day, pushed_bytes: c ? c.pushed : 0, pulled_bytes: c ? c.pulled : 0 }));
 }

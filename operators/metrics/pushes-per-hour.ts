@@ -1,5 +1,5 @@
 import type { Batch } from '../../pipeline/core/batch.js';
-import { seeded, foldBatches, pruneBelow, type BucketCounts, type Counts, dict, pruneDue } from '../fold.js';
+import { seeded, foldBatches, pruneBelow, recentBuckets, type BucketCounts, type Counts, dict, pruneDue } from '../fold.js';
 import { HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Pushes and failed pushes per UTC hour, keyed by hour index; the 24h window is cut at view time. */
@@ -37,11 +37,5 @@ export interface HourEntry {
 
 /** The 24 buckets [H-23h, H+1h), oldest first. */
 export function pushesPerHourView(s: PushesPerHourState, now: number): HourEntry[] {
-  const h = Math.floor(now / HOUR_MS);
-  const out: HourEntry[] = [];
-  for (let k = h - 23; k <= h; k++) {
-    const c = s.hours[k];
-    out.push({ hour: k, pushes: c ? c[0] : 0, failed: c ? c[1] : 0 });
-  }
-  return out;
+  return recentBuckets(s.hours, Math.floor(now / HOUR_MS), 24, (hour, c) => ({ hour, pushes: c ? c[0] : 0, failed: c ? c[1] : 0 }));
 }

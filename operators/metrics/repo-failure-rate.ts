@@ -15,8 +15,7 @@ export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
   const repos = s.repos;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    let st = repos[r.repo];
-    if (st === undefined) repos[r.repo] = st = { hours: dict(), days: dict() };
+    const st = (repos[r.repo] ??= { hours: dict(), days: dict() });
     bump(st.hours, r.hour, r.failed);
     bump(st.days, r.day, r.failed);
   }

@@ -14,9 +14,7 @@ export function foldTenantTally(s: TenantTallyState, b: Batch): void {
   const t = s.tenants;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    let st = t[r.tenant];
-    if (st === undefined) t[r.tenant] = st = dict();
-    bump(st, r.hour, r.failed);
+    bump((t[r.tenant] ??= dict()), r.hour, r.failed);
   }
   const ahead = b.tenantsAhead;
   if (ahead !== null) for (let i = 0; i < ahead.length; i++) t[ahead[i]!] ??= dict();

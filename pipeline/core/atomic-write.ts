@@ -21,34 +21,43 @@ export function tempPathFor(path: string): string {
 }
 
 /** writeSync may write less than asked (a signal, a file size limit): write the rest. */
-export function writeAll(fd: number, data: Buffer): void {
+function writeAll(fd: number, data: Buffer): void {
   for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
 }
 
-function openTemp(tmp: string): number {
+function openCreating(file: string, flag: 'w' | 'wx'): number {
   try {
-    return openSync(tmp, 'w');
+    return openSync(file, flag);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dirname(tmp), { recursive: true });
-    return openSync(tmp, 'w');
+    mkdirSync(dirname(file), { recursive: true });
+    return openSync(file, flag);
   }
 }
 
+export interface WriteWholeOptions {
+  /** Only create the file: when it exists already, write nothing and return false (open flag `wx`). */
+  readonly exclusive?: boolean;
+  /** fsync before closing; default true. */
+  readonly durable?: boolean;
+  /** The path errors name, when `file` stands in for it (a temp file); default `file`. */
+  readonly shownAs?: string;
+}
+
 /**
- * Writes a whole file so a reader sees the old or the new content, never half: temp file in the
- * same folder, fsync, rename over the target. Creates the folder as needed, every time it is
- * missing (it may be deleted while a follow runs). `durable: false` skips the fsync for files
- * that are cheap to rebuild and written by the thousand (alerts): the rename still makes them
- * atomic for readers. Errors name the target and the OS error in words (FileError).
+ * Opens `file` (creating its folder as needed, every time it is missing: it may be deleted while
+ * a follow runs), writes all of `data`, fsyncs unless `durable: false`, closes. A file the write
+ * failed to fill is removed, never left half-written. Errors name `shownAs` and the OS error in
+ * words (FileError). Returns false only for an `exclusive` write whose file exists already.
  */
-export function writeFileAtomic(path: string, data: string | Buffer, options: { durable?: boolean } = {}): void {
-  const tmp = tempPathFor(path);
+export function writeWholeFile(file: string, data: string | Buffer, options: WriteWholeOptions = {}): boolean {
+  const shownAs = options.shownAs ?? file;
   let fd: number;
   try {
-    fd = openTemp(tmp);
+    fd = openCreating(file, options.exclusive === true ? 'wx' : 'w');
   } catch (err) {
-    throw onFile(err, 'write', path);
+    if (options.exclusive === true && (err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw onFile(err, 'write', shownAs);
   }
   try {
     try {
@@ -57,6 +66,25 @@ export function writeFileAtomic(path: string, data: string | Buffer, options: { 
     } finally {
       closeSync(fd);
     }
+  } catch (err) {
+    rmSync(file, { force: true });
+    throw onFile(err, 'write', shownAs);
+  }
+  return true;
+}
+
+/**
+ * Writes a whole file so a reader sees the old or the new content, never half: temp file in the
+ * same folder, fsync, rename over the target (the one temp + rename of syncscope; every output
+ * file goes through it). `durable: false` skips the fsync for files that are cheap to rebuild or
+ * written by the thousand (alerts, the KV outbox; SPEC §8 requires it of the checkpoint): the
+ * rename still makes them atomic for readers. Errors name the target, not its temp file, and the
+ * OS error in words (FileError).
+ */
+export function writeFileAtomic(path: string, data: string | Buffer, options: { durable?: boolean } = {}): void {
+  const tmp = tempPathFor(path);
+  writeWholeFile(tmp, data, { durable: options.durable !== false, shownAs: path });
+  try {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

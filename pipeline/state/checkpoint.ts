@@ -374,8 +374,9 @@ export function loadCheckpoint(internalDir: string, config: EngineConfig, clock:
   }
 }
 
+/** Durable (fsync before the rename, SPEC §8): a resume must survive a power cut. */
 export function saveCheckpoint(internalDir: string, cp: Checkpoint | string, savedAt: number): void {
-  writeFileAtomic(checkpointPath(internalDir), typeof cp === 'string' ? cp : encodeCheckpoint(cp, savedAt));
+  writeFileAtomic(checkpointPath(internalDir), typeof cp === 'string' ? cp : encodeCheckpoint(cp, savedAt), { durable: true });
 }
 
 export function discardCheckpoint(internalDir: string): boolean {

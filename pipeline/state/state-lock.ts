@@ -1,7 +1,7 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../cli/options.js';
-import { writeAll } from '../core/atomic-write.js';
+import { writeWholeFile } from '../core/atomic-write.js';
 import { onFile } from '../core/io-error.js';
 import type { StateLayout } from '../core/layout.js';
 import { removeStaleTemps } from '../core/stale-temps.js';
@@ -85,28 +85,6 @@ function stillHeld(h: LockBody, dir: string): boolean {
   return start === undefined || start === h.start_time; // another start time: the pid was reused
 }
 
-/** Creates the lock file holding `body`; false when it exists already. */
-function create(path: string, body: Buffer): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw onFile(err, 'write', path);
-  }
-  try {
-    try {
-      writeAll(fd, body);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    rmSync(path, { force: true }); // a half-written lock would block nobody, but would puzzle a reader
-    throw onFile(err, 'write', path);
-  }
-  return true;
-}
-
 function takeLock(internalDir: string): () => void {
   const path = join(internalDir, LOCK_FILE);
   try {
@@ -122,7 +100,9 @@ function takeLock(internalDir: string): () => void {
   if (boot !== undefined) mine.boot_id = boot;
   const body = Buffer.from(JSON.stringify(mine));
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (create(path, body)) {
+    // Exclusive create, not temp + rename: whoever creates the file holds the lock. No fsync: a
+    // lock written before a power cut names another boot and is stale anyway.
+    if (writeWholeFile(path, body, { exclusive: true, durable: false })) {
       let released = false;
       return () => {
         if (released) return;

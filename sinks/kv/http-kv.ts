@@ -1,8 +1,9 @@
-import { tallyFacts, TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/core/kv-store.js';
+import { TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/core/kv-store.js';
 import type { StatusBody } from '../../pipeline/core/status.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { reportTokenSource } from './report-token.js';
 import { backoffDelay, DEFAULT_RETRY, realSleep, type RetryPolicy } from './retry.js';
+import { gapWait, HEARTBEAT_MS, MIN_WRITE_GAP_MS, writeDue, writtenTally, type WrittenTally } from './write-rules.js';
 
 export interface HttpKvStoreOptions {
   /** The Worker's origin (or a path prefix it is routed under), e.g. `https://status.example.com`. */
@@ -44,12 +45,9 @@ export interface FlushResult {
   readonly unreachable?: string;
 }
 
-interface Delivered {
+/** The last value the Worker acknowledged for a key. Its updatedAt is the reporter's clock (the Worker stamps its own on receipt). */
+interface Delivered extends WrittenTally {
   readonly value: string;
-  /** The value without reported_at and updated_at: what "changed" means (SPEC §5). */
-  readonly facts: string;
-  /** The value's updated_at, for the heartbeat (the reporter's clock; the Worker stamps its own on receipt). */
-  readonly updatedAt: number;
   /** When the Worker acknowledged it (this.clock), for the per-key interval. */
   readonly at: number;
 }
@@ -66,9 +64,10 @@ const FLUSH_CONCURRENCY = 4;
 /**
  * KvStore over HTTP: each put of `tenant:<id>` becomes POST /report to the syncscope Worker.
  *
- * - Writes are coalesced per key: sent only when the tally changed apart from its clocks, or its
- *   updated_at is an hour past the last one sent (heartbeat); at most once per minWriteIntervalMs,
- *   a put inside the interval waiting it out, and only the newest value is sent.
+ * - Writes are coalesced per key by the SPEC §5 write rules (write-rules.ts): sent only when the
+ *   tally changed apart from its clocks, or its updated_at is an hour past the last one sent
+ *   (heartbeat); at most once per minWriteIntervalMs, a put inside the interval waiting it out, and
+ *   only the newest value is sent.
  * - 5xx, 429 and network errors are retried with capped, jittered backoff. When retries run out the
  *   Worker is deemed unreachable until the next flush(): the tally and every later put go to the
  *   outbox without further attempts, so the caller's run still finishes promptly.
@@ -108,8 +107,8 @@ export class HttpKvStore implements KvStore {
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? Date.now;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.minWriteIntervalMs = options.minWriteIntervalMs ?? 1_000;
-    this.heartbeatMs = options.heartbeatMs ?? 3_600_000;
+    this.minWriteIntervalMs = options.minWriteIntervalMs ?? MIN_WRITE_GAP_MS;
+    this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   }
 
   /** The newest value this process was given or holds unsent, else the last one it delivered. */
@@ -195,7 +194,7 @@ export class HttpKvStore implements KvStore {
     if (!this.pending.has(key) && this.outbox.get(key) === undefined) return; // coalesced into an earlier send
     const sent = this.delivered.get(key);
     if (sent !== undefined) {
-      const wait = sent.at + this.minWriteIntervalMs - this.clock();
+      const wait = gapWait(sent.at, this.clock(), this.minWriteIntervalMs);
       if (wait > 0) await this.sleep(wait);
     }
     const entry = this.pending.get(key) ?? this.outbox.get(key); // the newest, after the wait
@@ -215,8 +214,7 @@ export class HttpKvStore implements KvStore {
 
     const outcome = await this.sendWithRetries(key, entry.value);
     if (outcome.kind === 'ok') {
-      const tally = splitTally(entry.value);
-      this.delivered.set(key, { value: entry.value, facts: tally.facts, updatedAt: tally.updatedAt, at: this.clock() });
+      this.delivered.set(key, { value: entry.value, ...parseTally(entry.value), at: this.clock() });
       return supersedeParked();
     }
     if (outcome.kind === 'superseded') return supersedeParked();
@@ -237,8 +235,8 @@ export class HttpKvStore implements KvStore {
     const sent = this.delivered.get(key);
     if (sent === undefined) return false;
     if (sent.value === value) return true;
-    const next = splitTally(value);
-    return next.facts === sent.facts && next.updatedAt - sent.updatedAt < this.heartbeatMs;
+    const next = parseTally(value);
+    return !writeDue(sent, next.facts, next.updatedAt, this.heartbeatMs);
   }
 
   private async sendWithRetries(key: string, value: string): Promise<SendOutcome> {
@@ -323,10 +321,8 @@ function tenantIdOf(key: string, value: string): string {
   return tenantId;
 }
 
-/** The tally's facts ("did anything but the clocks change"), and updated_at in ms (NaN if unparsable, so a beat is due). */
-function splitTally(value: string): { readonly facts: string; readonly updatedAt: number } {
-  const tally = JSON.parse(value) as { updated_at?: unknown };
-  return { facts: tallyFacts(tally), updatedAt: typeof tally.updated_at === 'string' ? Date.parse(tally.updated_at) : NaN };
+function parseTally(value: string): WrittenTally {
+  return writtenTally(JSON.parse(value) as object);
 }
 
 /** The Worker requires reported_at. An outbox from an older syncscope lacks it: those tallies were computed at their updated_at. */

@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, unlink } from 'node:fs/promises';
+import { writeFileAtomic } from '../../pipeline/core/atomic-write.js';
 
 /** A tally the Worker has not acknowledged yet. */
 export interface OutboxEntry {
@@ -15,7 +15,8 @@ interface OutboxFile {
 /**
  * Unsent tallies, in memory and in one JSON file, so a run that ends while the Worker is down
  * hands them to the next run. Saves are write-behind and coalesced: many changes while a write
- * is in flight cost one more write, not one each. Each write is atomic (temp + rename).
+ * is in flight cost one more write, not one each. Each write is atomic (writeFileAtomic, no fsync:
+ * SPEC §8 keeps fsync for the checkpoint only).
  */
 export class Outbox {
   private readonly entries = new Map<string, OutboxEntry>();
@@ -90,6 +91,9 @@ export class Outbox {
   private async drain(): Promise<void> {
     try {
       while (this.dirty) {
+        // The write itself is synchronous: first let the changes made in this turn land, so a burst
+        // of them (one per tenant while the Worker is down) costs one write, not one each.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         this.dirty = false;
         await this.write();
       }
@@ -106,9 +110,6 @@ export class Outbox {
       return;
     }
     const file: OutboxFile = { version: 1, entries: Object.fromEntries(this.entries) };
-    await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(file, null, 1)}\n`);
-    await rename(tmp, this.path);
+    writeFileAtomic(this.path, `${JSON.stringify(file, null, 1)}\n`, { durable: false });
   }
 }

@@ -1,15 +1,15 @@
 import { type KvStore, type TallyMetadata, type TenantTally, tallyFacts, tenantKey } from '../../pipeline/core/kv-store.js';
 import { realSleep } from './retry.js';
 import { formatTs } from '../../pipeline/core/time.js';
+import { gapWait, writeDue, writtenTally, type WrittenTally } from './write-rules.js';
 
-export const HEARTBEAT_MS = 3_600_000;
-export const MIN_WRITE_GAP_MS = 1_000;
+export { HEARTBEAT_MS, MIN_WRITE_GAP_MS } from './write-rules.js';
 
 /**
- * Writes each tenant's tally under `tenant:<id>` (SPEC §5): when it changed apart from
- * reported_at and updated_at, or as an hourly heartbeat, and never twice within a second for one key. The
- * stored value itself is the memory of the last write, so restarts need no extra state.
- * Returns the number of keys written.
+ * Writes each tenant's tally under `tenant:<id>` by the SPEC §5 write rules (write-rules.ts):
+ * when it changed apart from reported_at and updated_at, or as an hourly heartbeat, and never
+ * twice within a second for one key. The stored value itself is the memory of the last write, so
+ * restarts need no extra state. Returns the number of keys written.
  */
 export async function publishTallies(
   kv: KvStore,
@@ -25,23 +25,15 @@ export async function publishTallies(
   let waited = 0;
   for (let t of tallies) {
     const key = tenantKey(t.tenant_id);
-    const prevText = await kv.get(key);
-    if (prevText !== null) {
-      let prev: TenantTally | null = null;
-      try {
-        prev = JSON.parse(prevText) as TenantTally;
-      } catch {
-        prev = null;
-      }
-      if (prev !== null) {
-        const since = wallClock + waited - Date.parse(prev.updated_at);
-        const changed = tallyFacts(prev) !== tallyFacts(t);
-        if (!changed && since < HEARTBEAT_MS) continue;
-        if (since < MIN_WRITE_GAP_MS) {
-          if (!waitForGap) continue;
-          await sleep(MIN_WRITE_GAP_MS - since);
-          waited += MIN_WRITE_GAP_MS - since;
-        }
+    const last = storedTally(await kv.get(key));
+    if (last !== null) {
+      const now = wallClock + waited;
+      if (!writeDue(last, tallyFacts(t), now)) continue;
+      const wait = gapWait(last.updatedAt, now);
+      if (wait > 0) {
+        if (!waitForGap) continue;
+        await sleep(wait);
+        waited += wait;
       }
     }
     // Written after a wait: stamped with the time it is written at.
@@ -51,4 +43,16 @@ export async function publishTallies(
     written++;
   }
   return written;
+}
+
+/** The stored value as the write rules see it; null when there is none, or none that parses (it is then overwritten). */
+function storedTally(text: string | null): WrittenTally | null {
+  if (text === null) return null;
+  let prev: unknown;
+  try {
+    prev = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return prev === null ? null : writtenTally(prev as object);
 }
