@@ -3,6 +3,14 @@
  * imports nothing outside itself; operators and sinks build on core alone; the Worker is a
  * separate deployable that shares only core; no cycles anywhere. `npm test` runs this check.
  */
+const OURS = ['pipeline', 'operators', 'sinks', 'worker', 'bench', 'examples', 'test'];
+
+/** `from` may import only pipeline/core and the folders in `own`; anything else of ours is an error. */
+function onlyCore(name, from, own, comment) {
+  const banned = OURS.filter((f) => !own.includes(f)).map((f) => (f === 'pipeline' ? 'pipeline/(?!core/)' : `${f}/`));
+  return { name, severity: 'error', comment, from: { path: `^${from}` }, to: { path: `^(${banned.join('|')})` } };
+}
+
 module.exports = {
   forbidden: [
     {
@@ -12,34 +20,10 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    {
-      name: 'core-imports-only-core',
-      severity: 'error',
-      comment: 'pipeline/core is the vocabulary everything else uses; it uses nothing else of ours.',
-      from: { path: '^pipeline/core/' },
-      to: { path: '^(pipeline/(?!core/)|operators/|sinks/|worker/|bench/|examples/|test/)' },
-    },
-    {
-      name: 'operators-import-only-core',
-      severity: 'error',
-      comment: 'An operator computes from rows and batches (pipeline/core) and other operators, nothing more.',
-      from: { path: '^operators/' },
-      to: { path: '^(pipeline/(?!core/)|sinks/|worker/|bench/|examples/|test/)' },
-    },
-    {
-      name: 'sinks-import-only-core',
-      severity: 'error',
-      comment: 'A sink consumes frames and events (pipeline/core); it never reaches into the engine or an operator.',
-      from: { path: '^sinks/' },
-      to: { path: '^(pipeline/(?!core/)|operators/|worker/|bench/|examples/|test/)' },
-    },
-    {
-      name: 'worker-imports-only-core',
-      severity: 'error',
-      comment: 'The Worker is deployed on its own and shares only the KV contract and status rule in pipeline/core.',
-      from: { path: '^worker/' },
-      to: { path: '^(pipeline/(?!core/)|operators/|sinks/|bench/|examples/|test/)' },
-    },
+    onlyCore('core-imports-only-core', 'pipeline/core/', [], 'pipeline/core is the vocabulary everything else uses; it uses nothing else of ours.'),
+    onlyCore('operators-import-only-core', 'operators/', ['operators'], 'An operator computes from rows and batches (pipeline/core) and other operators, nothing more.'),
+    onlyCore('sinks-import-only-core', 'sinks/', ['sinks'], 'A sink consumes frames and events (pipeline/core); it never reaches into the engine or an operator.'),
+    onlyCore('worker-imports-only-core', 'worker/', ['worker'], 'The Worker is deployed on its own and shares only the KV contract and status rule in pipeline/core.'),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -2,7 +2,7 @@
 // accepts, and parseTs must agree with Date.parse on every valid ts.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkRow, explainReject, RowSchema, toRow, type RawRow } from '../pipeline/engine/row-parser.js';
+import { checkRow, explainReject, intern, internedCount, INTERN_MAX, RowSchema, toRow, type RawRow } from '../pipeline/engine/row-parser.js';
 import { parseTs } from '../pipeline/core/time.js';
 
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
@@ -304,5 +304,13 @@ describe('the failure rule as rows carry it (SPEC §1: failure when ok is false,
   });
   it('neither ok nor error is a success', () => {
     expect(isFailure(r({}))).toBe(false);
+  });
+});
+
+describe('the intern map behind row names', () => {
+  it('never holds more than INTERN_MAX names, and interned names stay equal by value', () => {
+    for (let i = 0; i < INTERN_MAX + 10; i++) expect(intern(`repo-${i}`)).toBe(`repo-${i}`);
+    expect(internedCount()).toBeLessThanOrEqual(INTERN_MAX);
+    expect(internedCount()).toBeGreaterThan(0);
   });
 });

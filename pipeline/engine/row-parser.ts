@@ -40,16 +40,19 @@ function isCount(v: unknown): v is number {
 }
 
 const interned = new Map<string, string>();
+/** Distinct names kept interned at most; past it the map starts over, so months of churn in names cost no memory. */
+export const INTERN_MAX = 65_536;
 
 /**
  * The internalized twin of a key string (repo, machine, tenant). Strings parsed from JSON are
  * not internalized, and V8 looks every such key up in its string table on each keyed access;
- * handing operators the internalized copy makes their record lookups direct. Bounded by the
- * number of distinct keys, like operator state itself.
+ * handing operators the internalized copy makes their record lookups direct. Only a speed-up:
+ * a name seen again after the map started over is the same string by value.
  */
-function intern(s: string): string {
+export function intern(s: string): string {
   let k = interned.get(s);
   if (k === undefined) {
+    if (interned.size >= INTERN_MAX) interned.clear();
     const holder = Object.create(null) as Record<string, true>;
     holder[s] = true;
     k = Object.keys(holder)[0] as string;
@@ -137,4 +140,9 @@ export function explainReject(o: unknown): string {
     .slice(0, 3)
     .map((i) => `${i.path.length ? i.path.join('.') : '(row)'}: ${i.message}`)
     .join('; ');
+}
+
+/** How many names are interned now (for the bound's test). */
+export function internedCount(): number {
+  return interned.size;
 }
