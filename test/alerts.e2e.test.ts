@@ -1,10 +1,10 @@
 // SPEC §4 end to end with the BUILT CLI: two bursts and a recovery (alerts.ndjson), the alert
 // files' names and front matter, the move to alerts-resolved/, the snapshot's alerts, re-runs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ensureBuilt, FIXTURES, rmDir, runCli, tempDir } from './core-helpers.js';
+import { ensureBuilt, FIXTURES, readSnapshot, runCli, tempDir } from './core-helpers.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
 import { renderAlert } from '../sinks/render-alert.js';
 import { alertFileName } from '../pipeline/core/alerts.js';
@@ -22,15 +22,9 @@ const FIRST = `sync-degraded-20260416T100400Z-acme-snappy-os-h${h('acme', 'snapp
 const BETA = `sync-degraded-20260416T103200Z-beta-co-docs-site-h${h('Beta Co', 'Docs Site')}.md`;
 const SECOND = `sync-degraded-20260416T110200Z-acme-snappy-os-h${h('acme', 'snappy-os')}.md`;
 
-const dirs: string[] = [];
 beforeAll(() => ensureBuilt());
-afterAll(() => dirs.forEach(rmDir));
 
-function newState(): string {
-  const d = tempDir('syncscope-alerts-');
-  dirs.push(d);
-  return d;
-}
+const newState = (): string => tempDir('alerts');
 
 function listing(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -57,7 +51,6 @@ function frontMatter(text: string): Record<string, string> {
   return out;
 }
 
-const summary = (dir: string) => JSON.parse(readFileSync(join(dir, 'log', 'sync-summary.json'), 'utf8'));
 const run = (dir: string, now: string) => runCli(['run', LOG, '--now', now, '--state', dir]);
 
 describe('alert files (built CLI)', () => {
@@ -113,7 +106,7 @@ describe('alert files (built CLI)', () => {
     });
     expect(open.match(/ENOSPC/g)?.length).toBeGreaterThanOrEqual(3);
 
-    const s1 = summary(dir);
+    const s1 = readSnapshot(dir);
     expect(s1.alerts).toEqual({
       open: [{ file: SECOND, tenant_id: 'acme', repo: 'snappy-os', opened_at: '2026-04-16T11:02:00Z', failures: 3 }],
       resolved: 2,
@@ -128,7 +121,7 @@ describe('alert files (built CLI)', () => {
     const r2 = await run(dir, '2026-04-16T11:05:00Z');
     expect(r2.code).toBe(0);
     expect(listing(dir)).toEqual(files1);
-    expect(summary(dir).alerts).toEqual(s1.alerts);
+    expect(readSnapshot(dir).alerts).toEqual(s1.alerts);
 
     // NOW past 11:12: the second burst resolves at last_failure + W; alerts/ is empty (steady state)
     const r3 = await run(dir, '2026-04-16T12:00:00Z');
@@ -147,7 +140,7 @@ describe('alert files (built CLI)', () => {
     });
     expect(files3[`alerts-resolved/${FIRST}`]).toBe(files1[`alerts-resolved/${FIRST}`]);
     expect(files3[`alerts-resolved/${BETA}`]).toBe(files1[`alerts-resolved/${BETA}`]);
-    expect(summary(dir).alerts).toEqual({ open: [], resolved: 3 });
+    expect(readSnapshot(dir).alerts).toEqual({ open: [], resolved: 3 });
     expect(JSON.parse((await kv.get('tenant:acme'))!)).toMatchObject({ failing: false, open_alerts: 0, last_alert_at: '2026-04-16T11:02:00Z' });
 
     // a fresh state at NOW 12:00 writes exactly the same files as the sequence of runs did
@@ -174,9 +167,9 @@ describe('alert files (built CLI)', () => {
     appendFileSync(log, lines.slice(4).join('\n'));
     expect((await grow()).code).toBe(0);
     expect(listing(dir)).toEqual(listing(whole));
-    expect(summary(dir).alerts).toEqual(summary(whole).alerts);
-    const { generated_at: _a, ...grown } = summary(dir);
-    const { generated_at: _b, ...once } = summary(whole);
+    expect(readSnapshot(dir).alerts).toEqual(readSnapshot(whole).alerts);
+    const { generated_at: _a, ...grown } = readSnapshot(dir);
+    const { generated_at: _b, ...once } = readSnapshot(whole);
     expect(grown).toEqual(once);
   });
 
@@ -185,7 +178,7 @@ describe('alert files (built CLI)', () => {
     const r = await runCli(['run', LOG, '--now', '2026-04-16T11:05:00Z', '--state', dir, '--alert-failures', '5']);
     expect(r.code).toBe(0);
     expect(listing(dir)).toEqual({});
-    expect(summary(dir).alerts).toEqual({ open: [], resolved: 0 });
+    expect(readSnapshot(dir).alerts).toEqual({ open: [], resolved: 0 });
   });
 });
 

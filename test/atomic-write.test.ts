@@ -2,17 +2,11 @@
 // that name the target rather than its temp file.
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempPathFor, writeFileAtomic, TEMP_NAME } from '../pipeline/core/atomic-write.js';
-import { rmDir, tempDir } from './core-helpers.js';
+import { tempDir } from './core-helpers.js';
 
-const dirs: string[] = [];
-function dir(): string {
-  const d = tempDir('syncscope-atomic-');
-  dirs.push(d);
-  return d;
-}
-afterAll(() => dirs.forEach(rmDir));
+const dir = (): string => tempDir('atomic');
 
 describe('writeFileAtomic', () => {
   it('creates a folder again when it was deleted between two writes', () => {

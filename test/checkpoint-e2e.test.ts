@@ -1,28 +1,23 @@
 // Checkpoints end to end, on the BUILT CLI: resume without counting twice or losing anything,
 // across SIGTERM, rotation while stopped, a corrupt checkpoint, and changed settings.
-import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli } from './core-helpers.js';
 import {
-  NOW, badLines, ensureBuilt, killLeftovers, logLine, logText, outputs, reference, removeTmp, runCli, snapshot, start,
-  tmp, waitFor, waitForRead,
+  NOW, badLines, killLeftovers, logFolder, logLine, logText, outputs, reference, snapshot, start, waitFor, waitForRead,
 } from './follow-helpers.js';
 
 beforeAll(() => ensureBuilt(), 180_000);
 afterAll(() => killLeftovers());
-afterAll(() => removeTmp());
 
 const FLAGS = ['--now', NOW, '--no-progress'];
 const run = (file: string, state: string, extra: string[] = []) => runCli(['run', file, '--state', state, ...FLAGS, ...extra]);
 
 describe.concurrent('batch runs resume from the checkpoint', () => {
   it('a second run reads only the new bytes; an unterminated last line counts once; outputs equal one run', async () => {
-    const dir = tmp('resume');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
     // Ends in half a line (its JSON is cut): counted (as a reject) in this run's outputs only.
-    writeFileSync(log, logText(0, 300) + logLine(300).slice(0, 30));
+    const { log, state } = logFolder('resume', logText(0, 300) + logLine(300).slice(0, 30));
     let r = await run(log, state);
     expect(r.code).toBe(0);
     expect(snapshot(state)!.rows).toMatchObject({ read: 301, rejected: badLines(0, 300) + 1 });
@@ -43,10 +38,7 @@ describe.concurrent('batch runs resume from the checkpoint', () => {
   });
 
   it('SIGTERM mid-stream, then restart: totals equal one uninterrupted batch', async () => {
-    const dir = tmp('sigterm');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 300));
+    const { log, state } = logFolder('sigterm', logText(0, 300));
     const first = start(['run', '--follow', log, '--state', state, '--tick', '1s', ...FLAGS]);
     await waitForRead(state, 300);
     // A writer appending 25 lines every 10 ms; SIGTERM lands while it is half way.
@@ -76,10 +68,7 @@ describe.concurrent('batch runs resume from the checkpoint', () => {
 
 describe.concurrent('rotation while stopped', () => {
   it('rename: the rest of the old file, then the new file', async () => {
-    const dir = tmp('rot-stopped');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 200));
+    const { dir, log, state } = logFolder('rot-stopped', logText(0, 200));
     await run(log, state);
     appendFileSync(log, logText(200, 250)); // appended while stopped, then rotated away
     renameSync(log, join(dir, 'events.ndjson.1'));
@@ -93,10 +82,7 @@ describe.concurrent('rotation while stopped', () => {
   });
 
   it('copytruncate: the copy from the old offset, then the truncated file from 0', async () => {
-    const dir = tmp('ct-stopped');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 200));
+    const { log, state } = logFolder('ct-stopped', logText(0, 200));
     await run(log, state);
     appendFileSync(log, logText(200, 250));
     copyFileSync(log, `${log}-20260408`);
@@ -108,10 +94,7 @@ describe.concurrent('rotation while stopped', () => {
   });
 
   it('the old file deleted while stopped: what was lost is said on stderr, nothing is counted twice', async () => {
-    const dir = tmp('gone');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 200));
+    const { log, state } = logFolder('gone', logText(0, 200));
     await run(log, state);
     rmSync(log);
     writeFileSync(log, logText(200, 300));
@@ -124,10 +107,7 @@ describe.concurrent('rotation while stopped', () => {
 
 describe.concurrent('recovery', () => {
   it('a corrupt checkpoint is reported, moved aside and rebuilt from the log; totals right', async () => {
-    const dir = tmp('corrupt');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 300));
+    const { log, state } = logFolder('corrupt', logText(0, 300));
     await run(log, state);
     const cp = join(state, '.syncscope', 'checkpoint.json');
     writeFileSync(cp, '{"garbage": tru');
@@ -142,10 +122,7 @@ describe.concurrent('recovery', () => {
   });
 
   it('settings that change numbers force a rebuild, said plainly; --rebuild discards the checkpoint', async () => {
-    const dir = tmp('config');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 300));
+    const { log, state } = logFolder('config', logText(0, 300));
     await run(log, state);
     let r = await run(log, state, ['--alert-failures', '5']);
     expect(r.stderr).toMatch(/differ from the checkpoint's \(--alert-failures: 3 → 5\): rebuilding from .* \(full re-scan\)/);
@@ -158,19 +135,14 @@ describe.concurrent('recovery', () => {
   });
 
   it('SIGTERM during a batch scan flushes outputs and the checkpoint; the next run finishes the job', async () => {
-    const dir = tmp('batch-term');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 100_000));
+    const { log, state } = logFolder('batch-term', logText(0, 100_000));
     const ref = await reference(log);
-    const child = spawn(process.execPath, [join('dist', 'pipeline', 'cli', 'bin.js'), 'run', log, '--state', state, ...FLAGS], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    const scan = start(['run', log, '--state', state, ...FLAGS]);
     // Once the first rejects are written the scan is under way (and the handlers are set).
     // Whenever the signal lands (during the scan, or after), exit 0 and a consistent state.
     const rejects = join(state, 'log', 'sync-events.rejects.ndjson');
     await waitFor('the scan to start', () => existsSync(rejects) && readFileSync(rejects, 'utf8').length > 0);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect((await scan.stop('SIGTERM')).code).toBe(0);
     expect(existsSync(join(state, '.syncscope', 'checkpoint.json'))).toBe(true);
     const r = await run(log, state);
     expect(r.code).toBe(0);

@@ -15,8 +15,9 @@ import { renderAlert } from '../sinks/render-alert.js';
 import { generateLines } from '../bench/gen.js';
 import { type Reject } from '../pipeline/core/row.js';
 import { alertFileName, type Cluster } from '../pipeline/core/alerts.js';
-import { DEFAULT_PRICES } from '../pipeline/core/money.js';
-import { type EngineConfig } from '../pipeline/engine/engine-state.js';
+import type { AggregateRow, Snapshot } from '../pipeline/core/snapshot.js';
+import { engineConfig } from './core-helpers.js';
+import type { EngineConfig } from '../pipeline/engine/engine-state.js';
 
 const START = Date.parse('2026-04-08T00:00:00Z');
 const H = 3_600_000;
@@ -43,24 +44,16 @@ interface Policy {
   readonly clock: number;
 }
 
-const base = (nowPolicy: EngineConfig['nowPolicy']): EngineConfig => ({
-  nowPolicy,
-  maxLatenessMs: 5 * 60_000,
-  defaultTenant: 'default',
-  cluster: { failures: 3, windowMs: 10 * 60_000 },
-  prices: DEFAULT_PRICES,
-});
-
 const POLICIES: Policy[] = [
-  { name: 'fixed NOW after the log', config: base({ kind: 'fixed', ms: START + 4 * H }), clock: START + 30 * H },
-  { name: 'fixed NOW inside the log', config: base({ kind: 'fixed', ms: START + 2 * H }), clock: START + 30 * H },
-  { name: 'NOW = latest', config: base({ kind: 'latest' }), clock: START + 30 * H },
-  { name: 'wall clock inside the log (rows ahead held)', config: base({ kind: 'wall' }), clock: START + 2 * H + 17 * 60_000 },
+  { name: 'fixed NOW after the log', config: engineConfig({ kind: 'fixed', ms: START + 4 * H }), clock: START + 30 * H },
+  { name: 'fixed NOW inside the log', config: engineConfig({ kind: 'fixed', ms: START + 2 * H }), clock: START + 30 * H },
+  { name: 'NOW = latest', config: engineConfig({ kind: 'latest' }), clock: START + 30 * H },
+  { name: 'wall clock inside the log (rows ahead held)', config: engineConfig({ kind: 'wall' }), clock: START + 2 * H + 17 * 60_000 },
 ];
 
 interface Outcome {
-  snapshot: unknown;
-  aggregates: unknown;
+  snapshot: Snapshot;
+  aggregates: AggregateRow[];
   open: string[];
   resolved: Record<string, string>;
   rejects: Reject[];
@@ -188,7 +181,7 @@ describe('checkpoint/restart property', () => {
   it('the reference logs exercise what the checkpoint must carry', () => {
     for (let pol = 0; pol < POLICIES.length; pol++) {
       const o = reference(0, pol);
-      const rows = (o.snapshot as { rows: Record<string, number> }).rows;
+      const rows = o.snapshot.rows;
       // Repeated lines in a file all count (only a stdin restart's replay is a duplicate), so the
       // checkpoint carries no dedup memory and the totals must still match at every cut.
       expect(rows.duplicate).toBe(0);

@@ -1,11 +1,10 @@
 // The checkpoint file: codec (bigints, ±Infinity, "$" keys), integrity checks, corrupt-file
 // recovery, config comparison. In-process; the CLI behaviour is in checkpoint-e2e.test.ts.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../pipeline/engine/engine.js';
 import { LineSplitter } from '../pipeline/source/lines.js';
 import {
@@ -13,25 +12,12 @@ import {
   loadCheckpoint, saveCheckpoint, type Checkpoint,
 } from '../pipeline/state/checkpoint.js';
 import { rational, DEFAULT_PRICES } from '../pipeline/core/money.js';
+import { engineConfig, tempDir } from './core-helpers.js';
 import { type EngineConfig } from '../pipeline/engine/engine-state.js';
 
-const dirs: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'syncscope-cp-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = (): string => tempDir('cp');
 
-const CONFIG: EngineConfig = {
-  nowPolicy: { kind: 'fixed', ms: Date.parse('2026-04-09T00:00:00Z') },
-  maxLatenessMs: 300_000,
-  defaultTenant: 'default',
-  cluster: { failures: 3, windowMs: 600_000 },
-  prices: DEFAULT_PRICES,
-};
+const CONFIG: EngineConfig = engineConfig({ kind: 'fixed', ms: Date.parse('2026-04-09T00:00:00Z') });
 
 const line = (ts: string, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ ts, op: 'pull', repo: 'r', scope: 'state', machine: 'm', trigger: 't', files: 1, bytes: 10, dur_ms: 1, ...extra });

@@ -1,26 +1,17 @@
 // The BUILT CLI (`node dist/pipeline/cli/bin.js run …`) on hand-made fixture logs, with every number
 // of the snapshot computed by hand (SPEC §1–§3, §6).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ensureBuilt, FIXTURES, rmDir, runCli, tempDir } from './core-helpers.js';
+import { CLI, ensureBuilt, FIXTURES, readSnapshot, runCli, tempDir } from './core-helpers.js';
 import { FileKv, listAll } from '../sinks/kv/file-kv.js';
 
 const BASIC = join(FIXTURES, 'basic.ndjson');
 const NOW = '2026-04-16T19:30:00Z';
 
-const dirs: string[] = [];
-function state(): string {
-  const d = tempDir('syncscope-cli-');
-  dirs.push(d);
-  return d;
-}
+const state = (): string => tempDir('cli');
 
 beforeAll(() => ensureBuilt());
-afterAll(() => dirs.forEach(rmDir));
-
-const readJson = (p: string): Record<string, any> => JSON.parse(readFileSync(p, 'utf8')) as Record<string, any>;
-const summary = (dir: string) => readJson(join(dir, 'log', 'sync-summary.json'));
 
 /** 24 hourly entries from H-23h, zero except the given hours. */
 function hours(from: string, nonZero: Record<string, [number, number]>) {
@@ -100,7 +91,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const r = await runCli(['run', BASIC, '--now', NOW, '--state', dir]);
     expect(r.stderr).toMatch(/12 rows read, 12 valid, 0 rejected, 0 duplicate, 1 late/);
     expect(r.code).toBe(0);
-    const s = summary(dir);
+    const s = readSnapshot(dir);
     const { generated_at, ...rest } = s;
     expect(Number.isNaN(Date.parse(generated_at as string))).toBe(false);
     expect(generated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
@@ -128,7 +119,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const md = readFileSync(join(dir, 'log', 'sync-summary.md'), 'utf8');
     const lines = md.split('\n');
     expect(lines[0]).toMatch(/^generated_at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-    expect(lines[0]).toBe(`generated_at: ${summary(dir).generated_at}`);
+    expect(lines[0]).toBe(`generated_at: ${readSnapshot(dir).generated_at}`);
     expect(lines[1]).toBe(`now: ${NOW}`);
     const sections = [/pushes per hour/i, /bytes per day/i, /failure rate per repo/i, /last successful push per machine/i, /cost/i, /open alerts/i, /input health/i];
     let at = 0;
@@ -160,7 +151,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const aggBefore = readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8');
     const again = await runCli(['run', BASIC, '--now', NOW, '--state', dir]);
     expect(again.code).toBe(0);
-    const { generated_at: _g2, ...rest2 } = summary(dir);
+    const { generated_at: _g2, ...rest2 } = readSnapshot(dir);
     expect(rest2).toEqual(BASIC_EXPECTED);
     expect(readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8')).toBe(aggBefore);
     expect(readFileSync(join(dir, 'log', 'sync-events.rejects.ndjson'), 'utf8')).toBe('');
@@ -173,11 +164,11 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const lines = text.split('\n');
     writeFileSync(log, `${lines.slice(0, 7).join('\n')}\n`);
     expect((await runCli(['run', log, '--now', NOW, '--state', dir])).code).toBe(0);
-    expect(summary(dir).rows).toEqual({ read: 6, valid: 6, rejected: 0, late: 0, duplicate: 0 });
+    expect(readSnapshot(dir).rows).toEqual({ read: 6, valid: 6, rejected: 0, late: 0, duplicate: 0 });
     appendFileSync(log, lines.slice(7).join('\n'));
     const r = await runCli(['run', log, '--now', NOW, '--state', dir]);
     expect(r.code).toBe(0);
-    const { generated_at: _g, ...rest } = summary(dir);
+    const { generated_at: _g, ...rest } = readSnapshot(dir);
     expect(rest).toEqual(BASIC_EXPECTED);
     expect(readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual(BASIC_AGGREGATES);
   });
@@ -186,14 +177,14 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const dir = state();
     const r = await runCli(['run', BASIC, '--now', 'latest', '--state', dir]);
     expect(r.code).toBe(0);
-    const s = summary(dir);
+    const s = readSnapshot(dir);
     expect(s.now).toBe('2026-04-16T19:30:01Z');
     expect(s.rows).toEqual({ read: 12, valid: 12, rejected: 0, late: 1, duplicate: 0 });
     expect(s.pushes_per_hour).toEqual(hours('2026-04-15T20:00:00Z', {
       '2026-04-15T20:00:00Z': [1, 0], '2026-04-16T18:00:00Z': [1, 1], '2026-04-16T19:00:00Z': [5, 0],
     }));
     expect(s.bytes_per_day[6]).toEqual({ day: '2026-04-16', pushed_bytes: 12593 + 999999, pulled_bytes: 5000 });
-    expect(s.repos.map((x: { repo: string }) => x.repo)).toEqual(['alpha', 'future', 'snappy-os', 'zeta']);
+    expect(s.repos.map((x) => x.repo)).toEqual(['alpha', 'future', 'snappy-os', 'zeta']);
     expect(s.machines).toContainEqual({ machine: 'future-box', last_success_push: '2026-04-16T19:30:01Z' });
   });
 
@@ -202,7 +193,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     // NOW given with an offset is normalised to UTC (19:10Z)
     const r = await runCli(['run', BASIC, '--now', '2026-04-16T21:10:00+02:00', '--state', dir]);
     expect(r.code).toBe(0);
-    const s = summary(dir);
+    const s = readSnapshot(dir);
     expect(s.now).toBe('2026-04-16T19:10:00Z');
     // left out: L9 (19:10:38), L11 (19:30), L12 and L13 (19:30): valid rows after NOW
     expect(s.rows).toEqual({ read: 12, valid: 12, rejected: 0, late: 0, duplicate: 0 });
@@ -214,7 +205,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
       { machine: 'mbpro-rb', last_success_push: '2026-04-15T19:59:59.999Z' },
       { machine: 'old-mac', last_success_push: null },
     ]);
-    expect(s.repos.map((x: { repo: string }) => x.repo)).toEqual(['alpha', 'snappy-os', 'zeta']);
+    expect(s.repos.map((x) => x.repo)).toEqual(['alpha', 'snappy-os', 'zeta']);
     const agg = readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8');
     expect(agg).not.toContain('999999');
     expect(agg).not.toContain('12533');
@@ -226,7 +217,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     const text = `\uFEFF${readFileSync(BASIC, 'utf8').replace(/\n/g, '\r\n')}`;
     const r = await runCli(['run', '-', '--now', NOW, '--state', dir], { input: text });
     expect(r.code).toBe(0);
-    const { generated_at: _g, ...rest } = summary(dir);
+    const { generated_at: _g, ...rest } = readSnapshot(dir);
     expect(rest).toEqual(BASIC_EXPECTED);
   });
 
@@ -241,7 +232,7 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     // a, b, a again (10 min behind: a row, and late), c, c again (4 min behind: a row, on time)
     const r = await runCli(['run', '-', '--now', '2026-04-16T10:30:00Z', '--state', dir, '--tenant', 'solo'], { input: [a, b, a, c, c, big1, big2].join('\n') });
     expect(r.code).toBe(0);
-    const s = summary(dir);
+    const s = readSnapshot(dir);
     expect(s.rows).toEqual({ read: 7, valid: 7, rejected: 0, late: 1, duplicate: 0 });
     expect(s.pushes_per_hour[23]).toEqual({ hour: '2026-04-16T10:00:00Z', pushes: 7, failed: 0 });
     // 5 + 2·(2^53 − 1) = 18014398509481987, written as exact JSON digits
@@ -288,7 +279,7 @@ describe.concurrent('bad input never stops the pipeline', () => {
     const dir = state();
     const r = await runCli(['run', input, '--now', NOW, '--state', dir]);
     expect(r.code).toBe(0);
-    const s = summary(dir);
+    const s = readSnapshot(dir);
     // 13 lines, line 9 is whitespace only: 12 read, 2 valid (lines 1 and 11), 10 rejected
     expect(s.rows).toEqual({ read: 12, valid: 2, rejected: 10, late: 0, duplicate: 0 });
     expect(r.stderr).toMatch(/\b10 rejected\b/);
@@ -321,7 +312,7 @@ describe.concurrent('bad input never stops the pipeline', () => {
     // a second run over the same input does not duplicate a reject
     expect((await runCli(['run', input, '--now', NOW, '--state', dir])).code).toBe(0);
     expect(readFileSync(join(dir, 'log', 'sync-events.rejects.ndjson'), 'utf8').trim().split('\n')).toHaveLength(10);
-    expect(summary(dir).rows.rejected).toBe(10);
+    expect(readSnapshot(dir).rows.rejected).toBe(10);
   });
 
   it('valid rows whose repo / tenant_id are "__proto__" / "constructor" do not crash the run and are counted', async () => {
@@ -336,9 +327,9 @@ describe.concurrent('bad input never stops the pipeline', () => {
     const r = await runCli(['run', '-', '--now', NOW, '--state', dir], { input });
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
-    const s = summary(dir);
+    const s = readSnapshot(dir);
     expect(s.rows).toEqual({ read: 3, valid: 3, rejected: 0, late: 0, duplicate: 0 });
-    expect(s.repos.map((x: { repo: string }) => x.repo)).toEqual(['__proto__', 'constructor', 'plain']);
+    expect(s.repos.map((x) => x.repo)).toEqual(['__proto__', 'constructor', 'plain']);
     expect(s.cost.by_tenant.map((t: { tenant_id: string }) => t.tenant_id)).toEqual(['constructor', 'default']);
   });
 

@@ -1,14 +1,19 @@
-// Shared by the core tests (schema, operators, properties, cost, CLI e2e): row and batch
-// builders, and a build-once guard plus a spawner for the BUILT CLI.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+// Shared by every test file: row and batch builders, the engine settings the CLI defaults to,
+// temp folders removed after each file, the snapshot reader, and the one way tests run the
+// BUILT CLI (a build-once guard, a run to completion, and a live child for signal tests).
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import type { Batch } from '../pipeline/core/batch.js';
 import { toRow, type RawRow } from '../pipeline/engine/row-parser.js';
-import { parseTs } from '../pipeline/core/time.js';
+import { DEFAULT_PRICES } from '../pipeline/core/money.js';
+import type { Snapshot } from '../pipeline/core/snapshot.js';
+import { parseTs, type NowPolicy } from '../pipeline/core/time.js';
 import { type Row } from '../pipeline/core/row.js';
+import { type EngineConfig } from '../pipeline/engine/engine-state.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(REPO_ROOT, 'dist', 'pipeline', 'cli', 'bin.js');
@@ -17,6 +22,9 @@ export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
+
+/** An ISO timestamp without milliseconds, as the logs write them. */
+export const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
 
 export const ms = (iso: string): number => {
   const t = Date.parse(iso);
@@ -60,7 +68,7 @@ export function row(spec: RowSpec): Row {
   if (spec.tenant !== undefined) raw.tenant_id = spec.tenant;
   const t = parseTs(ts);
   if (Number.isNaN(t)) throw new Error(`bad row ts ${ts}`);
-  const r = toRow(raw as unknown as Record<string, unknown>, t, '-', spec.line ?? autoLine++, 'default');
+  const r = toRow(raw, t, '-', spec.line ?? autoLine++, 'default');
   if (r === null) throw new Error(`invalid row ${JSON.stringify(raw)}`);
   return r;
 }
@@ -97,12 +105,34 @@ export function rawRow(spec: RowSpec & Record<string, unknown>): Record<string, 
   return { ...o, ...extra };
 }
 
-export function tempDir(prefix = 'syncscope-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+/** The engine settings `syncscope run` defaults to (lateness 5 min, 3 failures in 10 min) at `nowPolicy`. */
+export function engineConfig(nowPolicy: NowPolicy, over: Partial<EngineConfig> = {}): EngineConfig {
+  return {
+    nowPolicy,
+    maxLatenessMs: 5 * MIN,
+    defaultTenant: 'default',
+    cluster: { failures: 3, windowMs: 10 * MIN },
+    prices: DEFAULT_PRICES,
+    ...over,
+  };
 }
 
-export function rmDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+const madeDirs: string[] = [];
+// Registered when a test file first imports this module: its temp folders go after its last test.
+afterAll(() => {
+  for (const d of madeDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh folder `syncscope-NAME-XXXXXX` under the OS temp dir, removed after the test file. */
+export function tempDir(name = 'test'): string {
+  const d = mkdtempSync(join(tmpdir(), `syncscope-${name}-`));
+  madeDirs.push(d);
+  return d;
+}
+
+/** STATE/log/sync-summary.json as written by a run. */
+export function readSnapshot(state: string): Snapshot {
+  return JSON.parse(readFileSync(join(state, 'log', 'sync-summary.json'), 'utf8')) as Snapshot;
 }
 
 function newestSourceMtime(): number {
@@ -165,29 +195,67 @@ export function ensureBuilt(): void {
   }
 }
 
+/** The env for a child CLI: this one without anything that would change its behaviour, plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('SYNC_') || k.startsWith('SYNCSCOPE_')) delete env[k];
+  return { ...env, ...extra };
+}
+
+export interface CliOptions {
+  cwd?: string;
+  /** Added to the cleaned env of `childEnv`. */
+  env?: Record<string, string>;
+  /** Arguments for node itself, before the CLI path (e.g. `--import` hooks). */
+  nodeArgs?: readonly string[];
+  /** A command that execs the rest of its arguments (`node CLI …`), e.g. `sh -c 'ulimit … && exec "$@"' sh`. */
+  launcher?: readonly [string, ...string[]];
+}
+
+/** The command line, cwd and env every run of the built CLI uses. */
+function cliCommand(args: readonly string[], opts: CliOptions): { file: string; argv: string[]; cwd: string; env: NodeJS.ProcessEnv } {
+  const node: [string, ...string[]] = [process.execPath, ...(opts.nodeArgs ?? []), CLI, ...args];
+  const [file, ...argv] = opts.launcher === undefined ? node : [...opts.launcher, ...node];
+  return { file, argv, cwd: opts.cwd ?? REPO_ROOT, env: childEnv(opts.env) };
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs the built CLI; `input` goes to stdin. */
-export function runCli(args: string[], opts: { input?: string | Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export interface RunCliOptions extends CliOptions {
+  /** Written to stdin, which is then closed (closed at once without it). */
+  input?: string | Buffer;
+}
+
+/** Runs the built CLI to completion, blocking; throws if it cannot start or runs past 30 s. */
+export function runCliSync(args: readonly string[], opts: RunCliOptions = {}): CliResult {
+  const { file, argv, cwd, env } = cliCommand(args, opts);
+  const r = spawnSync(file, argv, { cwd, env, input: opts.input ?? '', encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the built CLI to completion without blocking (for concurrent tests, or while a live child runs). */
+export function runCli(args: readonly string[], opts: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawnCli(args, opts);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', rej);
     child.on('close', (code) => res({ code, stdout, stderr }));
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+    child.stdin.end(opts.input ?? '');
   });
+}
+
+/** Starts the built CLI as a live child the test feeds, reads or signals; stdin, stdout and stderr are pipes. */
+export function spawnCli(args: readonly string[], opts: CliOptions = {}): ChildProcessWithoutNullStreams {
+  const { file, argv, cwd, env } = cliCommand(args, opts);
+  return spawn(file, argv, { cwd, env, stdio: 'pipe' });
 }
 
 /** The bytes cut at the given points (taken modulo length+1), for chunk-boundary properties. */

@@ -6,7 +6,7 @@ import { aggregateRows, foldCost, initCost, weekCostView } from '../operators/me
 import { rational, DEFAULT_PRICES, type Prices } from '../pipeline/core/money.js';
 import { Engine } from '../pipeline/engine/engine.js';
 import { LineSplitter } from '../pipeline/source/lines.js';
-import { batch, fail, ms, row, rawRow, MIN, type RowSpec } from './core-helpers.js';
+import { batch, engineConfig, fail, ms, row, rawRow, type RowSpec } from './core-helpers.js';
 import { type Row } from '../pipeline/core/row.js';
 
 const GiB = 2 ** 30;
@@ -140,13 +140,7 @@ describe('egress overage', () => {
   });
 
   it('the allowance is used up in ts order even when rows arrive out of order (within max-lateness)', () => {
-    const engine = new Engine({
-      nowPolicy: { kind: 'fixed', ms: ms('2026-04-02T00:00:00Z') },
-      maxLatenessMs: 5 * MIN,
-      defaultTenant: 'default',
-      cluster: { failures: 3, windowMs: 10 * MIN },
-      prices: DEFAULT_PRICES,
-    });
+    const engine = new Engine(engineConfig({ kind: 'fixed', ms: ms('2026-04-02T00:00:00Z') }));
     const lines = [
       rawRow({ ts: '2026-04-01T10:02:00Z', op: 'pull', bytes: 3 * GiB, tenant: 'b' }),
       rawRow({ ts: '2026-04-01T10:00:00Z', op: 'pull', bytes: TiB - GiB, tenant: 'a' }),

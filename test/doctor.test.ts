@@ -3,7 +3,8 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOUR, MIN, NOW, NOW_MS, cli, engineConfig, ev, tempDir, writeGoodLists, writeLines, listsOf } from './lint-helpers.js';
+import { HOUR, MIN, runCliSync, tempDir } from './core-helpers.js';
+import { NOW, NOW_MS, engineAtNow, ev, writeGoodLists, writeLines, listsOf } from './lint-helpers.js';
 import { runBatch } from '../pipeline/engine/run.js';
 import { burstRows, checkDashboardFresh, checkDurMs, checkLint, checkNoOpenAlerts, checkSimulate, readTailLines, type CheckResult } from '../pipeline/cli/doctor.js';
 import { REPORT_SECRET, startWorker } from './worker-helpers.js';
@@ -33,7 +34,7 @@ async function installedState(extra: string[] = []): Promise<{ state: string; lo
   const state = join(tempDir(), 'state');
   writeGoodLists(state);
   const log = writeLines(join(state, 'log', 'sync-events.ndjson'), [...healthyLines(), ...extra]);
-  await runBatch({ input: log, stateDir: state, engine: engineConfig() });
+  await runBatch({ input: log, stateDir: state, engine: engineAtNow() });
   return { state, log };
 }
 
@@ -56,9 +57,9 @@ const doctorTemps = (): string[] => readdirSync(tmpdir()).filter((n) => n.starts
 describe('syncscope doctor (CLI)', () => {
   it('passes on a healthy install and exits 0', async () => {
     const { state } = await installedState();
-    const r = cli(['doctor', '--state', state, '--now', NOW]);
+    const r = runCliSync(['doctor', '--state', state, '--now', NOW]);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('PASS  1. the last 20 rows of the log have dur_ms: the last 20 rows all carry dur_ms (20 above 0)');
     expect(lines[1]).toMatch(/^PASS {2}2\. the dashboard is fresh: generated_at \S+ is \d+s old \(--max-age 1m\)$/);
@@ -73,14 +74,14 @@ describe('syncscope doctor (CLI)', () => {
     const md = join(state, 'log', 'sync-summary.md');
     const old = new Date(Date.now() - 2 * HOUR).toISOString().replace(/\.\d+Z$/, 'Z');
     writeFileSync(md, readFileSync(md, 'utf8').replace(/^generated_at: .*$/m, `generated_at: ${old}`));
-    const r = cli(['doctor', '--state', state, '--now', NOW, '--format', 'json']);
-    expect(r.status).toBe(1);
+    const r = runCliSync(['doctor', '--state', state, '--now', NOW, '--format', 'json']);
+    expect(r.code).toBe(1);
     const checks = JSON.parse(r.stdout) as CheckResult[];
     expect(checks.map((c) => [c.id, c.ok])).toEqual([['dur-ms', true], ['dashboard-fresh', false], ['no-open-alerts', true], ['lint', true], ['simulate', null]]);
     expect(checks[1]!.reason).toMatch(new RegExp(`^generated_at ${old} is 2h old, more than --max-age 1m$`));
     expect(checks[1]!.fix).toContain('--max-age');
-    const tick = cli(['doctor', '--state', state, '--now', NOW, '--tick', '2h']);
-    expect(tick.status).toBe(0); // --max-age defaults to 2 × --tick
+    const tick = runCliSync(['doctor', '--state', state, '--now', NOW, '--tick', '2h']);
+    expect(tick.code).toBe(0); // --max-age defaults to 2 × --tick
   });
 
   it('fails with an open alert and lists each file', async () => {
@@ -89,8 +90,8 @@ describe('syncscope doctor (CLI)', () => {
     const { state } = await installedState(burst);
     const alerts = readdirSync(join(state, 'log', 'alerts'));
     expect(alerts).toEqual([`sync-degraded-20260416T115900Z-acme-web-h${createHash('sha256').update('acme\nweb').digest('hex').slice(0, 8)}.md`]);
-    const r = cli(['doctor', '--state', state, '--now', NOW]);
-    expect(r.status).toBe(1);
+    const r = runCliSync(['doctor', '--state', state, '--now', NOW]);
+    expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}3\. no open alert: 1 open alert file in .*alerts\n/);
     expect(r.stdout).toContain(`        - ${join(state, 'log', 'alerts', alerts[0]!)} (tenant acme, repo web, opened 2026-04-16T11:59:00Z, 3 failures)`);
     expect(r.stdout).toContain('doctor: 1 of 4 checks fail');
@@ -100,9 +101,9 @@ describe('syncscope doctor (CLI)', () => {
     const { state } = await installedState();
     const before = tree(state);
     const tempsBefore = doctorTemps();
-    const r = cli(['doctor', '--state', state, '--now', NOW, '--simulate']);
+    const r = runCliSync(['doctor', '--state', state, '--now', NOW, '--simulate']);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     const simHash = createHash('sha256').update('doctor-simulated\ndoctor-simulated').digest('hex').slice(0, 8);
     expect(r.stdout).toMatch(new RegExp(`PASS {2}5\\. a simulated failure burst raises an alert and a failing tenant: 4 failures of tenant doctor-simulated within 10m opened sync-degraded-20260416T115959Z-doctor-simulated-doctor-simulated-h${simHash}\\.md; embedded KV status degraded, 1 of 2 failing`));
     expect(r.stdout).toContain('doctor: all 5 checks pass');
@@ -112,9 +113,9 @@ describe('syncscope doctor (CLI)', () => {
 
   it('exits 2 on bad flags', () => {
     const state = tempDir();
-    expect(cli(['doctor', '--state', state, '--max-age', 'soon']).status).toBe(2);
-    expect(cli(['doctor', '--state', state, '--tick', '0s']).status).toBe(2);
-    expect(cli(['doctor', '--state', state, '--simulate', '--kv-url', 'not a url']).status).toBe(2);
+    expect(runCliSync(['doctor', '--state', state, '--max-age', 'soon']).code).toBe(2);
+    expect(runCliSync(['doctor', '--state', state, '--tick', '0s']).code).toBe(2);
+    expect(runCliSync(['doctor', '--state', state, '--simulate', '--kv-url', 'not a url']).code).toBe(2);
   });
 });
 
@@ -170,7 +171,7 @@ describe('doctor checks (in-process)', () => {
     const state = tempDir();
     writeGoodLists(state);
     const log = writeLines(join(state, 'log', 'sync-events.ndjson'), [ev(NOW_MS), 'not json', ev(NOW_MS - 30 * MIN, { machine: 'x', files: 9, files_total: 10 })]);
-    const r = await checkLint({ stateDir: state, log, engine: engineConfig(), maxAgeMs: MIN, tenant: null, simulate: false, env: {} });
+    const r = await checkLint({ stateDir: state, log, engine: engineAtNow(), maxAgeMs: MIN, tenant: null, simulate: false, env: {} });
     expect(r).toMatchObject({ ok: false, reason: 'lint finds 1 error, 1 warning (rejects 1, mass-change 1)' });
     expect(listsOf(state).deny).not.toBeNull();
   });
@@ -185,7 +186,7 @@ describe('doctor checks (in-process)', () => {
     const { state, log } = await installedState();
     const before = tree(state);
     const res = await checkSimulate({
-      stateDir: state, log, engine: engineConfig({ cluster: { failures: 5, windowMs: MIN } }), maxAgeMs: MIN, tenant: null, simulate: true, env: {},
+      stateDir: state, log, engine: engineAtNow({ cluster: { failures: 5, windowMs: MIN } }), maxAgeMs: MIN, tenant: null, simulate: true, env: {},
     });
     expect(res.ok).toBe(true);
     expect(res.reason).toContain('6 failures of tenant doctor-simulated within 1m');
@@ -196,7 +197,7 @@ describe('doctor checks (in-process)', () => {
     const { state, log } = await installedState();
     // An unreachable Worker: the report cannot be delivered, so the check must fail (and fast).
     const res = await checkSimulate({
-      stateDir: state, log, engine: engineConfig(), maxAgeMs: MIN, tenant: null, simulate: true,
+      stateDir: state, log, engine: engineAtNow(), maxAgeMs: MIN, tenant: null, simulate: true,
       kvUrl: 'http://127.0.0.1:9/', env: { SYNCSCOPE_REPORT_SECRET: 's' },
     });
     expect(res.ok).toBe(false);
@@ -212,7 +213,7 @@ describe('doctor --simulate --kv-url (the Worker on Miniflare)', () => {
       const { state, log } = await installedState();
       const before = tree(state);
       const res = await checkSimulate({
-        stateDir: state, log, engine: engineConfig(), maxAgeMs: MIN, tenant: null, simulate: true,
+        stateDir: state, log, engine: engineAtNow(), maxAgeMs: MIN, tenant: null, simulate: true,
         kvUrl: worker.url, env: { SYNCSCOPE_REPORT_SECRET: REPORT_SECRET },
       });
       expect(res.reason).toContain('Worker status degraded, 1 of 1 failing');

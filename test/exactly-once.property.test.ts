@@ -2,39 +2,23 @@
 // not; only the replayed overlap of a restarted stdin stream is a duplicate. In-process, through
 // the code the CLI uses (startRun / runBatch with real state folders and checkpoints).
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateLines } from '../bench/gen.js';
 import { computeOracle, diffWithOracle } from '../bench/oracle.js';
 import { startRun } from '../pipeline/engine/run-loop.js';
 import { runBatch } from '../pipeline/engine/run.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
-import { DEFAULT_PRICES } from '../pipeline/core/money.js';
-import { type EngineConfig } from '../pipeline/engine/engine-state.js';
+import type { Snapshot } from '../pipeline/core/snapshot.js';
+import { engineConfig, readSnapshot, tempDir } from './core-helpers.js';
+import type { EngineConfig } from '../pipeline/engine/engine-state.js';
 
-const root = mkdtempSync(join(tmpdir(), 'syncscope-once-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('once');
 let dirs = 0;
 const freshDir = (): string => join(root, `d${dirs++}`);
-
-const config = (nowPolicy: EngineConfig['nowPolicy']): EngineConfig => ({
-  nowPolicy,
-  maxLatenessMs: 5 * 60_000,
-  defaultTenant: 'default',
-  cluster: { failures: 3, windowMs: 10 * 60_000 },
-  prices: DEFAULT_PRICES,
-});
 const quiet = (): void => {};
-
-interface Summary {
-  generated_at: string;
-  rows: { read: number; valid: number; rejected: number; late: number; duplicate: number };
-  [k: string]: unknown;
-}
-const summaryOf = (state: string): Summary => JSON.parse(readFileSync(join(state, 'log', 'sync-summary.json'), 'utf8')) as Summary;
 
 /** One `run -` process: feeds `text`, then either stops (a signal, stdin still open) or sees EOF. */
 async function stdinProcess(state: string, engine: EngineConfig, text: string, how: 'signal' | 'eof'): Promise<void> {
@@ -75,8 +59,8 @@ describe('every line of a file counts (no dedup by content)', () => {
           const dir = freshDir();
           const path = join(root, `log-${dirs}.ndjson`);
           writeFileSync(path, lines(log));
-          await runBatch({ input: path, stateDir: dir, engine: config({ kind: 'latest' }), emit: quiet, checkpoints: false });
-          const got = summaryOf(dir);
+          await runBatch({ input: path, stateDir: dir, engine: engineConfig({ kind: 'latest' }), emit: quiet, checkpoints: false });
+          const got = readSnapshot(dir);
           expect(diffWithOracle(computeOracle(log), got)).toEqual([]);
           expect(got.rows.duplicate).toBe(0);
           expect(got.rows.read).toBe(log.filter((l) => l.trim() !== '').length);
@@ -108,7 +92,7 @@ describe('stdin restarts: only the replayed overlap is a duplicate', () => {
         fc.array(fc.record({ cut: fc.nat({ max: 1_000 }), k: fc.integer({ min: 0, max: 50 }) }), { minLength: 1, maxLength: 4 }),
         async (seed, restarts) => {
           const log = distinctLog(seed, 240);
-          const engine = config({ kind: 'fixed', ms: NOW });
+          const engine = engineConfig({ kind: 'fixed', ms: NOW });
           const cuts = [...new Set(restarts.map((r) => 1 + Math.floor((r.cut / 1_001) * (log.length - 1))))].sort((a, b) => a - b);
           const state = freshDir();
           let from = 0;
@@ -117,15 +101,15 @@ describe('stdin restarts: only the replayed overlap is a duplicate', () => {
             const end = i < cuts.length ? cuts[i]! : log.length;
             const k = i === 0 ? 0 : Math.min(restarts[i - 1]!.k, from);
             replayed += k;
-                    await stdinProcess(state, engine, lines(log.slice(from - k, end)), i < cuts.length ? 'signal' : 'eof');
+            await stdinProcess(state, engine, lines(log.slice(from - k, end)), i < cuts.length ? 'signal' : 'eof');
             from = end;
           }
           const ref = freshDir();
           await stdinProcess(ref, engine, lines(log), 'eof');
-          const got = summaryOf(state);
-          const want = summaryOf(ref);
+          const got = readSnapshot(state);
+          const want = readSnapshot(ref);
           expect(got.rows).toEqual({ ...want.rows, read: want.rows.read + replayed, duplicate: replayed });
-          const strip = (s: Summary): unknown => ({ ...s, generated_at: '-', rows: { ...s.rows, read: 0, duplicate: 0 } });
+          const strip = (s: Snapshot): unknown => ({ ...s, generated_at: '-', rows: { ...s.rows, read: 0, duplicate: 0 } });
           expect(strip(got)).toEqual(strip(want));
           expect(readFileSync(join(state, 'log', 'evals.aggregate.ndjson'), 'utf8')).toBe(readFileSync(join(ref, 'log', 'evals.aggregate.ndjson'), 'utf8'));
         },
@@ -141,13 +125,13 @@ describe('stdin restarts: only the replayed overlap is a duplicate', () => {
     const a = row('2026-04-15T23:00:00Z');
     const retry = row('2026-04-15T23:00:01Z');
     const state = freshDir();
-    const engine = config({ kind: 'fixed', ms: NOW });
+    const engine = engineConfig({ kind: 'fixed', ms: NOW });
     await stdinProcess(state, engine, lines([a, retry]), 'signal');
     await stdinProcess(state, engine, lines([retry, row('2026-04-15T23:00:02Z')]), 'eof');
-    expect(summaryOf(state).rows).toMatchObject({ read: 4, valid: 3, duplicate: 1 });
+    expect(readSnapshot(state).rows).toMatchObject({ read: 4, valid: 3, duplicate: 1 });
     // Within one stream the same two lines both count.
     const once = freshDir();
     await stdinProcess(once, engine, lines([a, retry, retry, row('2026-04-15T23:00:02Z')]), 'eof');
-    expect(summaryOf(once).rows).toMatchObject({ read: 4, valid: 4, duplicate: 0 });
+    expect(readSnapshot(once).rows).toMatchObject({ read: 4, valid: 4, duplicate: 0 });
   });
 });

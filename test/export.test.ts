@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DAY, HOUR, MIN, NOW, NOW_MS, cli, engineConfig, ev, tempDir, writeLines } from './lint-helpers.js';
+import { DAY, HOUR, MIN, runCliSync, tempDir } from './core-helpers.js';
+import { NOW, NOW_MS, engineAtNow, ev, writeLines } from './lint-helpers.js';
 import { runBatch } from '../pipeline/engine/run.js';
 import { HEADERS, readAggregatesFile, readSnapshotTables, recompute, tableRecords, TABLES, toCsv, type Table } from '../pipeline/cli/export.js';
 import { parseExactJson } from '../pipeline/core/exact.js';
@@ -44,11 +45,11 @@ describe('syncscope export --format csv', () => {
   beforeAll(async () => {
     state = join(tempDir(), 'state');
     log = writeLines(join(state, 'log', 'sync-events.ndjson'), logLines());
-    await runBatch({ input: log, stateDir: state, engine: engineConfig() });
+    await runBatch({ input: log, stateDir: state, engine: engineAtNow() });
     for (const table of TABLES) {
-      const r = cli(['export', '--format', 'csv', '--table', table, '--state', state]);
+      const r = runCliSync(['export', '--format', 'csv', '--table', table, '--state', state]);
       expect(r.stderr, table).toBe('');
-      expect(r.status, table).toBe(0);
+      expect(r.code, table).toBe(0);
       csv[table] = r.stdout;
     }
   });
@@ -106,11 +107,11 @@ describe('syncscope export --format csv', () => {
   });
 
   it('recomputes from a log in memory: the same CSV as from the snapshot, and nothing written', async () => {
-    const { snapshot, aggregates } = await recompute(log, engineConfig());
+    const { snapshot, aggregates } = await recompute(log, engineAtNow());
     for (const table of TABLES) expect(toCsv(table, tableRecords(table, snapshot, aggregates)), table).toBe(csv[table]);
     const empty = tempDir();
-    const r = cli(['export', '--table', 'aggregates', log, '--now', NOW, '--state', empty]);
-    expect(r.status).toBe(0);
+    const r = runCliSync(['export', '--table', 'aggregates', log, '--now', NOW, '--state', empty]);
+    expect(r.code).toBe(0);
     expect(r.stdout).toBe(csv.aggregates);
     expect(r.stdout.split('\n')[0]).toBe('day,tenant_id,ops,push_bytes,pull_bytes,billable_egress_bytes,cost_usd_cents');
     expect(parsed(r.stdout).rows.find((a) => a.tenant_id === 'default' && a.day === '2026-04-16')).toMatchObject({
@@ -121,8 +122,8 @@ describe('syncscope export --format csv', () => {
 
   it('--out writes the file atomically and prints nothing', () => {
     const out = join(tempDir(), 'sub', 'repos.csv');
-    const r = cli(['export', '--table', 'repos', '--state', state, '--out', out]);
-    expect(r.status).toBe(0);
+    const r = runCliSync(['export', '--table', 'repos', '--state', state, '--out', out]);
+    expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(readFileSync(out, 'utf8')).toBe(csv.repos);
     expect(readdirSync(join(out, '..'))).toEqual(['repos.csv']);
@@ -130,16 +131,16 @@ describe('syncscope export --format csv', () => {
 
   it('exits 2 without a snapshot, without --table, or with a bad table or format', () => {
     const empty = tempDir();
-    const noSnap = cli(['export', '--table', 'hourly', '--state', empty]);
-    expect(noSnap.status).toBe(2);
+    const noSnap = runCliSync(['export', '--table', 'hourly', '--state', empty]);
+    expect(noSnap.code).toBe(2);
     expect(noSnap.stderr).toContain(`no snapshot at ${join(empty, 'log', 'sync-summary.json')}: run \`syncscope run\` first`);
-    const noAgg = cli(['export', '--table', 'aggregates', '--state', empty]);
-    expect(noAgg.status).toBe(2);
+    const noAgg = runCliSync(['export', '--table', 'aggregates', '--state', empty]);
+    expect(noAgg.code).toBe(2);
     expect(noAgg.stderr).toContain('run `syncscope run` first');
-    const noTable = cli(['export', '--state', state]);
-    expect(noTable.status).toBe(2);
+    const noTable = runCliSync(['export', '--state', state]);
+    expect(noTable.code).toBe(2);
     expect(noTable.stderr).toContain('--table is required');
-    expect(cli(['export', '--table', 'hourly', '--format', 'xlsx', '--state', state]).status).toBe(2);
+    expect(runCliSync(['export', '--table', 'hourly', '--format', 'xlsx', '--state', state]).code).toBe(2);
   });
 });
 

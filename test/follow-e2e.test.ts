@@ -3,14 +3,13 @@
 import { appendFileSync, copyFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli, tempDir } from './core-helpers.js';
 import {
-  NOW, badLines, ensureBuilt, killLeftovers, logLine, logText, outputs, reference, removeTmp, runCli, snapshot, start,
-  tmp, waitFor, waitForRead,
+  NOW, badLines, killLeftovers, logFolder, logLine, logText, outputs, reference, snapshot, start, waitFor, waitForRead,
 } from './follow-helpers.js';
 
 beforeAll(() => ensureBuilt(), 180_000);
 afterAll(() => killLeftovers());
-afterAll(() => removeTmp());
 
 const TICK = ['--tick', '1s', '--now', NOW, '--no-progress'];
 
@@ -21,10 +20,7 @@ function checkpointInput(state: string): Record<string, unknown> {
 
 describe.concurrent('syncscope run --follow FILE', () => {
   it('rebuilds within a tick of an append, waits for an unterminated line, flushes on SIGTERM, and equals a batch run', async () => {
-    const dir = tmp('follow');
-    const log = join(dir, 'sync-events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 300));
+    const { log, state } = logFolder('follow', logText(0, 300), 'sync-events.ndjson');
     const p = start(['run', '--follow', log, '--state', state, ...TICK]);
     const first = await waitForRead(state, 300);
 
@@ -60,10 +56,7 @@ describe.concurrent('syncscope run --follow FILE', () => {
   });
 
   it('follows rename-rotation, copytruncate and delete-and-recreate like tail -F', async () => {
-    const dir = tmp('rotate');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 200));
+    const { dir, log, state } = logFolder('rotate', logText(0, 200));
     const p = start(['run', '--follow', log, '--state', state, ...TICK]);
     await waitForRead(state, 200);
 
@@ -106,10 +99,7 @@ describe.concurrent('syncscope run --follow FILE', () => {
   });
 
   it('SIGHUP reopens the file (no polling in between)', async () => {
-    const dir = tmp('hup');
-    const log = join(dir, 'events.ndjson');
-    const state = join(dir, 'state');
-    writeFileSync(log, logText(0, 100));
+    const { log, state } = logFolder('hup', logText(0, 100));
     const p = start(['run', '--follow', log, '--state', state, ...TICK], { SYNCSCOPE_POLL_MS: '600000' });
     const before = await waitForRead(state, 100);
     appendFileSync(log, logText(100, 120));
@@ -136,7 +126,7 @@ describe.concurrent('syncscope run --follow FILE', () => {
 
 describe.concurrent('syncscope run - (stdin held open, as from tail -f)', () => {
   it('every line of one stream counts; a restarted tail -f replay is counted as duplicates; totals unaffected', async () => {
-    const dir = tmp('stdin');
+    const dir = tempDir('stdin');
     const state = join(dir, 'state');
     // 400 lines in two writes: within one stream every line counts, nothing is a duplicate.
     const p = start(['run', '-', '--state', state, ...TICK]);

@@ -1,13 +1,10 @@
-// Shared by follow-e2e and checkpoint-e2e: a deterministic log, a long-running CLI process,
-// waiting on output files (never fixed sleeps), and the outputs compared between runs.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Shared by follow-e2e, checkpoint-e2e, run-safety and trust: a deterministic log, a long-running
+// CLI process, waiting on output files (never fixed sleeps), and the outputs compared between runs.
+import { type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, REPO_ROOT, runCli, type CliResult } from './core-helpers.js';
-
-export { ensureBuilt, runCli } from './core-helpers.js';
-export type { CliResult };
+import type { Snapshot } from '../pipeline/core/snapshot.js';
+import { iso, readSnapshot, runCli, spawnCli, tempDir } from './core-helpers.js';
 
 export const START = Date.parse('2026-04-08T00:00:00Z');
 export const STEP_MS = 15_000;
@@ -28,7 +25,7 @@ export function logLine(i: number): string {
   const burst = i % 150 >= 60 && i % 150 < 78;
   const tenant = TENANTS[i % 3]!;
   const row: Record<string, unknown> = {
-    ts: new Date(START + j * STEP_MS).toISOString().replace('.000Z', 'Z'),
+    ts: iso(START + j * STEP_MS),
     op: i % 4 === 0 ? 'pull' : 'push',
     repo: burst ? 'alpha' : REPOS[Math.floor(i / 3) % 4]!,
     scope: 'state',
@@ -53,6 +50,14 @@ export function logText(from: number, to: number): string {
   return s;
 }
 
+/** A temp folder holding a log file with `text`, and the path for a run's state folder beside it. */
+export function logFolder(name: string, text: string, file = 'events.ndjson'): { dir: string; log: string; state: string } {
+  const dir = tempDir(name);
+  const log = join(dir, file);
+  writeFileSync(log, text);
+  return { dir, log, state: join(dir, 'state') };
+}
+
 /** Lines the ingestor rejects among [from, to). */
 export function badLines(from: number, to: number): number {
   let n = 0;
@@ -60,27 +65,9 @@ export function badLines(from: number, to: number): number {
   return n;
 }
 
-const cleanup: string[] = [];
-export function tmp(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), `syncscope-${prefix}-`));
-  cleanup.push(d);
-  return d;
-}
-export function removeTmp(): void {
-  for (const d of cleanup.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-export interface Snap {
-  generated_at: string;
-  rows: { read: number; valid: number; rejected: number; late: number; duplicate: number };
-  alerts: { open: unknown[]; resolved: number };
-  [k: string]: unknown;
-}
-
-export function snapshot(state: string): Snap | null {
-  const p = join(state, 'log', 'sync-summary.json');
-  if (!existsSync(p)) return null;
-  return JSON.parse(readFileSync(p, 'utf8')) as Snap; // atomic writes: never half a file
+/** The snapshot of `state`, or null before the first write (writes are atomic: never half a file). */
+export function snapshot(state: string): Snapshot | null {
+  return existsSync(join(state, 'log', 'sync-summary.json')) ? readSnapshot(state) : null;
 }
 
 /** Polls `probe` every 25 ms until it returns a truthy value; fails after `timeoutMs`. */
@@ -94,7 +81,7 @@ export async function waitFor<T>(what: string, probe: () => T | null | undefined
   }
 }
 
-export async function waitForRead(state: string, read: number, timeoutMs?: number): Promise<Snap> {
+export async function waitForRead(state: string, read: number, timeoutMs?: number): Promise<Snapshot> {
   return waitFor(`rows.read = ${read} in ${state}`, () => {
     const s = snapshot(state);
     return s !== null && s.rows.read === read ? s : null;
@@ -112,8 +99,8 @@ export interface Running {
 const running = new Set<ChildProcessWithoutNullStreams>();
 
 /** Starts the built CLI and keeps it running (stdin stays open unless the test ends it). */
-export function start(args: string[], env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+export function start(args: string[], env: Record<string, string> = {}): Running {
+  const child = spawnCli(args, { env });
   running.add(child);
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -170,8 +157,8 @@ export function outputs(state: string, opts: { rejects?: boolean; alerts?: boole
 
 /** One plain batch run over `file` into a fresh state folder: the reference outputs. */
 export async function reference(file: string, extra: string[] = []): Promise<string> {
-  const state = tmp('ref');
-  const r: CliResult = await runCli(['run', file, '--state', state, '--now', NOW, '--no-progress', ...extra]);
+  const state = tempDir('ref');
+  const r = await runCli(['run', file, '--state', state, '--now', NOW, '--no-progress', ...extra]);
   if (r.code !== 0) throw new Error(`reference run failed: ${r.stderr}`);
   return state;
 }

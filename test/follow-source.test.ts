@@ -1,24 +1,16 @@
 // FileTailer and planStart on real files, in-process and without timers: each `read` is one poll.
-import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FileTailer, planStart, type FilePosition } from '../pipeline/source/file-tailer.js';
 import type { PipelineEvent } from '../pipeline/core/events.js';
 import type { LineChunk } from '../pipeline/source/lines.js';
+import { tempDir } from './core-helpers.js';
 
-const dirs: string[] = [];
 const tailers: FileTailer[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'syncscope-tail-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = (): string => tempDir('tail');
 afterEach(() => {
   for (const t of tailers.splice(0)) t.close();
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const L = (i: number): string => `{"n":${i},"pad":"${'x'.repeat(i % 7)}"}`;

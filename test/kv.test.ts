@@ -1,6 +1,6 @@
 // SPEC §5: the embedded file KV (list with prefix and cursor, concurrent writers), the tally
 // write rules, the status computation, `syncscope status`, and privacy of what reaches the KV.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,15 +9,9 @@ import { FileKv, listAll } from '../sinks/kv/file-kv.js';
 import { HEARTBEAT_MS, publishTallies } from '../sinks/kv/tenant-tallies.js';
 import { computeStatus } from '../pipeline/core/status.js';
 import type { KvListOptions, KvListResult, KvStore, TenantTally } from '../pipeline/core/kv-store.js';
-import { ensureBuilt, FIXTURES, REPO_ROOT, rmDir, runCli, tempDir } from './core-helpers.js';
+import { ensureBuilt, FIXTURES, REPO_ROOT, runCli, tempDir } from './core-helpers.js';
 
-const dirs: string[] = [];
-const newDir = (): string => {
-  const d = tempDir('syncscope-kv-');
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach(rmDir));
+const newDir = (): string => tempDir('kv');
 
 describe('FileKv', () => {
   it('put/get/overwrite/missing; list with prefix and cursor over > 1000 keys, in byte order', async () => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOUR, LINT_FIXTURES, NOW, NOW_MS, PRIVATE_DENY, cli, ev, tempDir, writeGoodLists, writeLines } from './lint-helpers.js';
+import { HOUR, runCliSync, tempDir } from './core-helpers.js';
+import { LINT_FIXTURES, NOW, NOW_MS, PRIVATE_DENY, ev, writeGoodLists, writeLines } from './lint-helpers.js';
 import type { Finding } from '../operators/lint/common.js';
 
 const fixture = (name: string): string => join(LINT_FIXTURES, name);
@@ -14,18 +15,18 @@ function goodState(): string {
 
 describe('syncscope lint: exit codes', () => {
   it('exits 0 on a clean log and says which lints are clean', () => {
-    const r = cli(['lint', fixture('manifest-break.clean.ndjson'), '--state', goodState(), '--now', NOW]);
+    const r = runCliSync(['lint', fixture('manifest-break.clean.ndjson'), '--state', goodState(), '--now', NOW]);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^syncscope lint: 0 errors, 0 warnings; NOW 2026-04-16T12:00:00Z; 6 rows read, 6 valid, 0 rejected\n/);
     expect(r.stdout).toContain('clean: manifest-break, rejects, privacy, stale-machine, mass-change, future-ts, alert-threshold');
   });
 
   it('exits 1 on warnings (SPEC §7: 1 = findings), 0 with --fail-on error; grouped by lint with counts', () => {
-    const r = cli(['lint', fixture('mass-change.trigger.ndjson'), '--state', goodState(), '--now', NOW]);
-    expect(r.status).toBe(1);
-    const lenient = cli(['lint', fixture('mass-change.trigger.ndjson'), '--state', goodState(), '--now', NOW, '--fail-on', 'error']);
-    expect(lenient.status).toBe(0);
+    const r = runCliSync(['lint', fixture('mass-change.trigger.ndjson'), '--state', goodState(), '--now', NOW]);
+    expect(r.code).toBe(1);
+    const lenient = runCliSync(['lint', fixture('mass-change.trigger.ndjson'), '--state', goodState(), '--now', NOW, '--fail-on', 'error']);
+    expect(lenient.code).toBe(0);
     expect(r.stdout).toContain('mass-change (warning): 2 findings\n  line 1: push of 6 files is 60% of files_total 10');
     expect(r.stdout).toContain('\n  line 5: failed push of 9 files');
   });
@@ -33,8 +34,8 @@ describe('syncscope lint: exit codes', () => {
   it('exits 1 on an error finding and reads the default log under --state', () => {
     const state = goodState();
     writeLines(join(state, 'log', 'sync-events.ndjson'), readFileSync(fixture('rejects.trigger.ndjson'), 'utf8').trimEnd().split('\n'));
-    const r = cli(['lint', '--state', state, '--now', NOW]);
-    expect(r.status).toBe(1);
+    const r = runCliSync(['lint', '--state', state, '--now', NOW]);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain('syncscope lint: 3 errors, 0 warnings (rejects 3)');
     expect(r.stdout).toContain('rejects (error): 3 findings\n  line 2: not a valid sync-events v1 row (invalid JSON)');
     expect(r.stdout).not.toContain('SECRET-IN-REJECT');
@@ -50,8 +51,8 @@ describe('syncscope lint: exit codes', () => {
       [['lint', fixture('rejects.clean.ndjson'), '--state', state, '--format', 'xml'], /argument 'xml' is invalid/],
     ];
     for (const [args, msg] of cases) {
-      const r = cli(args);
-      expect(r.status, args.join(' ')).toBe(2);
+      const r = runCliSync(args);
+      expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
       expect(r.stdout).toBe('');
     }
@@ -69,8 +70,8 @@ describe('syncscope lint: selection, caps, json', () => {
 
   it('prints a json array capped by --max-findings, with the true counts on stderr', () => {
     const input = mixed();
-    const r = cli(['lint', input, '--state', goodState(), '--now', NOW, '--format', 'json', '--max-findings', '2']);
-    expect(r.status).toBe(1);
+    const r = runCliSync(['lint', input, '--state', goodState(), '--now', NOW, '--format', 'json', '--max-findings', '2']);
+    expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as Finding[];
     // files[i] is the file of lines[i], named as given
     expect(out).toEqual([
@@ -82,18 +83,18 @@ describe('syncscope lint: selection, caps, json', () => {
   });
 
   it('caps the text too and says how many are not shown', () => {
-    const r = cli(['lint', mixed(), '--state', goodState(), '--now', NOW, '--max-findings', '1']);
+    const r = runCliSync(['lint', mixed(), '--state', goodState(), '--now', NOW, '--max-findings', '1']);
     expect(r.stdout).toContain('rejects (error): 3 findings\n  line 1: ');
     expect(r.stdout).toContain('  … 2 more not shown');
     expect(r.stdout).toContain('mass-change (warning): 2 findings\n  … 2 more not shown');
   });
 
   it('--skip rejects leaves only warnings: exit 0 with --fail-on error; --only selects', () => {
-    const skip = cli(['lint', mixed(), '--state', goodState(), '--now', NOW, '--skip', 'rejects', '--format', 'json', '--fail-on', 'error']);
-    expect(skip.status).toBe(0);
+    const skip = runCliSync(['lint', mixed(), '--state', goodState(), '--now', NOW, '--skip', 'rejects', '--format', 'json', '--fail-on', 'error']);
+    expect(skip.code).toBe(0);
     expect((JSON.parse(skip.stdout) as Finding[]).map((f) => f.lint)).toEqual(['mass-change', 'mass-change']);
-    const only = cli(['lint', '-', '--state', goodState(), '--now', NOW, '--only', 'mass-change', '--format', 'json'], { input: readFileSync(mixed(), 'utf8') });
-    expect(only.status).toBe(1);
+    const only = runCliSync(['lint', '-', '--state', goodState(), '--now', NOW, '--only', 'mass-change', '--format', 'json'], { input: readFileSync(mixed(), 'utf8') });
+    expect(only.code).toBe(1);
     expect((JSON.parse(only.stdout) as Finding[]).map((f) => f.lines)).toEqual([[2], [4]]);
     expect((JSON.parse(only.stdout) as Finding[]).map((f) => f.files)).toEqual([['-'], ['-']]);
   });
@@ -102,18 +103,18 @@ describe('syncscope lint: selection, caps, json', () => {
     const state = tempDir();
     writeLines(join(state, 'bin', 'sync', 'SYNC_DENY'), ['state/tmp/**']);
     const log = writeLines(join(tempDir(), 'ok.ndjson'), [ev(NOW_MS - HOUR)]);
-    const bad = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy']);
-    expect(bad.status).toBe(1);
+    const bad = runCliSync(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy']);
+    expect(bad.code).toBe(1);
     // one finding per private tree the lists would sync
     expect(bad.stdout).toContain('privacy (error): 3 findings');
-    const good = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy'], { env: { SYNC_DENY: `state/tmp/**:${PRIVATE_DENY.replaceAll('\n', ':')}` } });
-    expect(good.status).toBe(0);
+    const good = runCliSync(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy'], { env: { SYNC_DENY: `state/tmp/**:${PRIVATE_DENY.replaceAll('\n', ':')}` } });
+    expect(good.code).toBe(0);
   });
 
   it('flags a tighter alert rule from the flags', () => {
     const log = writeLines(join(tempDir(), 'ok.ndjson'), [ev(NOW_MS - HOUR)]);
-    const r = cli(['lint', log, '--state', goodState(), '--now', NOW, '--alert-window', '1h', '--only', 'alert-threshold']);
-    expect(r.status).toBe(1);
+    const r = runCliSync(['lint', log, '--state', goodState(), '--now', NOW, '--alert-window', '1h', '--only', 'alert-threshold']);
+    expect(r.code).toBe(1);
     expect(r.stdout).toContain('alert-threshold (warning): 1 finding\n  alert rule 3 failures within 60m is tighter than the default');
   });
 });
@@ -124,27 +125,27 @@ describe('syncscope lint: the privacy notice', () => {
   it('with no sync list anywhere, a fresh install lints clean and says so once on stderr', () => {
     const state = tempDir();
     const empty = writeLines(join(tempDir(), 'empty.ndjson'), []);
-    const r = cli(['lint', empty, '--state', state, '--now', NOW]);
-    expect(r.status).toBe(0);
+    const r = runCliSync(['lint', empty, '--state', state, '--now', NOW]);
+    expect(r.code).toBe(0);
     expect(r.stderr).toBe(notice(state));
     expect(r.stdout).toContain('clean: manifest-break, rejects, privacy,');
-    const json = cli(['lint', empty, '--state', state, '--now', NOW, '--format', 'json']);
-    expect(json.status).toBe(0);
+    const json = runCliSync(['lint', empty, '--state', state, '--now', NOW, '--format', 'json']);
+    expect(json.code).toBe(0);
     expect(json.stdout).toBe('[]\n');
     expect(json.stderr.startsWith(notice(state))).toBe(true);
-    expect(cli(['lint', empty, '--state', state, '--now', NOW, '--skip', 'privacy']).stderr).toBe('');
+    expect(runCliSync(['lint', empty, '--state', state, '--now', NOW, '--skip', 'privacy']).stderr).toBe('');
   });
 
   it('is not printed when one list exists, and that list is judged', () => {
     const state = tempDir();
     const log = writeLines(join(tempDir(), 'ok.ndjson'), [ev(NOW_MS - HOUR)]);
-    const leaky = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy'], { env: { SYNC_DENY: 'state/log/sync-events.ndjson' } });
-    expect(leaky.status).toBe(1);
+    const leaky = runCliSync(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy'], { env: { SYNC_DENY: 'state/log/sync-events.ndjson' } });
+    expect(leaky.code).toBe(1);
     expect(leaky.stderr).toBe('');
     expect(leaky.stdout).toContain('state/.syncscope/** would be synced (checkpoint.json,');
     writeLines(join(state, 'bin', 'sync', 'SYNC_ALLOW'), ['state/log/evals.aggregate.ndjson']);
-    const allowOnly = cli(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy']);
-    expect(allowOnly.status).toBe(0);
+    const allowOnly = runCliSync(['lint', log, '--state', state, '--now', NOW, '--only', 'privacy']);
+    expect(allowOnly.code).toBe(0);
     expect(allowOnly.stderr).toBe('');
   });
 });
@@ -152,8 +153,8 @@ describe('syncscope lint: the privacy notice', () => {
 describe('syncscope lint: messages', () => {
   it('no finding of any lint cites the spec', () => {
     for (const name of ['future-ts', 'manifest-break', 'mass-change', 'rejects', 'stale-machine']) {
-      const r = cli(['lint', fixture(`${name}.trigger.ndjson`), '--state', tempDir(), '--now', NOW, '--alert-window', '1h'], { env: { SYNC_DENY: 'state/tmp/**' } });
-      expect(r.status, name).toBe(1);
+      const r = runCliSync(['lint', fixture(`${name}.trigger.ndjson`), '--state', tempDir(), '--now', NOW, '--alert-window', '1h'], { env: { SYNC_DENY: 'state/tmp/**' } });
+      expect(r.code, name).toBe(1);
       expect(r.stdout, name).toContain('privacy (error)');
       expect(r.stdout, name).not.toMatch(/SPEC|§/);
     }
@@ -170,14 +171,14 @@ describe('syncscope lint: other tenants stay private', () => {
       ev(NOW_MS - 90 * 60_000, { tenant_id: 'rival', machine: 'rival-box', ok: false, error: 'RIVAL-SECRET: token for bucket rival-private expired' }),
       ev(NOW_MS - 26 * HOUR, { tenant_id: 'rival', machine: 'rival-old' }),
     ]);
-    const mine = cli(['lint', log, '--state', goodState(), '--now', NOW, '--tenant', 'acme', '--format', 'json']);
-    expect(mine.status).toBe(1);
+    const mine = runCliSync(['lint', log, '--state', goodState(), '--now', NOW, '--tenant', 'acme', '--format', 'json']);
+    expect(mine.code).toBe(1);
     const found = JSON.parse(mine.stdout) as Finding[];
     expect(found.map((f) => [f.lint, f.lines])).toEqual([['manifest-break', [1, 2]]]);
     for (const text of [mine.stdout, mine.stderr]) {
       expect(text).not.toMatch(/rival|RIVAL/);
     }
-    const all = cli(['lint', log, '--state', goodState(), '--now', NOW]);
+    const all = runCliSync(['lint', log, '--state', goodState(), '--now', NOW]);
     expect(all.stdout).toContain('"rival-box"');
     expect(all.stdout).not.toContain('RIVAL-SECRET');
     expect(all.stdout).not.toContain('expired');
@@ -186,8 +187,8 @@ describe('syncscope lint: other tenants stay private', () => {
 
 describe('--help', () => {
   it('documents lint, doctor and export', () => {
-    const lint = cli(['lint', '--help']);
-    expect(lint.status).toBe(0);
+    const lint = runCliSync(['lint', '--help']);
+    expect(lint.code).toBe(0);
     for (const flag of ['--state', '--now', '--tenant', '--max-lateness', '--alert-failures', '--alert-window', '--format', '--only', '--skip', '--max-findings']) {
       expect(lint.stdout).toContain(flag);
     }
@@ -195,11 +196,11 @@ describe('--help', () => {
     expect(flat(lint.stdout)).toContain('stale-machine, mass-change, manifest-break, future-ts, rejects, privacy, alert-threshold');
     expect(flat(lint.stdout)).toContain('errors: manifest-break, rejects, privacy');
     expect(lint.stdout).toContain('--fail-on');
-    const doctor = cli(['doctor', '--help']);
-    expect(doctor.status).toBe(0);
+    const doctor = runCliSync(['doctor', '--help']);
+    expect(doctor.code).toBe(0);
     for (const flag of ['--log', '--tick', '--max-age', '--simulate', '--kv-url', '--state', '--now']) expect(doctor.stdout).toContain(flag);
-    const exp = cli(['export', '--help']);
-    expect(exp.status).toBe(0);
+    const exp = runCliSync(['export', '--help']);
+    expect(exp.code).toBe(0);
     for (const flag of ['--format', '--table', '--out', '--state', '--now']) expect(exp.stdout).toContain(flag);
     expect(flat(exp.stdout)).toContain('aggregates day,tenant_id,ops,push_bytes,pull_bytes,billable_egress_bytes,cost_usd_cents');
   });

@@ -1,30 +1,18 @@
-// Shared by lint*.test.ts, doctor.test.ts and export.test.ts: event lines, temp dirs, the engine
-// config the CLI would build, an in-process lint scan, and a spawner for the BUILT CLI.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+// Shared by lint*.test.ts, doctor.test.ts and export.test.ts: the lint fixtures' NOW, event
+// lines, sync lists, the engine config the CLI would build at that NOW, and an in-process lint scan.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { lintScan, type LintReport } from '../pipeline/cli/lint.js';
 import { loadSyncLists, type SyncLists } from '../pipeline/core/sync-lists.js';
 import { LINT_IDS, type LintId } from '../operators/lint/common.js';
-import { DEFAULT_PRICES } from '../pipeline/core/money.js';
+import { engineConfig, FIXTURES, iso, tempDir } from './core-helpers.js';
 import { type EngineConfig } from '../pipeline/engine/engine-state.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(ROOT, 'dist', 'pipeline', 'cli', 'bin.js');
-export const LINT_FIXTURES = join(ROOT, 'test', 'fixtures', 'lint');
-
-export const MIN = 60_000;
-export const HOUR = 60 * MIN;
-export const DAY = 24 * HOUR;
+export const LINT_FIXTURES = join(FIXTURES, 'lint');
 
 /** NOW of every lint fixture. */
 export const NOW = '2026-04-16T12:00:00Z';
 export const NOW_MS = Date.parse(NOW);
-
-export const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
 
 /** One sync-events v1 line: a successful push unless told otherwise. */
 export function ev(ts: string | number, over: Record<string, unknown> = {}): string {
@@ -43,17 +31,6 @@ export function ev(ts: string | number, over: Record<string, unknown> = {}): str
   });
 }
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-export function tempDir(prefix = 'syncscope-test-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-
 export function writeLines(path: string, lines: readonly string[]): string {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
@@ -68,15 +45,9 @@ export function writeGoodLists(stateDir: string): void {
   writeLines(join(stateDir, 'bin', 'sync', 'SYNC_DENY'), ['# machine IDs and error text stay local', PRIVATE_DENY]);
 }
 
-export function engineConfig(over: Partial<EngineConfig> = {}): EngineConfig {
-  return {
-    nowPolicy: { kind: 'fixed', ms: NOW_MS },
-    maxLatenessMs: 5 * MIN,
-    defaultTenant: 'default',
-    cluster: { failures: 3, windowMs: 10 * MIN },
-    prices: DEFAULT_PRICES,
-    ...over,
-  };
+/** The engine settings `syncscope lint --now NOW` would build. */
+export function engineAtNow(over: Partial<EngineConfig> = {}): EngineConfig {
+  return engineConfig({ kind: 'fixed', ms: NOW_MS }, over);
 }
 
 const NO_LISTS_ENV: Record<string, string | undefined> = {};
@@ -104,7 +75,7 @@ export async function lintFile(input: string, o: LintOpts = {}): Promise<LintRep
   }
   return lintScan({
     input,
-    engine: engineConfig(o.engine),
+    engine: engineAtNow(o.engine),
     tenant: o.tenant ?? null,
     lints: o.lints ?? LINT_IDS,
     keep: o.keep ?? Infinity,
@@ -114,29 +85,4 @@ export async function lintFile(input: string, o: LintOpts = {}): Promise<LintRep
 
 export async function lintLines(lines: readonly string[], o: LintOpts = {}): Promise<LintReport> {
   return lintFile(writeLines(join(tempDir(), 'events.ndjson'), lines), o);
-}
-
-/** The env for a child CLI: this one without anything that would change its behaviour. */
-export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('SYNC_') || k.startsWith('SYNCSCOPE_')) delete env[k];
-  return { ...env, ...extra };
-}
-
-export interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI (`npm test` builds first). */
-export function cli(args: readonly string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    env: childEnv(opts.env),
-    input: opts.input ?? '',
-    cwd: opts.cwd ?? ROOT,
-    timeout: 30_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

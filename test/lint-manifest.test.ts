@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { from, last, lastValueFrom } from 'rxjs';
-import { MIN, NOW_MS, ev, lintLines } from './lint-helpers.js';
+import { MIN } from './core-helpers.js';
+import { NOW_MS, ev, lintLines } from './lint-helpers.js';
 import { toRow, type RawRow } from '../pipeline/engine/row-parser.js';
 import { lintManifestBreak } from '../operators/lint/manifest-break.js';
 import type { LintBatch } from '../operators/lint/common.js';
@@ -135,7 +136,7 @@ function toRows(specs: Spec[]): { arrival: Row[]; expected: number[][] } {
   const arrival = order.map(({ i }, idx) => {
     lineOf.set(i, idx + 1);
     const raw = raws.get(i)!;
-    return toRow(raw as unknown as Record<string, unknown>, parseTs(raw.ts), '-', idx + 1, 'default')!;
+    return toRow(raw, parseTs(raw.ts), '-', idx + 1, 'default')!;
   });
   // Reference: walk the sorted successful pushes per key.
   const expected: number[][] = [];

@@ -2,7 +2,8 @@ import { readdirSync } from 'node:fs';
 import { join, posix, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { from, last, lastValueFrom } from 'rxjs';
-import { NOW_MS, PRIVATE_DENY, cli, ev, iso, lintLines, listsOf, tempDir, writeLines } from './lint-helpers.js';
+import { iso, runCliSync, tempDir } from './core-helpers.js';
+import { NOW_MS, PRIVATE_DENY, ev, lintLines, listsOf, writeLines } from './lint-helpers.js';
 import { compileGlobs, parseGlobText, SYNC_AGGREGATE_PATH, syncVerdict, type SyncLists } from '../pipeline/core/sync-lists.js';
 import { lintPrivacy } from '../operators/lint/privacy.js';
 
@@ -192,7 +193,7 @@ describe('privacy: what syncscope really writes', () => {
     const state = join(tempDir(), 'state');
     const failures = [0, 1, 2, 3].map((i) => ev(NOW_MS - (10 - i) * 60_000, { ok: false, error: ['outer', 'inner'] }));
     const log = writeLines(join(tempDir(), 'events.ndjson'), [...failures, 'not json']);
-    expect(cli(['run', log, '--state', state, '--now', iso(NOW_MS - 6 * 60_000)]).status).toBe(0);
+    expect(runCliSync(['run', log, '--state', state, '--now', iso(NOW_MS - 6 * 60_000)]).code).toBe(0);
     const written = filesUnder(state).filter((f) => f !== SYNC_AGGREGATE_PATH);
     expect(written).toEqual(expect.arrayContaining(['state/.syncscope/checkpoint.json', 'state/log/sync-summary.md']));
     expect(written.some((f) => f.startsWith('state/log/alerts/'))).toBe(true);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAY, HOUR, LINT_FIXTURES, MIN, NOW, NOW_MS, ev, iso, lintFile, lintLines } from './lint-helpers.js';
+import { DAY, HOUR, MIN, iso } from './core-helpers.js';
+import { LINT_FIXTURES, NOW, NOW_MS, ev, lintFile, lintLines } from './lint-helpers.js';
 import { LINT_IDS, LINT_SEVERITY, type LintId } from '../operators/lint/common.js';
 import { REPORT_ORDER, selectLints } from '../pipeline/cli/lint.js';
 

@@ -7,14 +7,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, FIXTURES, REPO_ROOT } from './core-helpers.js';
-import {
-  NOW, ensureBuilt, killLeftovers, logText, removeTmp, runCli, snapshot, start, tmp, waitFor, waitForRead,
-} from './follow-helpers.js';
+import { ensureBuilt, FIXTURES, REPO_ROOT, runCli, spawnCli, tempDir } from './core-helpers.js';
+import { NOW, killLeftovers, logFolder, logText, snapshot, start, waitFor, waitForRead } from './follow-helpers.js';
 
 beforeAll(() => ensureBuilt(), 180_000);
 afterAll(() => killLeftovers());
-afterAll(() => removeTmp());
 
 const BASIC = join(FIXTURES, 'basic.ndjson');
 const HAS_PROC = existsSync('/proc/self/stat');
@@ -22,7 +19,7 @@ const RUN_FLAGS = ['--now', NOW, '--no-progress'];
 
 describe.concurrent('stale temp files', () => {
   it('run removes the temp files a killed run left in the state folders, and nothing else', async () => {
-    const state = join(tmp('temps'), 'state');
+    const state = join(tempDir('temps'), 'state');
     const folders = ['log', 'log/alerts', 'log/alerts-resolved', 'kv/ALERTS', '.syncscope'];
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const leftovers: string[] = [];
@@ -46,7 +43,7 @@ describe.concurrent('stale temp files', () => {
 
 describe.concurrent('exit codes and OS errors in words', () => {
   it('a state folder that cannot be created (its parent is a regular file): exit 1, the lock path and ENOTDIR in words', async () => {
-    const dir = tmp('enotdir');
+    const dir = tempDir('enotdir');
     writeFileSync(join(dir, 'file'), '');
     const state = join(dir, 'file', 'state');
     const r = await runCli(['run', BASIC, '--state', state, ...RUN_FLAGS]);
@@ -55,7 +52,7 @@ describe.concurrent('exit codes and OS errors in words', () => {
   });
 
   it('an output that cannot be replaced (sync-summary.md is a folder): exit 1, the file and EISDIR in words', async () => {
-    const state = join(tmp('eisdir'), 'state');
+    const state = join(tempDir('eisdir'), 'state');
     const summary = join(state, 'log', 'sync-summary.md');
     mkdirSync(join(summary, 'in-the-way'), { recursive: true });
     const r = await runCli(['run', BASIC, '--state', state, ...RUN_FLAGS]);
@@ -65,20 +62,10 @@ describe.concurrent('exit codes and OS errors in words', () => {
   });
 
   it('a write cut short by the file size limit exits 1 and leaves no truncated output (partial writes are not ignored)', async () => {
-    const dir = tmp('efbig');
-    const log = join(dir, 'events.ndjson');
-    writeFileSync(log, logText(0, 600));
-    const state = join(dir, 'state');
+    const { dir, log, state } = logFolder('efbig', logText(0, 600));
     // ulimit -f 4: files up to 2 KiB (512-byte blocks), so write() stops short of the summary's end.
     // Node ignores SIGXFSZ, so the write after the short one fails with EFBIG.
-    const r = await new Promise<{ code: number | null; stderr: string }>((res) => {
-      const child = spawn('sh', ['-c', 'ulimit -f 4 && exec "$@"', 'sh', process.execPath, CLI, 'run', log, '--state', state, ...RUN_FLAGS], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('close', (code) => res({ code, stderr }));
-    });
+    const r = await runCli(['run', log, '--state', state, ...RUN_FLAGS], { launcher: ['sh', '-c', 'ulimit -f 4 && exec "$@"', 'sh'] });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/^syncscope: cannot write .*state\/log\/[^ ]+: file too large \(EFBIG\)$/m);
     // Without the limit the same run writes a summary well over 2 KiB; with it, none at all.
@@ -92,7 +79,7 @@ describe.concurrent('exit codes and OS errors in words', () => {
   it.skipIf(!HAS_PROC)('an input that fails to read (EIO): run exits 1, lint keeps 2', async () => {
     // /proc/self/mem is a regular file whose first page is not mapped: read() fails with EIO.
     const input = '/proc/self/mem';
-    const run = await runCli(['run', input, '--state', join(tmp('eio'), 'state'), ...RUN_FLAGS]);
+    const run = await runCli(['run', input, '--state', join(tempDir('eio'), 'state'), ...RUN_FLAGS]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^syncscope: .*EIO/m);
     const lint = await runCli(['lint', input, '--now', NOW]);
@@ -101,7 +88,7 @@ describe.concurrent('exit codes and OS errors in words', () => {
   });
 
   it('export --out to a path under a regular file: exit 1 with the path and the error in words', async () => {
-    const dir = tmp('export');
+    const dir = tempDir('export');
     writeFileSync(join(dir, 'file'), '');
     const out = join(dir, 'file', 'hourly.csv');
     const r = await runCli(['export', BASIC, '--table', 'hourly', '--out', out, '--now', NOW]);
@@ -118,7 +105,7 @@ function startTime(pid: number): string {
 
 const bootId = (): string => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
-describe.concurrent.skipIf(!HAS_PROC)('the state lock knows its process', () => {
+describe.skipIf(!HAS_PROC).concurrent('the state lock knows its process', () => {
   const sleepers: ChildProcess[] = [];
   afterAll(() => {
     for (const s of sleepers) s.kill('SIGKILL');
@@ -132,7 +119,7 @@ describe.concurrent.skipIf(!HAS_PROC)('the state lock knows its process', () => 
   }
 
   function stateWithLock(lock: Record<string, unknown>): { state: string; lockPath: string } {
-    const state = join(tmp('lock'), 'state');
+    const state = join(tempDir('lock'), 'state');
     const internal = join(state, '.syncscope');
     mkdirSync(internal, { recursive: true });
     const lockPath = join(internal, 'run.lock');
@@ -141,10 +128,7 @@ describe.concurrent.skipIf(!HAS_PROC)('the state lock knows its process', () => 
   }
 
   it('a run writes its pid, start time and boot id into the lock', async () => {
-    const dir = tmp('lock-body');
-    const log = join(dir, 'events.ndjson');
-    writeFileSync(log, logText(0, 50));
-    const state = join(dir, 'state');
+    const { log, state } = logFolder('lock-body', logText(0, 50));
     const p = start(['run', '--follow', log, '--state', state, '--tick', '1s', ...RUN_FLAGS]);
     await waitForRead(state, 50);
     const lock = JSON.parse(readFileSync(join(state, '.syncscope', 'run.lock'), 'utf8')) as Record<string, unknown>;
@@ -199,7 +183,8 @@ describe.concurrent.skipIf(!HAS_PROC)('the state lock knows its process', () => 
  */
 function signalWhileLoading(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const register = join(REPO_ROOT, 'test', 'fixtures', 'slow-load', 'register.mjs');
-  const child = spawn(process.execPath, ['--import', register, CLI, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawnCli(args, { nodeArgs: ['--import', register] });
+  child.stdout.resume();
   let stderr = '';
   let sent = false;
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
@@ -215,10 +200,7 @@ function signalWhileLoading(args: string[], signal: NodeJS.Signals): Promise<{ c
 describe.concurrent('a signal while the CLI is still loading', () => {
   for (const [signal, mode] of [['SIGTERM', 'batch'], ['SIGINT', 'batch'], ['SIGTERM', 'follow']] as const) {
     it(`${signal} during module loading (${mode}): run still starts, flushes every output, exit 0`, async () => {
-      const dir = tmp('early');
-      const log = join(dir, 'events.ndjson');
-      writeFileSync(log, logText(0, 200));
-      const state = join(dir, 'state');
+      const { log, state } = logFolder('early', logText(0, 200));
       const input = mode === 'follow' ? ['--follow', log] : [log];
       const r = await signalWhileLoading(['run', ...input, '--state', state, '--tick', '1s', ...RUN_FLAGS], signal);
       expect({ code: r.code, signal: r.signal }, r.stderr).toEqual({ code: 0, signal: null });
@@ -237,10 +219,7 @@ describe.concurrent('a signal while the CLI is still loading', () => {
 
 describe.concurrent('outputs whose folder goes away', () => {
   it('deleting STATE/log while following: the next tick writes every output again', async () => {
-    const dir = tmp('rmlog');
-    const log = join(dir, 'events.ndjson');
-    writeFileSync(log, logText(0, 90)); // no rejected line (the rejects file is appended, not rebuilt)
-    const state = join(dir, 'state');
+    const { dir, log, state } = logFolder('rmlog', logText(0, 90)); // no rejected line (the rejects file is appended, not rebuilt)
     const p = start(['run', '--follow', log, '--state', state, '--tick', '1s', ...RUN_FLAGS]);
     await waitForRead(state, 90);
     renameSync(join(state, 'log'), join(dir, 'log-gone')); // one step: the run may be writing into it

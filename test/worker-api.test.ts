@@ -1,7 +1,9 @@
 // The Worker bundle (dist/worker/worker.js) on real workerd through Miniflare, in-process.
+import type { Response } from 'miniflare';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TenantTally } from '../pipeline/core/kv-store.js';
-import { ADMIN_TOKEN, clearKv, HOUR, isoAgo, seedTallies, startWorker, tally, tokenFor, type RunningWorker } from './worker-helpers.js';
+import { HOUR } from './core-helpers.js';
+import { ADMIN_TOKEN, clearKv, isoAgo, seedTallies, startWorker, tally, tokenFor, type RunningWorker } from './worker-helpers.js';
 
 const BASE = 'http://syncscope.test';
 
@@ -9,11 +11,11 @@ function report(worker: RunningWorker, body: unknown, authorization?: string): P
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (authorization !== undefined) headers.authorization = authorization;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return worker.mf.dispatchFetch(`${BASE}/report`, { method: 'POST', headers, body: text }) as unknown as Promise<Response>;
+  return worker.mf.dispatchFetch(`${BASE}/report`, { method: 'POST', headers, body: text });
 }
 
 const get = (worker: RunningWorker, path: string, headers: Record<string, string> = {}): Promise<Response> =>
-  worker.mf.dispatchFetch(`${BASE}${path}`, { headers }) as unknown as Promise<Response>;
+  worker.mf.dispatchFetch(`${BASE}${path}`, { headers });
 
 async function jsonOf(res: Response): Promise<Record<string, unknown>> {
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -137,7 +139,7 @@ describe('POST /report', () => {
       const res = await worker.mf.dispatchFetch(`${BASE}${path}`, { method });
       expect(res.status, `${method} ${path}`).toBe(405);
       expect(res.headers.get('allow')).toBe(allow);
-      expect((await jsonOf(res as unknown as Response)).error).toMatch(/method not allowed/);
+      expect((await jsonOf(res)).error).toMatch(/method not allowed/);
     }
     for (const path of ['/', '/reports', '/_status/', '/_status/tenants/acme', '/tenant:acme']) {
       const res = await get(worker, path);

@@ -39,7 +39,6 @@ export function tokenFor(tenantId: string, secret = REPORT_SECRET): string {
 }
 
 export const isoAgo = (ms: number): string => new Date(Date.now() - ms).toISOString();
-export const HOUR = 3_600_000;
 
 export function tally(tenantId: string, overrides: Partial<TenantTally> = {}): TenantTally {
   const now = new Date().toISOString();

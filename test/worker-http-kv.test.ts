@@ -1,20 +1,17 @@
 // The pipeline's HTTP KvStore: against the real Worker (Miniflare on a loopback port) and against
 // a scripted node:http server when a test must count attempts or fail on purpose.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchStatus, HttpKvStore, KvReportError, type HttpKvStoreOptions } from '../sinks/kv/http-kv.js';
 import type { TenantTally } from '../pipeline/core/kv-store.js';
+import { tempDir } from './core-helpers.js';
 import { fakeTime, REPORT_SECRET, scriptedServer, startWorker, tally, tokenFor, type RunningWorker, type ScriptedServer } from './worker-helpers.js';
 
 let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'syncscope-http-kv-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  dir = tempDir('http-kv');
 });
 
 const outboxPath = () => join(dir, 'state', '.syncscope', 'kv-outbox.json');
