@@ -1,13 +1,20 @@
 /**
  * Test oracle: an independent, deliberately plain implementation of the SPEC §1–§3 numbers
  * (rows, pushes_per_hour, bytes_per_day, repos, machines), written from the SPEC text alone and
- * sharing no code with pipeline/ or operators/. `npm run bench:ci` compares the pipeline's
- * sync-summary.json with it. Clarity over speed: maps keyed by hour and day, one pass.
+ * sharing no code with pipeline/, operators/ or sinks/. `npm run bench:ci` compares the
+ * pipeline's sync-summary.json with it. Clarity over speed: maps keyed by hour and day, one pass.
+ * The valid rows are also kept, so that §4 (alerts, bench/oracle-alerts.ts), §5 (KV tallies,
+ * bench/oracle-tenants.ts) and §6 (cost, bench/oracle-cost.ts) run over them stably sorted by
+ * ts at the end; bench/oracle-outputs.ts compares those with the files `run` writes.
  */
 import { createReadStream } from 'node:fs';
+import { clusterFailures, DEFAULT_ALERT_OPTIONS, type AlertOptions, type AlertsResult } from './oracle-alerts.js';
+import { byName, DAY, daysInMonth, formatTs, HOUR, type OracleRow } from './oracle-common.js';
+import { computeCost, DEFAULT_PRICES, type OracleCost, type Prices } from './oracle-cost.js';
+import { tenantTallies, type OracleTally } from './oracle-tenants.js';
 
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
+export { formatTs };
+
 const MAX_LINE_BYTES = 64 * 1024;
 const DEFAULT_MAX_LATENESS_MS = 5 * 60_000;
 
@@ -48,38 +55,35 @@ export interface OracleSummary {
   bytes_per_day: DayEntry[];
   repos: RepoEntry[];
   machines: MachineEntry[];
+  /** §4: clusters open at the end of the batch and those that resolved. */
+  alerts: AlertsResult;
+  /** §5: one tally per tenant, as KV ALERTS should hold it (without updated_at). */
+  tenants: OracleTally[];
+  /** §6: aggregates and weekly totals. */
+  cost: OracleCost;
 }
 
-/** A row that passed validation, reduced to what the summary needs. */
-export interface ValidRow {
-  t: number;
-  op: 'push' | 'pull';
-  repo: string;
-  machine: string;
-  bytes: number;
-  failed: boolean;
-}
+/** A row that passed validation, reduced to what the outputs need (no file and line yet). */
+export type ValidRow = Omit<OracleRow, 'file' | 'line'>;
 
 export interface OracleOptions {
   /** Epoch ms, or 'latest' (default) = the newest valid row's ts. */
   now?: number | 'latest';
   maxLatenessMs?: number;
+  /** tenant_id of rows without one (`--tenant`, default "default"). */
+  tenant?: string;
+  /** `--alert-failures` and `--alert-window` (defaults 3 and 10 min). */
+  alerts?: AlertOptions;
+  /** The input's name as given to `run` (alert entries name it); default "-". */
+  file?: string;
+  /** `--price-base-usd`, `--egress-included`, `--egress-usd-per-gib` (defaults as in §6). */
+  prices?: Partial<Prices>;
 }
 
 // ---- validation (SPEC §1) ----------------------------------------------------------------
 
 // RFC 3339 §5.6: "T" and "Z" may be lower case.
 const TS_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
-
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysInMonth(year: number, month: number): number {
-  return month === 2 && isLeap(year) ? 29 : (MONTH_DAYS[month - 1] as number);
-}
-
-function isLeap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
 
 /**
  * RFC 3339 date-time to epoch ms (UTC), or NaN. Seconds are required, a fraction is optional
@@ -108,7 +112,7 @@ const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** Validates one parsed line against sync-events v1; returns the row or the reason it fails. */
-export function validateRow(o: unknown): { row: ValidRow } | { reason: string } {
+export function validateRow(o: unknown, defaultTenant = 'default'): { row: ValidRow } | { reason: string } {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return { reason: 'not an object' };
   const r = o as Record<string, unknown>;
   if (typeof r.ts !== 'string') return { reason: 'ts: not a string' };
@@ -133,8 +137,14 @@ export function validateRow(o: unknown): { row: ValidRow } | { reason: string } 
   if ('files_total' in r && !isCount(r.files_total)) return { reason: 'files_total: not a non-negative safe integer' };
   // Failure: ok is false, or ok is absent and error is present and non-empty.
   const failed = 'ok' in r ? r.ok === false : (error as string | string[] | undefined) !== undefined && (error as string | string[]).length > 0;
+  const errors = typeof error === 'string' ? (error === '' ? [] : [error]) : Array.isArray(error) ? (error as string[]) : [];
   return {
-    row: { t, op: r.op, repo: r.repo as string, machine: r.machine as string, bytes: r.bytes as number, failed },
+    row: {
+      t, op: r.op, repo: r.repo as string, machine: r.machine as string, bytes: r.bytes as number, failed,
+      // An empty tenant_id counts as none given (the pipeline's reading; §1 does not say).
+      tenant: typeof r.tenant_id === 'string' && r.tenant_id !== '' ? r.tenant_id : defaultTenant,
+      scope: r.scope as string, trigger: r.trigger as string, errors,
+    },
   };
 }
 
@@ -167,8 +177,10 @@ export class Oracle {
   private readonly repoHours = new Map<string, Map<number, Tally>>(); // a = ops, b = failed
   private readonly repoDays = new Map<string, Map<number, Tally>>();
   private readonly lastSuccessPush = new Map<string, number | null>();
+  /** Every valid row in input order, for §4–§6 (which need ts order, not one pass). */
+  private readonly rows: OracleRow[] = [];
 
-  constructor(opts: OracleOptions = {}) {
+  constructor(private readonly opts: OracleOptions = {}) {
     this.maxLateness = opts.maxLatenessMs ?? DEFAULT_MAX_LATENESS_MS;
     this.now = typeof opts.now === 'number' ? opts.now : Infinity;
   }
@@ -190,14 +202,15 @@ export class Oracle {
       this.counts.rejected++;
       return;
     }
-    const v = validateRow(parsed);
+    const v = validateRow(parsed, this.opts.tenant);
     if (!('row' in v)) {
       this.counts.rejected++;
       return;
     }
     // Every valid line of one input counts, byte-identical or not (duplicates exist only at a
     // stdin restart, which a one-file oracle never sees).
-    const row = v.row;
+    const row: OracleRow = { ...v.row, file: this.opts.file ?? '-', line: this.lineNo };
+    this.rows.push(row);
     this.counts.valid++;
     if (row.t < this.maxSeen - this.maxLateness) this.counts.late++;
     if (row.t > this.maxSeen) this.maxSeen = row.t;
@@ -205,7 +218,7 @@ export class Oracle {
   }
 
   /** Adds a valid row's contribution; rows after NOW are left out of every output. */
-  private count(row: ValidRow): void {
+  private count(row: OracleRow): void {
     if (row.t > this.now) return;
     const hour = Math.floor(row.t / HOUR);
     const day = Math.floor(row.t / DAY);
@@ -251,7 +264,12 @@ export class Oracle {
     const machines: MachineEntry[] = [...this.lastSuccessPush]
       .map(([machine, t]) => ({ machine, last_success_push: t === null ? null : formatTs(t) }))
       .sort((x, y) => byName(x.machine, y.machine));
-    return { now: formatTs(now), rows: { ...this.counts }, pushes_per_hour, bytes_per_day, repos, machines };
+    // §4–§6: rows after NOW are left out; the rest stably sorted by ts (Array#sort is stable).
+    const sorted = this.rows.filter((r) => r.t <= now).sort((a, b) => a.t - b.t);
+    const alerts = clusterFailures(sorted, now, this.opts.alerts ?? DEFAULT_ALERT_OPTIONS);
+    const tenants = tenantTallies(sorted, new Set(this.rows.map((r) => r.tenant)), alerts, now);
+    const cost = computeCost(sorted, now, { ...DEFAULT_PRICES, ...this.opts.prices });
+    return { now: formatTs(now), rows: { ...this.counts }, pushes_per_hour, bytes_per_day, repos, machines, alerts, tenants, cost };
   }
 }
 
@@ -267,17 +285,6 @@ function sum(map: Map<number, Tally>, from: number, to: number): Tally {
   return total;
 }
 
-/** Code-unit order, as Array.prototype.sort compares strings. */
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** RFC 3339 UTC; milliseconds only when nonzero. */
-export function formatTs(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
-}
-
 export function computeOracle(lines: Iterable<string>, opts?: OracleOptions): OracleSummary {
   const oracle = new Oracle(opts);
   for (const line of lines) oracle.addLine(line);
@@ -286,7 +293,7 @@ export function computeOracle(lines: Iterable<string>, opts?: OracleOptions): Or
 
 /** The oracle over a file, streamed (split on '\n'; a last line without one still counts). */
 export async function computeOracleFromFile(path: string, opts?: OracleOptions): Promise<OracleSummary> {
-  const oracle = new Oracle(opts);
+  const oracle = new Oracle({ file: path, ...opts });
   let carry = '';
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const parts = (carry + (chunk as string)).split('\n');

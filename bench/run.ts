@@ -1,7 +1,9 @@
 /**
  * `npm run bench` — throughput and peak memory of the pipeline against the floor (read + split +
  * JSON.parse) and jq, on one generated log; `npm run bench:ci` — the same at 200k rows, plus a
- * correctness gate against the independent oracle (bench/oracle.ts).
+ * correctness gate against the independent oracle (bench/oracle.ts): the snapshot's §1–§3
+ * numbers, and the §4–§6 outputs under the state dir (alerts, KV tallies, cost; see
+ * bench/oracle-outputs.ts).
  *
  *   node dist/bench/run.js [--rows N] [--ci] [--runs K] [--seed S] [--days D] [--no-jq] [--cli PATH]
  *
@@ -22,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, generateLines, writeLines, type GenOptions } from './gen.js';
 import { measure, median, rssMethod, type Measurement } from './measure.js';
 import { computeOracleFromFile, diffWithOracle, validateRow, type OracleSummary } from './oracle.js';
+import { diffStateWithOracle } from './oracle-outputs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_CLI = join(ROOT, 'dist/pipeline/cli/bin.js');
@@ -170,8 +173,11 @@ async function main(): Promise<number> {
   const bytes = statSync(file).size;
   log(`input: ${relative(file)} — ${rows.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB`);
 
+  const oracleStart = performance.now();
   const expected = await computeOracleFromFile(file);
-  log(`oracle: now=${expected.now}, read=${expected.rows.read} valid=${expected.rows.valid} rejected=${expected.rows.rejected}`);
+  log(`oracle: now=${expected.now}, read=${expected.rows.read} valid=${expected.rows.valid} rejected=${expected.rows.rejected}, ` +
+    `${expected.alerts.open.length} open / ${expected.alerts.resolved.length} resolved alerts, ${expected.tenants.length} tenants, ` +
+    `${expected.cost.aggregates.length} aggregates, week ${expected.cost.week_usd_cents} cents (${((performance.now() - oracleStart) / 1000).toFixed(1)} s)`);
 
   const cli = args.cli;
   const pipelineMissing = existsSync(cli) ? undefined : `${relative(cli)} is missing`;
@@ -207,7 +213,9 @@ async function main(): Promise<number> {
       const state = mkdtempSync(join(tmpdir(), 'syncscope-bench-'));
       try {
         log(`run ${k + 1}/${args.runs}: ${c.name}`);
+        const ranFrom = Date.now();
         const m = await measure(c.command, c.args(state), { cwd: ROOT });
+        const ranTo = Date.now();
         if (m.code === null || !c.okCodes.includes(m.code)) {
           const stderr = lastLine(m.stderr);
           const why = `exit ${m.code ?? m.signal}${stderr === '' ? '' : `: ${stderr}`}`;
@@ -216,7 +224,7 @@ async function main(): Promise<number> {
           continue;
         }
         c.runs.push(m);
-        if (k === 0 && c === run) failures.push(...checkSnapshot(state, expected));
+        if (k === 0 && c === run) failures.push(...checkSnapshot(state, expected), ...checkStateDir(state, expected, ranFrom, ranTo));
         if (k === 0 && c === jq) checkJq(m.stdout, expected);
       } finally {
         rmSync(state, { recursive: true, force: true });
@@ -280,7 +288,7 @@ async function main(): Promise<number> {
     process.stderr.write(`\nbench: FAILED: pipeline ${run.unavailable}\n`);
     return 1;
   }
-  log('pipeline snapshot matches the oracle');
+  log('pipeline snapshot and §4–§6 outputs match the oracle');
   return 0;
 }
 
@@ -358,6 +366,18 @@ function checkSnapshot(state: string, expected: OracleSummary): string[] {
     return [`log/sync-summary.json is not JSON: ${(err as Error).message}`];
   }
   return diffWithOracle(expected, actual).map((d) => `snapshot differs from oracle: ${d}`);
+}
+
+/**
+ * Compares the §4–§6 outputs under the state dir with the oracle; returns failure lines. Known
+ * places where the pipeline keeps a fact in another form than the SPEC says are warnings.
+ */
+function checkStateDir(state: string, expected: OracleSummary, ranFrom: number, ranTo: number): string[] {
+  const started = performance.now();
+  const { diffs, deviations } = diffStateWithOracle(expected, state, { ranFrom, ranTo });
+  for (const d of deviations) log(`warning: pipeline deviates from SPEC: ${d}`);
+  log(`§4–§6 outputs checked against the oracle in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return diffs.map((d) => `state dir differs from oracle: ${d}`);
 }
 
 /** jq's numbers should match too (it never sees rejected lines, so `rows` is not compared). */
