@@ -24,6 +24,10 @@ module.exports = {
     onlyCore('operators-import-only-core', 'operators/', ['operators'], 'An operator computes from rows and batches (pipeline/core) and other operators, nothing more.'),
     onlyCore('sinks-import-only-core', 'sinks/', ['sinks'], 'A sink consumes frames and events (pipeline/core); it never reaches into the engine or an operator.'),
     onlyCore('worker-imports-only-core', 'worker/', ['worker'], 'The Worker is deployed on its own and shares only the KV contract and status rule in pipeline/core.'),
+    // Inside pipeline/, one way up: core ← source ← state ← engine ← cli.
+    { name: 'source-below-state', severity: 'error', from: { path: '^pipeline/source/' }, to: { path: '^pipeline/(state|engine|cli)/' } },
+    { name: 'state-below-engine', severity: 'error', from: { path: '^pipeline/state/' }, to: { path: '^pipeline/(engine|cli)/' } },
+    { name: 'engine-below-cli', severity: 'error', from: { path: '^pipeline/engine/' }, to: { path: '^pipeline/cli/' } },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -17,7 +17,7 @@ import { type Reject } from '../pipeline/core/row.js';
 import { alertFileName, type Cluster } from '../pipeline/core/alerts.js';
 import type { AggregateRow, Snapshot } from '../pipeline/core/snapshot.js';
 import { engineConfig } from './core-helpers.js';
-import type { EngineConfig } from '../pipeline/engine/engine-state.js';
+import { type EngineConfig } from '../pipeline/state/engine-state.js';
 
 const START = Date.parse('2026-04-08T00:00:00Z');
 const H = 3_600_000;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../pipeline/engine/engine.js';
+import { Engine, trialEngineState } from '../pipeline/engine/engine.js';
 import { LineSplitter } from '../pipeline/source/lines.js';
 import {
   CHECKPOINT_FILE, CheckpointError, configKey, decodeCheckpoint, decodeJson, diffConfig, encodeCheckpoint, encodeEngineState, encodeJson,
@@ -13,7 +13,7 @@ import {
 } from '../pipeline/state/checkpoint.js';
 import { rational, DEFAULT_PRICES } from '../pipeline/core/money.js';
 import { engineConfig, tempDir } from './core-helpers.js';
-import { type EngineConfig } from '../pipeline/engine/engine-state.js';
+import { type EngineConfig } from '../pipeline/state/engine-state.js';
 
 const tmp = (): string => tempDir('cp');
 
@@ -162,19 +162,19 @@ describe('checkpoint integrity', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, CHECKPOINT_FILE), '{"not": "a checkpoint"');
     const clock = Date.parse('2026-04-08T12:00:00Z');
-    const r = loadCheckpoint(dir, CONFIG, clock);
+    const r = loadCheckpoint(dir, CONFIG, clock, (st) => trialEngineState(st, CONFIG, clock));
     expect(r.kind).toBe('corrupt');
     if (r.kind !== 'corrupt') return;
     expect(r.movedTo).toBe(join(dir, `${CHECKPOINT_FILE}.corrupt-20260408T120000Z`));
     expect(readFileSync(r.movedTo!, 'utf8')).toBe('{"not": "a checkpoint"');
     expect(existsSync(join(dir, CHECKPOINT_FILE))).toBe(false);
-    expect(loadCheckpoint(dir, CONFIG, clock).kind).toBe('none');
+    expect(loadCheckpoint(dir, CONFIG, clock, (st) => trialEngineState(st, CONFIG, clock)).kind).toBe('none');
 
     const e = new Engine(CONFIG);
     const s = new LineSplitter();
     e.feed(s.push(Buffer.from(`${line('2026-04-08T10:00:00Z')}\n`)), 0, 'log.ndjson');
     saveCheckpoint(dir, checkpointOf(e, s), clock);
-    const ok = loadCheckpoint(dir, CONFIG, clock);
+    const ok = loadCheckpoint(dir, CONFIG, clock, (st) => trialEngineState(st, CONFIG, clock));
     expect(ok.kind).toBe('ok');
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });

@@ -13,7 +13,7 @@ import { DEFAULT_PRICES } from '../pipeline/core/money.js';
 import type { Snapshot } from '../pipeline/core/snapshot.js';
 import { parseTs, type NowPolicy } from '../pipeline/core/time.js';
 import { type Row } from '../pipeline/core/row.js';
-import { type EngineConfig } from '../pipeline/engine/engine-state.js';
+import { type EngineConfig } from '../pipeline/state/engine-state.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(REPO_ROOT, 'dist', 'pipeline', 'cli', 'bin.js');

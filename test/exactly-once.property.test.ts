@@ -13,7 +13,7 @@ import { runBatch } from '../pipeline/engine/run.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
 import type { Snapshot } from '../pipeline/core/snapshot.js';
 import { engineConfig, readSnapshot, tempDir } from './core-helpers.js';
-import type { EngineConfig } from '../pipeline/engine/engine-state.js';
+import { type EngineConfig } from '../pipeline/state/engine-state.js';
 
 const root = tempDir('once');
 let dirs = 0;

@@ -6,7 +6,7 @@ import { lintScan, type LintReport } from '../pipeline/cli/lint.js';
 import { loadSyncLists, type SyncLists } from '../pipeline/core/sync-lists.js';
 import { LINT_IDS, type LintId } from '../operators/lint/common.js';
 import { engineConfig, FIXTURES, iso, tempDir } from './core-helpers.js';
-import { type EngineConfig } from '../pipeline/engine/engine-state.js';
+import { type EngineConfig } from '../pipeline/state/engine-state.js';
 
 export const LINT_FIXTURES = join(FIXTURES, 'lint');
 

@@ -14,7 +14,7 @@ import { openClusters } from '../operators/metrics/failure-clusters.js';
 import { DAY, HOUR, MIN, ms, rawRow, splitAt } from './core-helpers.js';
 import { DEFAULT_PRICES } from '../pipeline/core/money.js';
 import { type Cluster } from '../pipeline/core/alerts.js';
-import { type EngineConfig } from '../pipeline/engine/engine-state.js';
+import { type EngineConfig } from '../pipeline/state/engine-state.js';
 
 const NOW = ms('2026-04-16T19:30:00Z');
 const CLOCK = ms('2026-04-20T00:00:00Z');

@@ -16,7 +16,7 @@ import { Option, type Command } from 'commander';
 import { renderEvent } from '../../sinks/notices.js';
 import { z } from 'zod';
 import { engineConfigFrom, parseOrUsage, commonFlags } from './options.js';
-import { type EngineConfig } from '../engine/engine-state.js';
+import { type EngineConfig } from '../state/engine-state.js';
 
 /**
  * `syncscope doctor`: the "is it working?" checklist (SPEC §8) on a live install. Every check

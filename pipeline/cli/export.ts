@@ -5,14 +5,15 @@ import { z } from 'zod';
 import { Engine } from '../engine/engine.js';
 import { LineSplitter } from '../source/lines.js';
 import { buildSnapshot } from '../engine/snapshot.js';
-import { engineConfigFrom, parseOrUsage, UsageError, checkInput, commonFlags } from './options.js';
+import { engineConfigFrom, parseOrUsage, checkInput, commonFlags } from './options.js';
 import { aggregateRows } from '../../operators/metrics/cost-per-tenant-day.js';
 import { type Snapshot, type AggregateRow } from '../core/snapshot.js';
 import { parseExactJson } from '../core/exact.js';
 import { Option, type Command } from 'commander';
 import { stateLayout } from '../core/layout.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
-import { type EngineConfig } from '../engine/engine-state.js';
+import { type EngineConfig } from '../state/engine-state.js';
+import { UsageError } from '../core/io-error.js';
 
 /**
  * `syncscope export`: the snapshot's tables and the cost aggregates as CSV. Headers are the

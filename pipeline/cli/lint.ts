@@ -18,8 +18,9 @@ import { type ClusterRule } from '../core/alerts.js';
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { engineConfigFrom, parseOrUsage, UsageError, checkInput, commonFlags } from './options.js';
-import { type EngineConfig } from '../engine/engine-state.js';
+import { engineConfigFrom, parseOrUsage, checkInput, commonFlags } from './options.js';
+import { type EngineConfig } from '../state/engine-state.js';
+import { UsageError } from '../core/io-error.js';
 
 /**
  * `syncscope lint` as a function: one scan of the log through the engine, every selected lint an

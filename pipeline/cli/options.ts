@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { statSync, existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { UsageError } from '../core/io-error.js';
 import { usdToCents, DEFAULT_PRICES, type Prices } from '../core/money.js';
 import { parseDuration, parseNowOption, type NowPolicy } from '../core/time.js';
-import { type EngineConfig } from '../engine/engine-state.js';
+import { type EngineConfig } from '../state/engine-state.js';
 
 /** Flags every command takes: --state and --now. */
 export function commonFlags(cmd: Command): Command {
@@ -18,11 +19,6 @@ export function checkInput(path: string): void {
   if (!existsSync(path)) throw new UsageError(`input file not found: ${path}`);
   const st = statSync(path);
   if (!st.isFile()) throw new UsageError(`input is not a regular file: ${path}`);
-}
-
-/** Bad usage: the one error class the CLI maps to exit code 2 with a plain message. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 const duration = (flag: string, minMs: number) =>

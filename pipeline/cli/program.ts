@@ -1,7 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { UsageError } from './options.js';
 import { restoreStopSignals } from './stop-signals.js';
-import { describeOsError, isOsError } from '../core/io-error.js';
+import { describeOsError, isOsError, UsageError } from '../core/io-error.js';
 import { registerRun } from './run.js';
 import { registerStatus } from './status.js';
 import { registerLint } from './lint.js';

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, engineConfigFrom, checkInput, commonFlags } from './options.js';
+import { engineConfigFrom, checkInput, commonFlags } from './options.js';
 import { runLive, type RunResult } from '../engine/run.js';
 import { DEFAULT_POLL_MS, type LiveRun } from '../engine/run-loop.js';
 import { createProgress } from './progress.js';
@@ -9,6 +9,7 @@ import { HttpKvStore } from '../../sinks/kv/http-kv.js';
 import { stateLayout } from '../core/layout.js';
 import type { KvStore } from '../core/kv-store.js';
 import { onStopSignal } from './stop-signals.js';
+import { UsageError } from '../core/io-error.js';
 
 /** Hard limit between SIGINT/SIGTERM and exit (the contract says within 2 s). */
 const EXIT_DEADLINE_MS = 1900;

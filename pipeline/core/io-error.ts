@@ -53,3 +53,8 @@ export function describeOsError(err: OsError): string {
   if (err instanceof FileError || err.path === undefined) return err.message;
   return new FileError(err.syscall ?? 'use', err.path, err).message;
 }
+
+/** Bad usage: the one error class the CLI maps to exit code 2 with a plain message. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

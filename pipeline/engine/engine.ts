@@ -1,23 +1,21 @@
-import type { InputHealth, OutputFrame } from '../core/snapshot.js';
-import { buildFrame } from './snapshot.js';
-import { initEngineState, type EngineConfig, type EngineState } from './engine-state.js';
+import type { OutputFrame } from '../core/snapshot.js';
+import { buildFrame, buildSnapshot } from './snapshot.js';
 import { map, share, Subject, zip, type Observable } from 'rxjs';
 import { fanOut, guarded, OperatorFailure } from './fan-out.js';
 import type { Batch } from '../core/batch.js';
 import { ingest, type IngestOptions } from './ingest.js';
 import type { LineChunk } from '../source/lines.js';
-import type { NowPolicy } from '../core/time.js';
-import { pushesPerHour, initPushesPerHour, type PushesPerHourState } from '../../operators/metrics/pushes-per-hour.js';
-import { bytesPerDay, initBytesPerDay, type BytesPerDayState } from '../../operators/metrics/bytes-per-day.js';
-import { repoFailureRate, initRepoFailureRate, type RepoFailureRateState } from '../../operators/metrics/repo-failure-rate.js';
-import { lastSuccessPush, initLastSuccessPush, type LastSuccessPushState } from '../../operators/metrics/last-success-push.js';
-import { tenantTally, initTenantTally, type TenantTallyState } from '../../operators/metrics/tenant-tally.js';
-import { reorderByTs, initReorder, type ReorderedBatch, type ReorderState } from '../../operators/metrics/reorder-by-ts.js';
-import { failureClusters, initFailureClusters, type FailureClustersState } from '../../operators/metrics/failure-clusters.js';
-import { costPerTenantDay, initCost, type CostState } from '../../operators/metrics/cost-per-tenant-day.js';
+import { pushesPerHour, initPushesPerHour } from '../../operators/metrics/pushes-per-hour.js';
+import { bytesPerDay, initBytesPerDay } from '../../operators/metrics/bytes-per-day.js';
+import { repoFailureRate, initRepoFailureRate } from '../../operators/metrics/repo-failure-rate.js';
+import { lastSuccessPush, initLastSuccessPush } from '../../operators/metrics/last-success-push.js';
+import { tenantTally, initTenantTally } from '../../operators/metrics/tenant-tally.js';
+import { reorderByTs, initReorder, type ReorderedBatch } from '../../operators/metrics/reorder-by-ts.js';
+import { failureClusters, initFailureClusters } from '../../operators/metrics/failure-clusters.js';
+import { aggregateRows, costPerTenantDay, initCost } from '../../operators/metrics/cost-per-tenant-day.js';
 import { type Reject, type Row } from '../core/row.js';
-import { type Cluster, type ClusterRule } from '../core/alerts.js';
-import { type Prices } from '../core/money.js';
+import type { Cluster } from '../core/alerts.js';
+import { initEngineState, type EngineConfig, type EngineState } from '../state/engine-state.js';
 
 /** Lines per slice pushed through the operators (see Engine.feed). */
 const SLICE_LINES = 512;
@@ -223,3 +221,13 @@ export class Engine {
     this.batches.next({ rows, nowFloor, now, end, clock, tenantsAhead });
   }
 }
+
+/** A restored state is usable: rebuilding outputs from it must not throw (a checkpoint's trial). */
+export function trialEngineState(state: EngineState, config: EngineConfig, clock: number): void {
+  const e = new Engine(config, structuredClone(state));
+  const now = e.end(clock);
+  const snap = buildSnapshot(e.state, config.prices, now, clock);
+  for (const v of Object.values(snap.rows)) if (!Number.isSafeInteger(v) || v < 0) throw new Error('row counts are not whole numbers');
+  aggregateRows(e.state.cost, config.prices);
+}
+

@@ -6,13 +6,13 @@ import type { EventSink } from '../core/events.js';
 import { printEvent } from '../../sinks/notices.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
-import type { InputPosition } from '../state/checkpoint.js';
 import { FileTailer, planStart, type FilePosition } from '../source/file-tailer.js';
 import { Session, type FlushRequest, type FlushResult } from './session.js';
 import { ReplayOverlap, type Release } from '../source/replay-overlap.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Reject } from '../core/row.js';
-import { type EngineConfig } from './engine-state.js';
+import { type InputPosition } from '../source/position.js';
+import { type EngineConfig } from '../state/engine-state.js';
 
 /**
  * The run loop for every input mode:

@@ -6,8 +6,8 @@ import { startRun, type LiveRun } from './run-loop.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Snapshot } from '../core/snapshot.js';
 import { type Reject } from '../core/row.js';
-import { type EngineConfig } from './engine-state.js';
 import type { EventSink } from '../core/events.js';
+import { type EngineConfig } from '../state/engine-state.js';
 
 export { Outputs, type OutputsResume } from './outputs.js';
 

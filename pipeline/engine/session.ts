@@ -1,14 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import type { SchedulerLike } from 'rxjs';
-import { Engine } from './engine.js';
+import { Engine, trialEngineState } from './engine.js';
 import type { OperatorFailure } from './fan-out.js';
 import { formatTs } from '../core/time.js';
 import type { KvStore, TenantTally } from '../core/kv-store.js';
 import type { LineChunk } from '../source/lines.js';
-import {
-  checkpointPath, configKey, diffConfig, discardCheckpoint, encodeCheckpointWith, encodeEngineState, loadCheckpoint, saveCheckpoint,
-  type Checkpoint, type InputPosition,
-} from '../state/checkpoint.js';
+import { checkpointPath, configKey, diffConfig, discardCheckpoint, encodeCheckpointWith, encodeEngineState, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../state/checkpoint.js';
 import { Outputs } from './outputs.js';
 import { stateLayout } from '../core/layout.js';
 import { lockStateDir } from '../state/state-lock.js';
@@ -16,7 +13,8 @@ import type { EventSink, InputName } from '../core/events.js';
 import { type Reject } from '../core/row.js';
 import type { OutputFrame, Snapshot } from '../core/snapshot.js';
 import { alertFileName, type Cluster } from '../core/alerts.js';
-import { type EngineConfig } from './engine-state.js';
+import { type InputPosition } from '../source/position.js';
+import { type EngineConfig } from '../state/engine-state.js';
 
 /**
  * One run over one input: the live engine, the output sinks and the checkpoint, flushed
@@ -163,7 +161,8 @@ export class Session {
       if (discardCheckpoint(dir)) o.emit({ kind: 'checkpoint-discarded', input });
       return null;
     }
-    const loaded = loadCheckpoint(dir, o.engine, o.scheduler.now());
+    const clock = o.scheduler.now();
+    const loaded = loadCheckpoint(dir, o.engine, clock, (state) => trialEngineState(state, o.engine, clock));
     if (loaded.kind === 'none') return null;
     if (loaded.kind === 'corrupt') {
       o.emit({ kind: 'checkpoint-unusable', path: checkpointPath(dir), reason: loaded.reason, movedTo: loaded.movedTo, input: named });

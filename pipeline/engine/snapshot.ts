@@ -1,5 +1,4 @@
 import type { OutputFrame, Snapshot } from '../core/snapshot.js';
-import type { Exact } from '../core/exact.js';
 import { formatDay, formatHour, formatTs } from '../core/time.js';
 import { pushesPerHourView } from '../../operators/metrics/pushes-per-hour.js';
 import { bytesPerDayView } from '../../operators/metrics/bytes-per-day.js';
@@ -10,7 +9,7 @@ import { buildTallies } from './tallies.js';
 import { openClusters } from '../../operators/metrics/failure-clusters.js';
 import { type Prices } from '../core/money.js';
 import { type Cluster, alertFileName } from '../core/alerts.js';
-import { type EngineState } from './engine-state.js';
+import { type EngineState } from '../state/engine-state.js';
 
 
 /** Pure: the same state, NOW and clock give the same snapshot. */

@@ -2,7 +2,7 @@ import type { TenantTally } from '../core/kv-store.js';
 import { formatTs } from '../core/time.js';
 import { tenantTallyView } from '../../operators/metrics/tenant-tally.js';
 import { openClusters } from '../../operators/metrics/failure-clusters.js';
-import { type EngineState } from './engine-state.js';
+import { type EngineState } from '../state/engine-state.js';
 
 /**
  * SPEC §5 per-tenant tallies at NOW: every tenant with a row in the input; failing when it has

@@ -4,7 +4,7 @@ import { onFile } from '../core/io-error.js';
 import type { EventSink } from '../core/events.js';
 import { basename, dirname, join } from 'node:path';
 import { LineSplitter, type LineChunk } from './lines.js';
-import type { Fingerprint, InputPosition } from '../state/checkpoint.js';
+import { type Fingerprint, type InputPosition } from './position.js';
 
 /**
  * Reads a log file like `tail -F`, by polling (fs.stat + fs.read from an offset; never fs.watch):

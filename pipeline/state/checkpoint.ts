@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { Engine } from '../engine/engine.js';
-import { buildSnapshot } from '../engine/snapshot.js';
 import { compactTs, formatTs } from '../core/time.js';
-import { aggregateRows } from '../../operators/metrics/cost-per-tenant-day.js';
+import type { InputPosition } from '../source/position.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
-import { initEngineState, type EngineConfig, type EngineState } from '../engine/engine-state.js';
+import { initEngineState, type EngineConfig, type EngineState } from './engine-state.js';
 
 /**
  * Checkpoints under `state/.syncscope/`: everything a restart needs to go on exactly where the
@@ -40,34 +38,6 @@ export interface ConfigKey {
   now: string;
 }
 
-/** A file's identity: device and inode (as decimal strings), birth time when the fs has one, and
- * a hash of its first line (null while the first line is not complete yet). */
-export interface Fingerprint {
-  dev: string;
-  ino: string;
-  birth: string;
-  head: string | null;
-}
-
-export type InputPosition =
-  | {
-      kind: 'file';
-      /** Absolute path of the log (the name we follow; the file there may change). */
-      path: string;
-      /** The file the offset is in (maybe rotated away from `path` since); null before any file was opened. */
-      fingerprint: Fingerprint | null;
-      /** Byte offset just past the last complete line fed to the engine. */
-      offset: number;
-      /** Line number of the line starting at `offset`. */
-      line: number;
-    }
-  | {
-      kind: 'stdin';
-      /** The stream reached EOF (complete): the next `run -` starts a fresh scan. */
-      ended: boolean;
-      /** Digests of the last non-blank lines delivered (at most 1,000, oldest first): what a restarted `tail -f` may replay. */
-      recent: string[];
-    };
 
 export interface Checkpoint {
   config: ConfigKey;
@@ -232,7 +202,7 @@ const BodySchema = z.object({
   ]),
   rejects_bytes: count,
   tentative_resolved: z.array(z.string()),
-  // The operators' state is checked by replaying it (checkEngineState), not field by field: its
+  // The operators' state is checked by replaying it (the caller's trial, trialEngineState), not field by field: its
   // layout belongs to the operators, and a layout change is caught by the header's state_shape.
   engine: z.object({
     health: z.object({ read: count, valid: count, rejected: count, duplicate: count }),
@@ -325,14 +295,6 @@ export function diffConfig(saved: ConfigKey, current: ConfigKey): string[] {
 
 // ---- engine state -----------------------------------------------------------------------------
 
-/** A restored state is usable: rebuilding outputs from it must not throw. */
-export function checkEngineState(state: EngineState, config: EngineConfig, clock: number): void {
-  const e = new Engine(config, structuredClone(state));
-  const now = e.end(clock);
-  const snap = buildSnapshot(e.state, config.prices, now, clock);
-  for (const v of Object.values(snap.rows)) if (!Number.isSafeInteger(v) || v < 0) throw new Error('row counts are not whole numbers');
-  aggregateRows(e.state.cost, config.prices);
-}
 
 // ---- files ------------------------------------------------------------------------------------
 
@@ -347,7 +309,7 @@ export type LoadResult =
   | { kind: 'corrupt'; reason: string; movedTo: string | null };
 
 /** Reads the checkpoint; an unreadable or corrupt one is moved aside, never thrown. */
-export function loadCheckpoint(internalDir: string, config: EngineConfig, clock: number): LoadResult {
+export function loadCheckpoint(internalDir: string, config: EngineConfig, clock: number, trial: (state: EngineState) => void): LoadResult {
   const path = checkpointPath(internalDir);
   if (!existsSync(path)) return { kind: 'none' };
   let reason: string;
@@ -355,7 +317,7 @@ export function loadCheckpoint(internalDir: string, config: EngineConfig, clock:
     const cp = decodeCheckpoint(readFileSync(path, 'utf8'));
     // Only a checkpoint made under the same settings is replayed through this config's engine;
     // others are rebuilt anyway (the caller decides), so their state need not be trialled.
-    if (diffConfig(cp.config, configKey(config)).length === 0) checkEngineState(cp.engine, config, clock);
+    if (diffConfig(cp.config, configKey(config)).length === 0) trial(cp.engine);
     return { kind: 'ok', checkpoint: cp };
   } catch (err) {
     reason = err instanceof CheckpointError ? err.message : `${(err as NodeJS.ErrnoException).code ?? 'error'}: ${(err as Error).message}`;

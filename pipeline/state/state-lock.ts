@@ -1,8 +1,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../cli/options.js';
 import { writeWholeFile } from '../core/atomic-write.js';
-import { onFile } from '../core/io-error.js';
+import { onFile, UsageError } from '../core/io-error.js';
 import type { StateLayout } from '../core/layout.js';
 import { removeStaleTemps } from '../core/stale-temps.js';
 
