@@ -99,3 +99,16 @@ export function recentBuckets<T, E>(buckets: Record<number, T>, last: number, co
   return out;
 }
 
+
+const slotCaches = new WeakMap<object, unknown[]>();
+
+/**
+ * The entries of a keyed record by name id (pipeline/core/columns.ts), filled as rows name them,
+ * so a row's lookup is an array index rather than a keyed access. Only for records whose entries
+ * are objects that are never deleted or replaced.
+ */
+export function slotsOf<T>(records: Record<string, T>): (T | undefined)[] {
+  let slots = slotCaches.get(records);
+  if (slots === undefined) slotCaches.set(records, (slots = []));
+  return slots as (T | undefined)[];
+}

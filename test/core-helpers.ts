@@ -1,6 +1,7 @@
 // Shared by every test file: row and batch builders, the engine settings the CLI defaults to,
 // temp folders removed after each file, the snapshot reader, and the one way tests run the
 // BUILT CLI (a build-once guard, a run to completion, and a live child for signal tests).
+import { batchOf } from '../pipeline/core/columns.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,7 +79,7 @@ export const okRow = (spec: RowSpec): Row => row({ ok: true, ...spec });
 
 export function batch(rows: readonly Row[], opts: { now?: number | null; end?: boolean; nowFloor?: number } = {}): Batch {
   const now = opts.now ?? null;
-  return { rows, nowFloor: opts.nowFloor ?? now ?? -Infinity, now, end: opts.end ?? false, clock: 0, tenantsAhead: null };
+  return { rows: batchOf(rows), nowFloor: opts.nowFloor ?? now ?? -Infinity, now, end: opts.end ?? false, clock: 0, tenantsAhead: null };
 }
 
 /** A JSON line for a fixture / stdin. */

@@ -1,5 +1,6 @@
 // Each metric operator in virtual time: a cold source of Batch messages, the operator, and a
 // projection of its state to the view the snapshot uses, compared frame by frame.
+import { batchOf, EMPTY_BATCH, rowsOf } from '../pipeline/core/columns.js';
 import { describe, expect, it } from 'vitest';
 import { map, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
@@ -170,7 +171,7 @@ const hms = (t: number): string => new Date(t).toISOString().slice(11, 23).repla
 
 describe('reorderByTs (max lateness 5m)', () => {
   const L = 5 * MIN;
-  const view = (b: Batch & { reorder?: { late: number } }) => ({ rows: b.rows.map((r) => `${hms(r.t)}#${r.line}`), late: b.reorder?.late });
+  const view = (b: Batch & { reorder?: { late: number } }) => ({ rows: rowsOf(b.rows).map((r) => `${hms(r.t)}#${r.line}`), late: b.reorder?.late });
   it('holds rows until no on-time row can precede them, releases late rows at once, flushes at end', () => {
     marble(
       {
@@ -208,9 +209,9 @@ describe('reorderByTs (max lateness 5m)', () => {
     const t0 = ms(at('10:00:00'));
     marble(
       {
-        a: { rows: [row({ ts: at('10:00:00'), line: 1 }), row({ ts: at('09:58:00'), line: 2 })], nowFloor: t0, now: null, end: false, clock: 0, tenantsAhead: null },
-        b: { rows: [], nowFloor: t0 + 4 * MIN, now: t0 + 4 * MIN, end: false, clock: 0, tenantsAhead: null },
-        c: { rows: [], nowFloor: t0 + L, now: t0 + L, end: false, clock: 0, tenantsAhead: null },
+        a: { rows: batchOf([row({ ts: at('10:00:00'), line: 1 }), row({ ts: at('09:58:00'), line: 2 })]), nowFloor: t0, now: null, end: false, clock: 0, tenantsAhead: null },
+        b: { rows: EMPTY_BATCH, nowFloor: t0 + 4 * MIN, now: t0 + 4 * MIN, end: false, clock: 0, tenantsAhead: null },
+        c: { rows: EMPTY_BATCH, nowFloor: t0 + L, now: t0 + L, end: false, clock: 0, tenantsAhead: null },
       },
       'a-b-c|',
       (o) => o.pipe(reorderByTs(L), map(view)),

@@ -3,6 +3,7 @@ import { foldReorder, initReorder, type ReorderState } from '../metrics/reorder-
 import { initTally, q, report, showManifest, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
 import { type Row } from '../../pipeline/core/row.js';
 import { foldBatches } from '../fold.js';
+import { batchOf, rowsOf } from '../../pipeline/core/columns.js';
 
 /**
  * manifest-break (SPEC §7): per (tenant, repo, scope), the successful pushes in ts order form a
@@ -69,7 +70,7 @@ export function foldManifestBreak(s: ManifestBreakState, b: LintBatch, ctx: Lint
     const r = rows[i]!;
     if (r.push && !r.failed) pushes.push(r);
   }
-  const ordered = foldReorder(s.reorder, { rows: pushes, nowFloor: 0, now: b.now, end: b.end, clock: 0, tenantsAhead: null }, maxLatenessMs);
+  const ordered = rowsOf(foldReorder(s.reorder, batchOf(pushes), b.end, maxLatenessMs));
   judge(s, ordered, ctx);
 }
 

@@ -2,6 +2,7 @@ import type { Batch } from '../../pipeline/core/batch.js';
 import { addExact, type Exact } from '../../pipeline/core/exact.js';
 import { seeded, foldBatches, pruneBelow, recentBuckets, dict, pruneDue } from '../fold.js';
 import { DAY_MS } from '../../pipeline/core/time.js';
+import { FAILED, PUSH } from '../../pipeline/core/columns.js';
 
 /** Bytes of successful pushes and pulls per UTC day, keyed by day index. */
 export interface BytesPerDayState {
@@ -11,13 +12,18 @@ export interface BytesPerDayState {
 export const initBytesPerDay = (): BytesPerDayState => ({ days: dict() });
 
 export function foldBytesPerDay(s: BytesPerDayState, b: Batch): void {
-  const rows = b.rows;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (r.failed) continue;
-    const d = (s.days[r.day] ??= { pushed: 0, pulled: 0 });
-    if (r.push) d.pushed = addExact(d.pushed, r.bytes);
-    else d.pulled = addExact(d.pulled, r.bytes);
+  const { flags, day: days, bytes, length } = b.rows;
+  let day = NaN;
+  let d: { pushed: Exact; pulled: Exact } = { pushed: 0, pulled: 0 };
+  for (let i = 0; i < length; i++) {
+    const f = flags[i]!;
+    if ((f & FAILED) !== 0) continue;
+    if (days[i] !== day) {
+      day = days[i]!;
+      d = s.days[day] ??= { pushed: 0, pulled: 0 };
+    }
+    if ((f & PUSH) !== 0) d.pushed = addExact(d.pushed, bytes[i]!);
+    else d.pulled = addExact(d.pulled, bytes[i]!);
   }
   if (pruneDue(s, b.nowFloor)) pruneBelow(s.days, Math.floor(b.nowFloor / DAY_MS) - 7);
 }

@@ -3,7 +3,8 @@ import type { AggregateRow, WeekCost } from '../../pipeline/core/snapshot.js';
 import { formatDay, DAY_MS, daysInMonth } from '../../pipeline/core/time.js';
 import type { Batch } from '../../pipeline/core/batch.js';
 import { addExact, type Exact } from '../../pipeline/core/exact.js';
-import { seeded, foldBatches, dict } from '../fold.js';
+import { seeded, foldBatches, dict, slotsOf } from '../fold.js';
+import { FAILED, NAMES, PUSH } from '../../pipeline/core/columns.js';
 
 /**
  * Cost per (tenant_id, UTC day), SPEC §6. The fold keeps exact integer facts per aggregate
@@ -39,27 +40,32 @@ function monthOfDay(day: number): { key: string; year: number; month: number } {
 }
 
 export function foldCost(s: CostState, b: Batch, prices: Prices): void {
-  const rows = b.rows;
+  const { flags, tenant, day: days, bytes: byteCol, length } = b.rows;
+  const names = NAMES.list;
   const included = prices.includedEgressBytes;
   let lastDay = NaN;
   let month = '';
   let dayAggs: Record<string, Aggregate> = dict();
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (r.day !== lastDay) {
-      lastDay = r.day;
-      dayAggs = s.days[r.day] ??= dict();
-      month = monthOfDay(r.day).key;
+  let slots = slotsOf(dayAggs);
+  for (let i = 0; i < length; i++) {
+    const day = days[i]!;
+    if (day !== lastDay) {
+      lastDay = day;
+      dayAggs = s.days[day] ??= dict();
+      slots = slotsOf(dayAggs);
+      month = monthOfDay(day).key;
     }
-    let a = dayAggs[r.tenant];
+    const id = tenant[i]!;
+    let a = slots[id];
     if (a === undefined) {
-      dayAggs[r.tenant] = a = { ops: 0, push_bytes: 0, pull_bytes: 0, billable_egress_bytes: 0, active: false };
+      slots[id] = a = dayAggs[names[id]!] ??= { ops: 0, push_bytes: 0, pull_bytes: 0, billable_egress_bytes: 0, active: false };
     }
     a.ops++;
-    if (r.failed) continue;
+    const f = flags[i]!;
+    if ((f & FAILED) !== 0) continue;
     a.active = true;
-    const bytes = r.bytes;
-    if (r.push) {
+    const bytes = byteCol[i]!;
+    if ((f & PUSH) !== 0) {
       a.push_bytes = addExact(a.push_bytes, bytes);
       continue;
     }

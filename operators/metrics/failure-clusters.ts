@@ -1,7 +1,7 @@
 import type { Cluster, ClusterFailure, ClusterRule } from '../../pipeline/core/alerts.js';
 import type { Batch } from '../../pipeline/core/batch.js';
-import { seeded, foldBatches, dict } from '../fold.js';
-import { type Row } from '../../pipeline/core/row.js';
+import { seeded, foldBatches, dict, slotsOf } from '../fold.js';
+import { errorsAt, FAILED, NAMES, PUSH, type RowBatch } from '../../pipeline/core/columns.js';
 
 /**
  * Failure clustering per (tenant_id, repo), exactly SPEC §4: N failures within W open a
@@ -37,16 +37,17 @@ export const initFailureClusters = (): FailureClustersState => ({
   lastAlertAt: dict(),
 });
 
-function failureOf(r: Row): ClusterFailure {
+function failureOf(b: RowBatch, i: number): ClusterFailure {
+  const names = NAMES.list;
   return {
-    t: r.t,
-    file: r.file,
-    line: r.line,
-    machine: r.machine,
-    op: r.op,
-    scope: r.scope,
-    trigger: r.trigger,
-    errors: r.errors.slice(),
+    t: b.t[i]!,
+    file: names[b.file[i]!]!,
+    line: b.line[i]!,
+    machine: names[b.machine[i]!]!,
+    op: (b.flags[i]! & PUSH) !== 0 ? 'push' : 'pull',
+    scope: names[b.scope[i]!]!,
+    trigger: names[b.trigger[i]!]!,
+    errors: errorsAt(b, i),
   };
 }
 
@@ -63,19 +64,30 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
   if (s.resolved.length > 0) s.resolved = [];
   const W = rule.windowMs;
   const rows = b.rows;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    let byRepo = s.keys[r.tenant];
-    let ks = byRepo?.[r.repo];
-    if (ks === undefined) {
-      if (!r.failed) continue;
-      if (byRepo === undefined) s.keys[r.tenant] = byRepo = dict();
-      byRepo[r.repo] = ks = { recent: [], open: null, lastOpenSecond: -1, lastOpenSeq: 0 };
+  const { flags, tenant: tenantCol, repo: repoCol, t: ts, length } = rows;
+  const names = NAMES.list;
+  // Per tenant id: its keys, or null once looked up and absent (entries are made only here).
+  const tenantSlots = slotsOf<Record<string, KeyState> | null>(s.keys);
+  for (let i = 0; i < length; i++) {
+    const failed = (flags[i]! & FAILED) !== 0;
+    const tenantId = tenantCol[i]!;
+    let byRepo = tenantSlots[tenantId];
+    if (byRepo === undefined) tenantSlots[tenantId] = byRepo = s.keys[names[tenantId]!] ?? null;
+    if (byRepo === null) {
+      // A tenant with no failure yet has no entry: a success for it is the common case.
+      if (!failed) continue;
+      tenantSlots[tenantId] = byRepo = s.keys[names[tenantId]!] = dict();
     }
-    const t = r.t;
+    const repo = names[repoCol[i]!]!;
+    let ks = byRepo[repo];
+    if (ks === undefined) {
+      if (!failed) continue;
+      byRepo[repo] = ks = { recent: [], open: null, lastOpenSecond: -1, lastOpenSeq: 0 };
+    }
+    const t = ts[i]!;
     if (ks.open !== null && t > ks.open.last_failure_at + W) resolve(s, ks, ks.open.last_failure_at + W);
-    if (r.failed) {
-      const f = failureOf(r);
+    if (failed) {
+      const f = failureOf(rows, i);
       if (ks.open !== null) {
         ks.open.failures.push(f);
         ks.open.last_failure_at = t;
@@ -89,9 +101,10 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
         const second = Math.floor(t / 1000);
         ks.lastOpenSeq = second === ks.lastOpenSecond ? ks.lastOpenSeq + 1 : 1;
         ks.lastOpenSecond = second;
+        const tenant = names[tenantId]!;
         ks.open = {
-          tenant_id: r.tenant,
-          repo: r.repo,
+          tenant_id: tenant,
+          repo,
           opened_at: t,
           seq: ks.lastOpenSeq,
           last_failure_at: t,
@@ -99,14 +112,14 @@ export function foldFailureClusters(s: FailureClustersState, b: Batch, rule: Clu
           resolved_at: null,
         };
         ks.recent = [];
-        const prev = s.lastAlertAt[r.tenant];
-        if (prev === undefined || t > prev) s.lastAlertAt[r.tenant] = t;
+        const prev = s.lastAlertAt[tenant];
+        if (prev === undefined || t > prev) s.lastAlertAt[tenant] = t;
       }
     } else if (ks.open !== null) {
       resolve(s, ks, t);
     }
     // Rows come in ts order: once past the second of its last opening, an idle key is forgotten.
-    if (ks.open === null && ks.recent.length === 0 && Math.floor(t / 1000) !== ks.lastOpenSecond) delete byRepo![r.repo];
+    if (ks.open === null && ks.recent.length === 0 && Math.floor(t / 1000) !== ks.lastOpenSecond) delete byRepo[repo];
   }
   if (b.now !== null) settleByTime(s, b.now, W);
 }

@@ -1,4 +1,5 @@
 import type { Batch } from '../../pipeline/core/batch.js';
+import { FAILED, NAMES, PUSH } from '../../pipeline/core/columns.js';
 import { seeded, foldBatches, dict } from '../fold.js';
 
 /** Per machine, the newest successful push's ts (ms), or null when it has none yet. */
@@ -9,14 +10,15 @@ export interface LastSuccessPushState {
 export const initLastSuccessPush = (): LastSuccessPushState => ({ machines: dict() });
 
 export function foldLastSuccessPush(s: LastSuccessPushState, b: Batch): void {
-  const rows = b.rows;
+  const { flags, machine, t, length } = b.rows;
+  const names = NAMES.list;
   const m = s.machines;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const prev = m[r.machine];
-    if (r.push && !r.failed) {
-      if (prev === undefined || prev === null || r.t > prev) m[r.machine] = r.t;
-    } else if (prev === undefined) m[r.machine] = null;
+  for (let i = 0; i < length; i++) {
+    const name = names[machine[i]!]!;
+    const prev = m[name];
+    if ((flags[i]! & (PUSH | FAILED)) === PUSH) {
+      if (prev === undefined || prev === null || t[i]! > prev) m[name] = t[i]!;
+    } else if (prev === undefined) m[name] = null;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Batch } from '../../pipeline/core/batch.js';
 import { seeded, foldBatches, pruneBelow, recentBuckets, type BucketCounts, type Counts, dict, pruneDue } from '../fold.js';
 import { HOUR_MS } from '../../pipeline/core/time.js';
+import { FAILED, PUSH } from '../../pipeline/core/columns.js';
 
 /** Pushes and failed pushes per UTC hour, keyed by hour index; the 24h window is cut at view time. */
 export interface PushesPerHourState {
@@ -10,18 +11,19 @@ export interface PushesPerHourState {
 export const initPushesPerHour = (): PushesPerHourState => ({ hours: dict() });
 
 export function foldPushesPerHour(s: PushesPerHourState, b: Batch): void {
-  const rows = b.rows;
+  const { flags, hour: hours, length } = b.rows;
   let hour = NaN;
   let cell: Counts = [0, 0];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (!r.push) continue;
-    if (r.hour !== hour) {
-      hour = r.hour;
-      cell = s.hours[hour] ??= [0, 0];
+  for (let i = 0; i < length; i++) {
+    const f = flags[i]!;
+    if ((f & PUSH) === 0) continue;
+    const h = hours[i]!;
+    if (h !== hour) {
+      hour = h;
+      cell = s.hours[h] ??= [0, 0];
     }
     cell[0]++;
-    if (r.failed) cell[1]++;
+    if ((f & FAILED) !== 0) cell[1]++;
   }
   if (pruneDue(s, b.nowFloor)) pruneBelow(s.hours, Math.floor(b.nowFloor / HOUR_MS) - 24);
 }

@@ -1,6 +1,7 @@
 import type { RepoEntry } from '../../pipeline/core/snapshot.js';
 import type { Batch } from '../../pipeline/core/batch.js';
-import { bump, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+import { FAILED, NAMES } from '../../pipeline/core/columns.js';
+import { slotsOf, bump, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
 import { DAY_MS, HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Ops and failed ops per repo, in hourly buckets (for 24h) and daily buckets (for 7d). */
@@ -11,13 +12,17 @@ export interface RepoFailureRateState {
 export const initRepoFailureRate = (): RepoFailureRateState => ({ repos: dict() });
 
 export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
-  const rows = b.rows;
+  const { flags, repo, hour, day, length } = b.rows;
+  const names = NAMES.list;
   const repos = s.repos;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const st = (repos[r.repo] ??= { hours: dict(), days: dict() });
-    bump(st.hours, r.hour, r.failed);
-    bump(st.days, r.day, r.failed);
+  const slots = slotsOf(repos);
+  for (let i = 0; i < length; i++) {
+    const id = repo[i]!;
+    let st = slots[id];
+    if (st === undefined) slots[id] = st = (repos[names[id]!] ??= { hours: dict(), days: dict() });
+    const failed = (flags[i]! & FAILED) !== 0;
+    bump(st.hours, hour[i]!, failed);
+    bump(st.days, day[i]!, failed);
   }
   if (!pruneDue(s, b.nowFloor)) return;
   const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;

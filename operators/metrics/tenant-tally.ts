@@ -1,5 +1,6 @@
 import type { Batch } from '../../pipeline/core/batch.js';
-import { bump, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+import { FAILED, NAMES } from '../../pipeline/core/columns.js';
+import { slotsOf, bump, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
 import { HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Per tenant: ops and failed ops per hour, for the KV tally's 24h counts. */
@@ -10,11 +11,15 @@ export interface TenantTallyState {
 export const initTenantTally = (): TenantTallyState => ({ tenants: dict() });
 
 export function foldTenantTally(s: TenantTallyState, b: Batch): void {
-  const rows = b.rows;
+  const { flags, tenant, hour, length } = b.rows;
+  const names = NAMES.list;
   const t = s.tenants;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    bump((t[r.tenant] ??= dict()), r.hour, r.failed);
+  const slots = slotsOf(t);
+  for (let i = 0; i < length; i++) {
+    const id = tenant[i]!;
+    let buckets = slots[id];
+    if (buckets === undefined) slots[id] = buckets = (t[names[id]!] ??= dict());
+    bump(buckets, hour[i]!, (flags[i]! & FAILED) !== 0);
   }
   const ahead = b.tenantsAhead;
   if (ahead !== null) for (let i = 0; i < ahead.length; i++) t[ahead[i]!] ??= dict();

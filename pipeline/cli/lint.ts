@@ -1,3 +1,4 @@
+import { rowsOf } from '../core/columns.js';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { concat, defer, last, map, of, share, type Observable } from 'rxjs';
@@ -87,7 +88,7 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
 
   const input$: Observable<LintBatch> = concat(
     engine.arrived$.pipe(map((a): LintBatch => ({
-      rows: tenant === null ? a.rows : a.rows.filter((r) => r.tenant === tenant),
+      rows: tenant === null ? rowsOf(a.rows) : rowsOf(a.rows).filter((r) => r.tenant === tenant),
       rejects: a.rejects,
       now: null,
       end: false,

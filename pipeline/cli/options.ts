@@ -70,6 +70,7 @@ export const RunOptionsSchema = CommonOptions.extend({
   follow: z.string().optional(),
   kvUrl: z.url({ message: '--kv-url must be an http(s) URL' }).optional(),
   rebuild: z.boolean().default(false),
+  threads: positiveInt('--threads').optional(),
   progress: z.boolean().default(true),
 });
 

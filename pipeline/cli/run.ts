@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { engineConfigFrom, checkInput, commonFlags } from './options.js';
 import { runLive, type RunResult } from '../engine/run.js';
 import { DEFAULT_POLL_MS, type LiveRun } from '../engine/run-loop.js';
+import { defaultThreads } from '../engine/parallel-scan.js';
 import { createProgress } from './progress.js';
 import { HttpKvStore } from '../../sinks/kv/http-kv.js';
 import { stateLayout } from '../core/layout.js';
@@ -34,6 +35,7 @@ export function registerRun(program: Command): void {
     .option('--alert-failures <n>', 'failures within the window that open an alert, N (default 3)')
     .option('--alert-window <dur>', 'alert window W (default 10m)')
     .option('--tick <dur>', 'follow mode: rebuild outputs this often, at least 1s (default 30s)')
+    .option('--threads <n>', 'threads that scan a big file in a batch run; 1 = no worker threads (default: the cores there are, at most 4)')
     .option('--rebuild', 'discard the checkpoint in STATE/.syncscope and recompute everything from the input')
     .option('--price-base-usd <usd>', 'Spaces subscription per month in USD (default 5.00)')
     .option('--egress-included <bytes>', 'outbound transfer included per month, e.g. 1TiB (default)')
@@ -80,6 +82,7 @@ export function registerRun(program: Command): void {
         tickMs: cli.tick,
         pollMs: pollMs(),
         rebuild: cli.rebuild,
+        threads: cli.threads ?? defaultThreads(),
         onProgress: progress?.update,
         ...(kv === undefined ? {} : { kv }),
       });

@@ -1,11 +1,11 @@
-import { type Row } from './row.js';
+import type { RowBatch } from './columns.js';
 
 /**
- * What flows through the shared row stream: a chunk of rows (never one emission per row) plus
- * the clock. Time reaches operators only through this message, never from the wall clock.
+ * What flows through the shared row stream: a columnar chunk of rows (never one emission per row)
+ * plus the clock. Time reaches operators only through this message, never from the wall clock.
  */
 export interface Batch {
-  readonly rows: readonly Row[];
+  readonly rows: RowBatch;
   /** A lower bound on the final NOW: buckets older than its windows can be pruned. */
   readonly nowFloor: number;
   /** NOW itself, set on ticks and at the end of input, when outputs are rebuilt. */

@@ -3,7 +3,8 @@ import type { Row } from './row.js';
 
 /**
  * Rows as columns, after Apache Arrow's record batches: one typed array per field, key strings
- * (tenant, repo, machine, scope, trigger, input file) as ids into a name table, and the
+ * (tenant, repo, machine, scope, trigger, input file) as ids into this thread's name table
+ * (NAMES; a batch built elsewhere is re-keyed on arrival), and the
  * high-cardinality texts (manifests, error messages) in a table of the batch's own. Operators
  * loop over the columns and count into id-indexed arrays; the typed arrays move between threads
  * without a copy (transfer lists).
@@ -38,8 +39,6 @@ export interface RowBatch {
   /** Row i's error chain is `texts[errorText[k]]` for errorsFrom[i] ≤ k < errorsFrom[i + 1] (Arrow's list layout). */
   readonly errorsFrom: Int32Array;
   readonly errorText: Int32Array;
-  /** The name table the key columns index: the process's NameTable list once adopted. */
-  readonly names: readonly string[];
   /** This batch's own texts (manifests, errors). */
   readonly texts: readonly string[];
 }
@@ -65,8 +64,9 @@ export class NameTable {
     let id = this.ids.get(name);
     if (id === undefined) {
       id = this.list.length;
-      this.list.push(name);
-      this.ids.set(name, id);
+      const own = internalized(name);
+      this.list.push(own);
+      this.ids.set(own, id);
     }
     return id;
   }
@@ -75,6 +75,16 @@ export class NameTable {
   find(name: string): number {
     return this.ids.get(name) ?? -1;
   }
+}
+
+/**
+ * The internalized twin of a string: operators key their records by names, and V8 looks a
+ * non-internalized key up in its string table on every keyed access.
+ */
+function internalized(s: string): string {
+  const holder = Object.create(null) as Record<string, true>;
+  holder[s] = true;
+  return Object.keys(holder)[0]!;
 }
 
 /** The one name table of this thread: every batch the engine sees indexes it. */
@@ -212,7 +222,6 @@ export class RowBatchBuilder {
       manifestAfter: this.manifestAfter.subarray(0, n),
       errorsFrom: this.errorsFrom.subarray(0, n + 1),
       errorText: this.errorText.subarray(0, this.errorCount),
-      names: this.names.list,
       texts: this.texts.length === 0 ? EMPTY_TEXTS : this.texts,
     };
   }
@@ -236,7 +245,7 @@ function manifestAt(b: RowBatch, code: number): string | null | undefined {
 export function rowAt(b: RowBatch, i: number): Row {
   const f = b.flags[i]!;
   const push = (f & PUSH) !== 0;
-  const names = b.names;
+  const names = NAMES.list;
   return {
     t: b.t[i]!,
     file: names[b.file[i]!]!,
@@ -280,16 +289,29 @@ export function rowsOf(b: RowBatch): Row[] {
  * permutation). Texts are carried over only for the rows taken.
  */
 export function gather(b: RowBatch, index: ArrayLike<number>, count: number): RowBatch {
+  return gatherFrom([b], new Int32Array(count), index, count);
+}
+
+/** Text `code` of `from` as a text of `out` (once per text), or the ABSENT / NULL code itself. */
+function carryText(out: RowBatchBuilder, from: RowBatch, carried: Map<number, number>, code: number): number {
+  if (code < 0) return code;
+  let id = carried.get(code);
+  if (id === undefined) carried.set(code, (id = out.text(from.texts[code]!)));
+  return id;
+}
+
+/**
+ * Row `index[k]` of batch `sources[which[k]]` for k < count, in that order, as one new batch.
+ * The sources share one name table; texts are carried over only for the rows taken.
+ */
+export function gatherFrom(sources: readonly RowBatch[], which: ArrayLike<number>, index: ArrayLike<number>, count: number): RowBatch {
   const out = new RowBatchBuilder(count);
-  const texts = new Map<number, number>();
-  const carry = (code: number): number => {
-    if (code < 0) return code;
-    let id = texts.get(code);
-    if (id === undefined) texts.set(code, (id = out.text(b.texts[code]!)));
-    return id;
-  };
+  const carried = sources.map(() => new Map<number, number>());
   for (let k = 0; k < count; k++) {
+    const w = which[k]!;
+    const b = sources[w]!;
     const i = index[k]!;
+    const texts = carried[w]!;
     out.t[k] = b.t[i]!;
     out.flags[k] = b.flags[i]!;
     out.tenant[k] = b.tenant[i]!;
@@ -303,11 +325,10 @@ export function gather(b: RowBatch, index: ArrayLike<number>, count: number): Ro
     out.filesTotal[k] = b.filesTotal[i]!;
     out.bytes[k] = b.bytes[i]!;
     out.durMs[k] = b.durMs[i]!;
-    out.manifestBefore[k] = carry(b.manifestBefore[i]!);
-    out.manifestAfter[k] = carry(b.manifestAfter[i]!);
-    for (let e = b.errorsFrom[i]!; e < b.errorsFrom[i + 1]!; e++) out.pushError(carry(b.errorText[e]!));
+    out.manifestBefore[k] = carryText(out, b, texts, b.manifestBefore[i]!);
+    out.manifestAfter[k] = carryText(out, b, texts, b.manifestAfter[i]!);
+    for (let e = b.errorsFrom[i]!; e < b.errorsFrom[i + 1]!; e++) out.pushError(carryText(out, b, texts, b.errorText[e]!));
     out.commit();
   }
-  const g = out.finish();
-  return b.names === NAMES.list ? g : { ...g, names: b.names };
+  return out.finish();
 }

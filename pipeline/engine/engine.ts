@@ -3,7 +3,7 @@ import { buildFrame, buildSnapshot } from './snapshot.js';
 import { map, share, Subject, zip, type Observable } from 'rxjs';
 import { fanOut, guarded, OperatorFailure } from './fan-out.js';
 import type { Batch } from '../core/batch.js';
-import { ingest, type IngestOptions } from './ingest.js';
+import { ingest, type IngestOptions, type IngestResult } from './ingest.js';
 import type { LineChunk } from '../source/lines.js';
 import { pushesPerHour, initPushesPerHour } from '../../operators/metrics/pushes-per-hour.js';
 import { bytesPerDay, initBytesPerDay } from '../../operators/metrics/bytes-per-day.js';
@@ -13,16 +13,17 @@ import { tenantTally, initTenantTally } from '../../operators/metrics/tenant-tal
 import { reorderByTs, initReorder, type ReorderedBatch } from '../../operators/metrics/reorder-by-ts.js';
 import { failureClusters, initFailureClusters } from '../../operators/metrics/failure-clusters.js';
 import { aggregateRows, costPerTenantDay, initCost } from '../../operators/metrics/cost-per-tenant-day.js';
-import { type Reject, type Row } from '../core/row.js';
+import { type Reject } from '../core/row.js';
+import { NAMES, batchOf, EMPTY_BATCH, gather, gatherFrom, rowAt, type RowBatch } from '../core/columns.js';
 import type { Cluster } from '../core/alerts.js';
 import { initEngineState, type EngineConfig, type EngineState } from '../state/engine-state.js';
 
-/** Lines per slice pushed through the operators (see Engine.feed). */
-const SLICE_LINES = 512;
+/** Lines per batch pushed through the operators (see Engine.feed). */
+const SLICE_LINES = 4096;
 
 /** What lints consume: every valid row as it arrived (future ones too) and every reject. */
 export interface ArrivedBatch {
-  readonly rows: readonly Row[];
+  readonly rows: RowBatch;
   readonly rejects: readonly Reject[];
 }
 
@@ -68,7 +69,7 @@ export class Engine {
     // Rows in ts order within the lateness window; a frozen reorder passes no rows on.
     const ordered$ = rows$.pipe(
       guarded<Batch, ReorderedBatch>('reorder-by-ts', reorderByTs(config.maxLatenessMs, seed?.reorder),
-        (last, b) => ({ ...b, rows: [], reorder: last?.reorder ?? initReorder() }), report),
+        (last, b) => ({ ...b, rows: EMPTY_BATCH, reorder: last?.reorder ?? initReorder() }), report),
       share(),
     );
     const orderFree$ = fanOut(rows$, {
@@ -88,7 +89,7 @@ export class Engine {
       error: (err: unknown) => report(new OperatorFailure('engine', err)),
     });
     // A first, empty batch: every operator emits its starting state, so `state` is whole at once.
-    this.push([], 0, null, false);
+    this.push(EMPTY_BATCH, 0, null, false);
   }
 
   /** The state after the latest batch: each operator's own, plus the engine's input health and NOW gate. */
@@ -119,24 +120,15 @@ export class Engine {
 
   /**
    * Validates a chunk of lines and pushes its rows through; returns the rejects for the sink.
-   * A big chunk is cut into slices of SLICE_LINES so the rows alive at any moment stay few:
-   * short-lived rows keep the young-generation GC nearly free.
+   * A big chunk is cut into batches of SLICE_LINES lines, so the columns alive at any moment stay
+   * small while each operator loop still runs over thousands of rows.
    */
   feed(chunk: LineChunk, clock: number, file: string): Reject[] {
     const n = chunk.lines.length;
-    if (n <= SLICE_LINES) return this.feedSlice(chunk, clock, file);
-    const rejects: Reject[] = [];
+    let rejects: Reject[] = [];
     for (let from = 0; from < n; from += SLICE_LINES) {
-      const first = chunk.first + from;
-      const end = first + SLICE_LINES;
-      const part: LineChunk = {
-        lines: chunk.lines.slice(from, from + SLICE_LINES),
-        first,
-        tooLong: chunk.tooLong.filter((t) => t.line >= first && t.line < end),
-        endOffset: chunk.endOffset,
-      };
-      const r = this.feedSlice(part, clock, file);
-      for (let i = 0; i < r.length; i++) rejects.push(r[i]!);
+      const r = this.feedSlice(chunk, from, Math.min(n, from + SLICE_LINES), clock, file);
+      if (r.length > 0) rejects = rejects.length === 0 ? r : rejects.concat(r);
     }
     return rejects;
   }
@@ -147,21 +139,26 @@ export class Engine {
     this.current.health.duplicate += n;
   }
 
-  private feedSlice(chunk: LineChunk, clock: number, file: string): Reject[] {
-    const res = ingest(chunk, file, this.ingestOptions);
+  private feedSlice(chunk: LineChunk, from: number, to: number, clock: number, file: string): Reject[] {
+    const res = ingest(chunk, from, to, file, this.ingestOptions);
+    this.feedRows(res, clock);
+    return res.rejects;
+  }
+
+  /** Rows validated elsewhere (a scan worker), pushed through exactly like fed lines. */
+  feedRows(res: IngestResult, clock: number): void {
     const h = this.current.health;
     h.read += res.read;
     h.valid += res.rows.length;
     h.rejected += res.rejects.length;
     if (res.rows.length > 0 || res.rejects.length > 0) this.arrivedSubject.next({ rows: res.rows, rejects: res.rejects });
     this.push(this.gate(res.rows, clock), clock, null, false);
-    return res.rejects;
   }
 
   /** End of a batch run: flushes the reorder buffer and settles clusters at NOW (a frame on frame$). */
   end(clock: number): number {
     const now = this.nowAt(clock);
-    this.push(this.gate([], clock), clock, now, true);
+    this.push(this.gate(EMPTY_BATCH, clock), clock, now, true);
     this.arrivedSubject.complete();
     return now;
   }
@@ -181,45 +178,68 @@ export class Engine {
     return out;
   }
 
-  private gate(rows: Row[], clock: number): Row[] {
+  private gate(rows: RowBatch, clock: number): RowBatch {
     const p = this.config.nowPolicy;
     const s = this.current;
-    let out: Row[] = rows;
+    let out = rows;
     if (p.kind === 'fixed') {
-      out = [];
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i]!;
-        if (r.t <= p.ms) out.push(r);
-        // Left out of the outputs, but its tenant still gets a KV key (SPEC §5).
-        else (this.tenantsAhead ??= []).push(r.tenant);
+      if (newest(rows) > p.ms) {
+        // Left out of the outputs, but their tenants still get a KV key (SPEC §5).
+        const ahead = (this.tenantsAhead ??= []);
+        for (let i = 0; i < rows.length; i++) if (rows.t[i]! > p.ms) ahead.push(NAMES.list[rows.tenant[i]!]!);
+        out = atOrBefore(rows, p.ms);
       }
     } else if (p.kind === 'wall') {
       if (s.future.length > 0) {
         const due = s.future.filter((r) => r.t <= clock);
         if (due.length > 0) {
           s.future = s.future.filter((r) => r.t > clock);
-          out = due.concat(rows);
+          out = concatBatches(batchOf(due), rows);
         }
       }
-      if (rows.some((r) => r.t > clock)) {
-        const ahead = out.filter((r) => r.t > clock);
-        s.future.push(...ahead);
-        out = out.filter((r) => r.t <= clock);
+      if (newest(rows) > clock) {
+        for (let i = 0; i < out.length; i++) if (out.t[i]! > clock) s.future.push(rowAt(out, i));
+        out = atOrBefore(out, clock);
       }
     }
-    let latest = s.latestTs ?? -Infinity;
-    for (let i = 0; i < out.length; i++) if (out[i]!.t > latest) latest = out[i]!.t;
+    const latest = Math.max(s.latestTs ?? -Infinity, newest(out));
     if (latest > -Infinity) s.latestTs = latest;
     return out;
   }
 
-  private push(rows: Row[], clock: number, now: number | null, end: boolean): void {
+  private push(rows: RowBatch, clock: number, now: number | null, end: boolean): void {
     const p = this.config.nowPolicy;
     const nowFloor = p.kind === 'fixed' ? p.ms : p.kind === 'latest' ? (this.current.latestTs ?? -Infinity) : clock;
     const tenantsAhead = this.tenantsAhead;
     this.tenantsAhead = null;
     this.batches.next({ rows, nowFloor, now, end, clock, tenantsAhead });
   }
+}
+
+function newest(b: RowBatch): number {
+  let max = -Infinity;
+  const t = b.t;
+  for (let i = 0; i < t.length; i++) if (t[i]! > max) max = t[i]!;
+  return max;
+}
+
+/** The rows with ts ≤ limit, in order. */
+function atOrBefore(b: RowBatch, limit: number): RowBatch {
+  const keep = new Int32Array(b.length);
+  let n = 0;
+  for (let i = 0; i < b.length; i++) if (b.t[i]! <= limit) keep[n++] = i;
+  return gather(b, keep, n);
+}
+
+function concatBatches(a: RowBatch, b: RowBatch): RowBatch {
+  const n = a.length + b.length;
+  const which = new Int32Array(n);
+  const index = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    which[i] = i < a.length ? 0 : 1;
+    index[i] = i < a.length ? i : i - a.length;
+  }
+  return gatherFrom([a, b], which, index, n);
 }
 
 /** A restored state is usable: rebuilding outputs from it must not throw (a checkpoint's trial). */

@@ -1,10 +1,11 @@
-import type { Reject, Row } from '../core/row.js';
+import type { Reject } from '../core/row.js';
 import { explainReject, toRow } from './row-parser.js';
 import { isBlankLine, rawHead, type LineChunk } from '../source/lines.js';
 import { parseTs } from '../core/time.js';
+import { RowBatchBuilder, type RowBatch } from '../core/columns.js';
 
 export interface IngestResult {
-  readonly rows: Row[];
+  readonly rows: RowBatch;
   /** In input order (a line over the length cap keeps its place). */
   readonly rejects: Reject[];
   /** Non-blank lines read. */
@@ -21,16 +22,18 @@ function reasonOfParseError(err: unknown): string {
 }
 
 /**
- * Turns lines into validated rows (SPEC §1). Never throws on input, and never drops a line for
- * looking like another: every non-blank line ends up as exactly one row or reject.
+ * Turns lines `from` ≤ i < `to` of a chunk into a batch of validated rows (SPEC §1). Never throws
+ * on input, and never drops a line for looking like another: every non-blank line ends up as
+ * exactly one row or reject.
  */
-export function ingest(chunk: LineChunk, file: string, opts: IngestOptions): IngestResult {
-  const rows: Row[] = [];
+export function ingest(chunk: LineChunk, from: number, to: number, file: string, opts: IngestOptions): IngestResult {
+  const out = new RowBatchBuilder(to - from);
   const rejects: Reject[] = [];
   let read = 0;
   const { lines, first, tooLong } = chunk;
   let nextTooLong = 0;
-  for (let i = 0; i < lines.length; i++) {
+  while (nextTooLong < tooLong.length && tooLong[nextTooLong]!.line < first + from) nextTooLong++;
+  for (let i = from; i < to; i++) {
     const text = lines[i] as string;
     const lineNo = first + i;
     if (text.length === 0) {
@@ -63,7 +66,8 @@ export function ingest(chunk: LineChunk, file: string, opts: IngestOptions): Ing
       rejects.push({ file, line: lineNo, reason: explainReject(o), raw: rawHead(text) });
       continue;
     }
-    rows.push(row);
+    out.append(row);
   }
-  return { rows, rejects, read };
+  return { rows: out.finish(), rejects, read };
 }
+

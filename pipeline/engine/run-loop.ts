@@ -13,6 +13,10 @@ import type { StateLayout } from '../core/layout.js';
 import { type Reject } from '../core/row.js';
 import { type InputPosition } from '../source/position.js';
 import { type EngineConfig } from '../state/engine-state.js';
+import { MIN_PARALLEL_BYTES, scanInParallel } from './parallel-scan.js';
+
+/** The scan worker's module, next to this one. */
+const SCAN_WORKER = new URL('./scan-worker.js', import.meta.url);
 
 /**
  * The run loop for every input mode:
@@ -51,6 +55,8 @@ export interface LiveOptions {
   /** Notices as typed events; default: printed on stderr (sinks/notices.ts). */
   readonly emit?: EventSink;
   readonly onProgress?: (bytes: number, total: number | null) => void;
+  /** Scan threads for a batch over a file (`--threads`); 1 = scan on this thread only. */
+  readonly threads?: number;
 }
 
 export interface LiveResult {
@@ -269,7 +275,33 @@ class FileRun extends BaseRun {
     }
   }
 
+  /**
+   * The bulk of a big file scanned by worker threads, after which the tailer goes on from where
+   * they stopped; null (decided at once, so a small batch starts reading synchronously) when the
+   * file is too small for workers to pay off.
+   */
+  private scanWithWorkers(threads: number): Promise<void> | null {
+    const bulk = threads > 1 ? this.tailer.bulkRange() : null;
+    if (bulk === null || bulk.size - bulk.start < MIN_PARALLEL_BYTES) return null;
+    return scanInParallel({
+      path: bulk.path,
+      label: this.opts.inputLabel ?? this.opts.input,
+      defaultTenant: this.opts.engine.defaultTenant,
+      start: bulk.start,
+      line: bulk.line,
+      size: bulk.size,
+      workers: threads,
+      onChunk: (c) => {
+        this.session.feedRows(c);
+        this.opts.onProgress?.(c.end, bulk.size);
+      },
+      stopped: () => this.stopping,
+    }, SCAN_WORKER).then((end) => this.tailer.skipTo(end.offset, end.line));
+  }
+
   private async batch(): Promise<LiveResult> {
+    const parallel = this.scanWithWorkers(this.opts.threads ?? 1);
+    if (parallel !== null) await parallel;
     const feed = (c: LineChunk): void => this.session.feed(c);
     while (!this.stopping && this.tailer.read(feed, READ_BUDGET, false)) {
       const p = this.tailer.progress;

@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly kv?: KvStore;
   /** Called with (bytesRead, totalBytes) after each chunk, for a progress bar. */
   readonly onProgress?: (bytes: number, total: number | null) => void;
+  /** Scan threads for a batch over a big file (`--threads`; default 1: this thread only). */
+  readonly threads?: number;
   /** Discard the checkpoint and recompute from the input (`--rebuild`). */
   readonly rebuild?: boolean;
   /** Resume from and save checkpoints under STATE/.syncscope (default true). */

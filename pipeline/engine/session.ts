@@ -7,6 +7,7 @@ import type { KvStore, TenantTally } from '../core/kv-store.js';
 import type { LineChunk } from '../source/lines.js';
 import { checkpointPath, configKey, diffConfig, discardCheckpoint, encodeCheckpointWith, encodeEngineState, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../state/checkpoint.js';
 import { Outputs } from './outputs.js';
+import type { IngestResult } from './ingest.js';
 import { stateLayout } from '../core/layout.js';
 import { lockStateDir } from '../state/state-lock.js';
 import type { EventSink, InputName } from '../core/events.js';
@@ -199,6 +200,15 @@ export class Session {
     const rejects = this.engine.feed(chunk, this.o.scheduler.now(), inputLabel(this.o.input));
     if (this.fatal !== null) throw this.fatal;
     if (rejects.length > 0) this.keepRejects(rejects);
+    this.outputs.settle(this.engine.takeResolved());
+  }
+
+  /** Rows a scan worker validated: like `feed`, for lines read elsewhere. */
+  feedRows(res: IngestResult): void {
+    this.dirty = true;
+    this.engine.feedRows(res, this.o.scheduler.now());
+    if (this.fatal !== null) throw this.fatal;
+    if (res.rejects.length > 0) this.keepRejects(res.rejects);
     this.outputs.settle(this.engine.takeResolved());
   }
 

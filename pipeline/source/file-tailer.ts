@@ -271,6 +271,31 @@ export class FileTailer {
     return true;
   }
 
+  /**
+   * The unread bytes of the file being read, for a scan elsewhere (worker threads): only when it
+   * is the one file left to read and nothing is carried (the next byte starts a line).
+   */
+  bulkRange(): { path: string; start: number; line: number; size: number } | null {
+    const s = this.sources[0];
+    if (s === undefined || this.sources.length > 1 || s.readPos !== s.splitter.consumed) return null;
+    let size: number;
+    try {
+      size = fstatSync(s.fd).size;
+    } catch {
+      return null;
+    }
+    return { path: s.name, start: s.readPos, line: s.splitter.lineNumber, size };
+  }
+
+  /** The lines up to `offset` (a line start, `line` its number) were read elsewhere: go on from there. */
+  skipTo(offset: number, line: number): void {
+    const s = this.sources[0];
+    if (s === undefined) return;
+    s.readPos = offset;
+    s.splitter = new LineSplitter(offset, line);
+    if (s.head === null && offset > 0) s.head = headHashOfFd(s.fd);
+  }
+
   /** End of a batch: the current file's unterminated last line, if any (the position stays before it). */
   finish(): LineChunk {
     const s = this.sources[0];

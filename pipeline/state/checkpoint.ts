@@ -6,6 +6,7 @@ import { compactTs, formatTs } from '../core/time.js';
 import type { InputPosition } from '../source/position.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { initEngineState, type EngineConfig, type EngineState } from './engine-state.js';
+import { restoreReorder, saveReorder, type SavedReorder } from '../../operators/metrics/reorder-by-ts.js';
 
 /**
  * Checkpoints under `state/.syncscope/`: everything a restart needs to go on exactly where the
@@ -117,10 +118,11 @@ const PENDING_HEAD = '{"reorder":{"pending":';
  */
 export function encodeEngineState(state: EngineState): string {
   const { reorder, ...rest } = state;
-  const text = encodeJson({ reorder: { ...reorder, pending: 0 }, ...rest });
+  const { pending, ...saved } = saveReorder(reorder);
+  const text = encodeJson({ reorder: { pending: 0, ...saved }, ...rest });
   const marker = `${PENDING_HEAD}0`;
   if (!text.startsWith(marker)) throw new Error('checkpoint: unexpected engine state encoding');
-  return `${PENDING_HEAD}${JSON.stringify(reorder.pending)}${text.slice(marker.length)}`;
+  return `${PENDING_HEAD}${JSON.stringify(pending)}${text.slice(marker.length)}`;
 }
 
 /**
@@ -168,7 +170,8 @@ let shape: string | null = null;
 export function stateShape(): string {
   if (shape === null) {
     const paths: string[] = [];
-    shapeOf(initEngineState(), '', paths);
+    // The shape of the state as the file holds it (pending rows as records).
+    shapeOf(decodeJson(encodeEngineState(initEngineState())), '', paths);
     shape = createHash('sha256').update(paths.join('\n')).digest('hex').slice(0, 16);
   }
   return shape;
@@ -252,7 +255,10 @@ export function decodeCheckpoint(text: string): Checkpoint {
     const first = r.error.issues[0];
     throw new CheckpointError(`unexpected content at ${first?.path.join('.') || '(body)'}: ${first?.message ?? 'invalid'}`);
   }
-  return raw as Checkpoint;
+  const cp = raw as Checkpoint;
+  // The reorder keeps its pending rows as columns; the file holds them as records.
+  cp.engine.reorder = restoreReorder(cp.engine.reorder as unknown as SavedReorder);
+  return cp;
 }
 
 // ---- config -----------------------------------------------------------------------------------

@@ -1,0 +1,35 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { closeScan, openForScan, scanChunk, type ChunkTask } from './scan-chunk.js';
+import { NAMES } from '../core/columns.js';
+import { toTransfer, type ScanSetup, type WorkerReply } from './scan-protocol.js';
+
+/**
+ * A scan worker: reads and validates the chunks it is sent, and posts each back as columns
+ * (typed arrays transferred, not copied) with the names it has not sent before, so the main
+ * thread can re-key its ids (a dictionary delta, as in Arrow's IPC format).
+ */
+const setup = workerData as ScanSetup;
+const port = parentPort!;
+const fd = openForScan(setup.path);
+let namesSent = 0;
+
+port.on('message', (task: ChunkTask | null) => {
+  if (task === null) {
+    closeScan(fd);
+    port.close();
+    return;
+  }
+  let reply: WorkerReply;
+  try {
+    const chunk = scanChunk(fd, task, setup.label, { defaultTenant: setup.defaultTenant });
+    const names = NAMES.list.slice(namesSent);
+    namesSent = NAMES.list.length;
+    const { message, transfer } = toTransfer(chunk, names);
+    port.postMessage(message, transfer);
+    return;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    reply = { index: task.index, error: { message: e.message, code: e.code ?? null } };
+  }
+  port.postMessage(reply);
+});
