@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { batchOf, gather, gatherFrom, rowAt, rowsOf } from '../pipeline/core/columns.js';
 import { row } from './core-helpers.js';
 import type { Row } from '../pipeline/core/row.js';
+import { foldEachRow, foldReorder, initReorder, saveReorder } from '../operators/metrics/reorder-by-ts.js';
 
 const rowArb: fc.Arbitrary<Row> = fc
   .record({
@@ -46,5 +47,36 @@ describe('columnar batches', () => {
         if (picks.length > 0) expect(rowAt(one, 0)).toEqual(a[index[0]! % a.length]);
       },
     ));
+  });
+});
+
+describe('reorder fast path (no late row) against the row-by-row reference', () => {
+  it('releases the same rows in the same order, counts the same late rows and holds the same state', () => {
+    const batchArb = fc.record({
+      starts: fc.integer({ min: -400, max: 600 }),
+      steps: fc.array(fc.integer({ min: -30, max: 120 }), { maxLength: 25 }),
+      sorted: fc.boolean(),
+    });
+    fc.assert(fc.property(fc.array(batchArb, { maxLength: 12 }), fc.integer({ min: 0, max: 300 }), (specs, lateSec) => {
+      const L = lateSec * 1000;
+      const fast = initReorder();
+      const slow = initReorder();
+      let base = 0;
+      let line = 1;
+      specs.forEach((spec, k) => {
+        base += spec.starts;
+        let at = base;
+        const secs = spec.steps.map((d) => (at += d));
+        if (spec.sorted) secs.sort((a, b) => a - b);
+        const rows = secs.map((sec) => row({ ts: new Date(Date.parse('2026-04-08T12:00:00Z') + sec * 1000).toISOString(), line: line++ }));
+        const end = k === specs.length - 1;
+        const b = batchOf(rows);
+        const got = rowsOf(foldReorder(fast, b, end, L)).map((r) => r.line);
+        const want = rowsOf(foldEachRow(slow, b, end, L)).map((r) => r.line);
+        expect(got).toEqual(want);
+        expect(fast.late).toBe(slow.late);
+        expect(saveReorder(fast)).toEqual(saveReorder(slow));
+      });
+    }), { numRuns: 300 });
   });
 });

@@ -1,6 +1,6 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../../pipeline/core/batch.js';
-import { batchOf, EMPTY_BATCH, gatherFrom, rowAt, type RowBatch } from '../../pipeline/core/columns.js';
+import { batchOf, rowAt, RowRuns, type RowBatch } from '../../pipeline/core/columns.js';
 import type { Row } from '../../pipeline/core/row.js';
 import { seeded } from '../fold.js';
 
@@ -61,7 +61,7 @@ function sortPending(s: ReorderState): void {
 }
 
 /** Moves the pending rows with ts < limit (a prefix, once sorted) into `out`. */
-function releaseBelow(s: ReorderState, limit: number, out: Picks): void {
+function releaseBelow(s: ReorderState, limit: number, out: RowRuns): void {
   const n0 = s.ts.length;
   if (n0 === 0) return;
   if (!s.sorted) sortPending(s);
@@ -82,6 +82,11 @@ function releaseBelow(s: ReorderState, limit: number, out: Picks): void {
     s.idx = s.idx.slice(n);
     s.ts = s.ts.slice(n);
   }
+  dropDeadSegments(s);
+}
+
+/** Segments none of whose rows is pending any more are let go. */
+function dropDeadSegments(s: ReorderState): void {
   for (let k = 0; k < s.live.length; k++) if (s.live[k] === 0) s.segments[k] = null;
   let dead = 0;
   while (dead < s.segments.length && s.segments[dead] === null) dead++;
@@ -92,41 +97,116 @@ function releaseBelow(s: ReorderState, limit: number, out: Picks): void {
   }
 }
 
-/** Released rows, in order, as (batch, row) picks gathered into one batch at the end. */
-class Picks {
-  readonly sources: RowBatch[] = [];
-  readonly which: number[] = [];
-  readonly index: number[] = [];
-
-  take(b: RowBatch, i: number): void {
-    let w = this.sources.length - 1;
-    if (w < 0 || this.sources[w] !== b) {
-      w = this.sources.indexOf(b);
-      if (w < 0) w = this.sources.push(b) - 1;
+/** Row indices of a batch in stable ts order; insertion sort, since a log is nearly in order. */
+function tsOrder(t: Float64Array): Int32Array {
+  const n = t.length;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const ti = t[i]!;
+    let j = i;
+    while (j > 0 && t[order[j - 1]!]! > ti) {
+      order[j] = order[j - 1]!;
+      j--;
     }
-    this.which.push(w);
-    this.index.push(i);
+    order[j] = i;
   }
+  return order;
+}
 
-  batch(): RowBatch {
-    const n = this.index.length;
-    if (n === 0) return EMPTY_BATCH;
-    const only = this.sources[0]!;
-    if (this.sources.length === 1 && n === only.length) {
-      let identity = true;
-      for (let k = 0; k < n && identity; k++) identity = this.index[k] === k;
-      if (identity) return only;
+/**
+ * The common case, without a per-row step for most rows: no row of the batch is late. Then
+ * every row joins the pending ones, the threshold moves once, and the release is the stable
+ * merge of the pending rows (sorted) and the batch (sorted by an insertion sort, as rows are
+ * nearly in order) up to the threshold; only the rows left over are held one by one. Returns
+ * null when a row is late (the row-by-row path decides where it goes).
+ */
+function foldWithoutLate(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number): RowBatch | null {
+  const n = rows.length;
+  if (n === 0) return null;
+  const t = rows.t;
+  let threshold = s.threshold;
+  let maxTs = s.maxTs;
+  let inOrder = true;
+  for (let i = 0; i < n; i++) {
+    const ti = t[i]!;
+    if (ti < threshold) return null;
+    if (i > 0 && ti < t[i - 1]!) inOrder = false;
+    if (ti > maxTs) {
+      maxTs = ti;
+      if (ti - maxLatenessMs > threshold) threshold = ti - maxLatenessMs;
     }
-    return gatherFrom(this.sources, this.which, this.index, n);
   }
+  s.maxTs = maxTs;
+  s.threshold = end && maxTs > threshold ? maxTs : threshold;
+  const limit = end ? Infinity : threshold;
+  if (!s.sorted) sortPending(s);
+  const order = inOrder ? null : tsOrder(t);
+  const out = new RowRuns();
+  const held = s.ts.length;
+  let p = 0;
+  let q = 0;
+  // The stable merge: on equal ts a pending row goes first (it arrived earlier).
+  for (;;) {
+    const pt = p < held ? s.ts[p]! : Infinity;
+    const i = q < n ? (order === null ? q : order[q]!) : -1;
+    const bt = i >= 0 ? t[i]! : Infinity;
+    if (pt <= bt) {
+      if (pt >= limit) break;
+      const seg = s.seg[p]!;
+      out.take(s.segments[seg - s.base]!, s.idx[p]!);
+      s.live[seg - s.base]!--;
+      p++;
+    } else {
+      if (bt >= limit) break;
+      out.take(rows, i);
+      q++;
+    }
+  }
+  if (q < n) {
+    // The rest of the batch is held, merged into the rest of the pending rows.
+    const segment = s.base + s.segments.length;
+    s.segments.push(rows);
+    s.live.push(n - q);
+    const seg: number[] = [];
+    const idx: number[] = [];
+    const ts: number[] = [];
+    while (p < held || q < n) {
+      const i = q < n ? (order === null ? q : order[q]!) : -1;
+      if (p < held && (i < 0 || s.ts[p]! <= t[i]!)) {
+        seg.push(s.seg[p]!);
+        idx.push(s.idx[p]!);
+        ts.push(s.ts[p]!);
+        p++;
+      } else {
+        seg.push(segment);
+        idx.push(i);
+        ts.push(t[i]!);
+        q++;
+      }
+    }
+    s.seg = seg;
+    s.idx = idx;
+    s.ts = ts;
+  } else if (p > 0) {
+    s.seg = s.seg.slice(p);
+    s.idx = s.idx.slice(p);
+    s.ts = s.ts.slice(p);
+  }
+  dropDeadSegments(s);
+  return out.batch();
 }
 
 /** Folds one batch; returns the rows it releases, in order. */
 export function foldReorder(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number): RowBatch {
-  const out = new Picks();
+  return foldWithoutLate(s, rows, end, maxLatenessMs) ?? foldEachRow(s, rows, end, maxLatenessMs);
+}
+
+/** The reference path, row by row: any batch, late rows and disorder included. */
+export function foldEachRow(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number): RowBatch {
+  const out = new RowRuns();
   const n = rows.length;
-  let segment = -1;
   const t = rows.t;
+  let segment = -1;
   for (let i = 0; i < n; i++) {
     const ti = t[i]!;
     if (ti < s.threshold) {

@@ -286,51 +286,135 @@ export function rowsOf(b: RowBatch): Row[] {
 
 /** The rows at `index[0..count)` of `b`, in that order, as a new batch (a filter or a permutation). */
 export function gather(b: RowBatch, index: ArrayLike<number>, count: number): RowBatch {
-  return gatherFrom([b], new Int32Array(count), index, count);
+  const runs = new RowRuns();
+  for (let k = 0; k < count; k++) runs.take(b, index[k]!);
+  return runs.batch();
 }
 
-/**
- * Row `index[k]` of batch `sources[which[k]]` for k < count, in that order, as one new batch.
- * Its texts are the sources' texts end to end (codes shifted by each source's offset): one array
- * copy per source instead of a lookup per text.
- */
+/** Row `index[k]` of batch `sources[which[k]]` for k < count, in that order, as one new batch. */
 export function gatherFrom(sources: readonly RowBatch[], which: ArrayLike<number>, index: ArrayLike<number>, count: number): RowBatch {
-  const out = new RowBatchBuilder(count);
-  const shift = new Int32Array(sources.length);
-  let texts: readonly string[] = sources.length === 1 ? sources[0]!.texts : EMPTY_TEXTS;
-  if (sources.length > 1) {
-    const all: string[] = [];
-    for (let w = 0; w < sources.length; w++) {
-      shift[w] = all.length;
-      const own = sources[w]!.texts;
-      for (let i = 0; i < own.length; i++) all.push(own[i]!);
-    }
-    texts = all;
+  const runs = new RowRuns();
+  for (let k = 0; k < count; k++) runs.take(sources[which[k]!]!, index[k]!);
+  return runs.batch();
+}
+
+/** Below this many rows a run is copied row by row (a typed-array view costs more than a few rows). */
+const SHORT_RUN = 16;
+
+/**
+ * Rows picked from batches, in order, kept as runs of consecutive rows of one batch: most picks
+ * are long runs (a reorder releases mostly rows in arrival order), which are copied column by
+ * column with TypedArray.set instead of row by row.
+ */
+export class RowRuns {
+  private readonly sources: RowBatch[] = [];
+  private readonly source: number[] = [];
+  private readonly from: number[] = [];
+  private readonly to: number[] = [];
+  count = 0;
+
+  /** Row i of b. */
+  take(b: RowBatch, i: number): void {
+    const last = this.source.length - 1;
+    if (last >= 0 && this.sources[this.source[last]!] === b && this.to[last] === i) this.to[last] = i + 1;
+    else this.push(b, i, i + 1);
+    this.count++;
   }
-  for (let k = 0; k < count; k++) {
-    const w = which[k]!;
-    const b = sources[w]!;
-    const i = index[k]!;
-    const by = shift[w]!;
-    out.t[k] = b.t[i]!;
-    out.flags[k] = b.flags[i]!;
-    out.tenant[k] = b.tenant[i]!;
-    out.repo[k] = b.repo[i]!;
-    out.machine[k] = b.machine[i]!;
-    out.scope[k] = b.scope[i]!;
-    out.trigger[k] = b.trigger[i]!;
-    out.file[k] = b.file[i]!;
-    out.line[k] = b.line[i]!;
-    out.files[k] = b.files[i]!;
-    out.filesTotal[k] = b.filesTotal[i]!;
-    out.bytes[k] = b.bytes[i]!;
-    out.durMs[k] = b.durMs[i]!;
+
+  /** Rows from ≤ i < to of b. */
+  takeRange(b: RowBatch, from: number, to: number): void {
+    if (to <= from) return;
+    const last = this.source.length - 1;
+    if (last >= 0 && this.sources[this.source[last]!] === b && this.to[last] === from) this.to[last] = to;
+    else this.push(b, from, to);
+    this.count += to - from;
+  }
+
+  private push(b: RowBatch, from: number, to: number): void {
+    let w = this.sources.lastIndexOf(b);
+    if (w < 0) w = this.sources.push(b) - 1;
+    this.source.push(w);
+    this.from.push(from);
+    this.to.push(to);
+  }
+
+  /**
+   * The picked rows as one batch: the source itself when the picks are exactly one whole batch.
+   * Its texts are the sources' texts end to end (codes shifted by each source's offset): one
+   * array copy per source instead of a lookup per text.
+   */
+  batch(): RowBatch {
+    const count = this.count;
+    if (count === 0) return EMPTY_BATCH;
+    const sources = this.sources;
+    if (this.source.length === 1 && this.from[0] === 0 && this.to[0] === sources[0]!.length) return sources[0]!;
+    const shift = new Int32Array(sources.length);
+    let texts: readonly string[] = sources.length === 1 ? sources[0]!.texts : EMPTY_TEXTS;
+    if (sources.length > 1) {
+      const all: string[] = [];
+      for (let w = 0; w < sources.length; w++) {
+        shift[w] = all.length;
+        const own = sources[w]!.texts;
+        for (let i = 0; i < own.length; i++) all.push(own[i]!);
+      }
+      texts = all;
+    }
+    const out = new RowBatchBuilder(count);
+    let k = 0;
+    for (let r = 0; r < this.source.length; r++) {
+      const w = this.source[r]!;
+      copyRun(out, k, sources[w]!, this.from[r]!, this.to[r]!, shift[w]!);
+      k += this.to[r]! - this.from[r]!;
+    }
+    out.n = count;
+    return { ...out.finish(), texts };
+  }
+}
+
+/** Rows [from, to) of b into out at row k; text codes shifted by `by`. */
+function copyRun(out: RowBatchBuilder, k: number, b: RowBatch, from: number, to: number, by: number): void {
+  const len = to - from;
+  if (len < SHORT_RUN) {
+    for (let i = from, o = k; i < to; i++, o++) {
+      out.t[o] = b.t[i]!;
+      out.hour[o] = b.hour[i]!;
+      out.day[o] = b.day[i]!;
+      out.flags[o] = b.flags[i]!;
+      out.tenant[o] = b.tenant[i]!;
+      out.repo[o] = b.repo[i]!;
+      out.machine[o] = b.machine[i]!;
+      out.scope[o] = b.scope[i]!;
+      out.trigger[o] = b.trigger[i]!;
+      out.file[o] = b.file[i]!;
+      out.line[o] = b.line[i]!;
+      out.files[o] = b.files[i]!;
+      out.filesTotal[o] = b.filesTotal[i]!;
+      out.bytes[o] = b.bytes[i]!;
+      out.durMs[o] = b.durMs[i]!;
+    }
+  } else {
+    out.t.set(b.t.subarray(from, to), k);
+    out.hour.set(b.hour.subarray(from, to), k);
+    out.day.set(b.day.subarray(from, to), k);
+    out.flags.set(b.flags.subarray(from, to), k);
+    out.tenant.set(b.tenant.subarray(from, to), k);
+    out.repo.set(b.repo.subarray(from, to), k);
+    out.machine.set(b.machine.subarray(from, to), k);
+    out.scope.set(b.scope.subarray(from, to), k);
+    out.trigger.set(b.trigger.subarray(from, to), k);
+    out.file.set(b.file.subarray(from, to), k);
+    out.line.set(b.line.subarray(from, to), k);
+    out.files.set(b.files.subarray(from, to), k);
+    out.filesTotal.set(b.filesTotal.subarray(from, to), k);
+    out.bytes.set(b.bytes.subarray(from, to), k);
+    out.durMs.set(b.durMs.subarray(from, to), k);
+  }
+  for (let i = from, o = k; i < to; i++, o++) {
     const mb = b.manifestBefore[i]!;
     const ma = b.manifestAfter[i]!;
-    out.manifestBefore[k] = mb < 0 ? mb : mb + by;
-    out.manifestAfter[k] = ma < 0 ? ma : ma + by;
+    out.manifestBefore[o] = mb < 0 ? mb : mb + by;
+    out.manifestAfter[o] = ma < 0 ? ma : ma + by;
     for (let e = b.errorsFrom[i]!; e < b.errorsFrom[i + 1]!; e++) out.pushError(b.errorText[e]! + by);
-    out.commit();
+    out.errorsFrom[o + 1] = out.errorCount;
   }
-  return { ...out.finish(), texts };
 }
