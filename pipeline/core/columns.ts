@@ -349,15 +349,10 @@ export class RowRuns {
     const sources = this.sources;
     if (this.source.length === 1 && this.from[0] === 0 && this.to[0] === sources[0]!.length) return sources[0]!;
     const shift = new Int32Array(sources.length);
-    let texts: readonly string[] = sources.length === 1 ? sources[0]!.texts : EMPTY_TEXTS;
-    if (sources.length > 1) {
-      const all: string[] = [];
-      for (let w = 0; w < sources.length; w++) {
-        shift[w] = all.length;
-        const own = sources[w]!.texts;
-        for (let i = 0; i < own.length; i++) all.push(own[i]!);
-      }
-      texts = all;
+    let texts: readonly string[] = sources[0]!.texts;
+    for (let w = 1; w < sources.length; w++) {
+      shift[w] = texts.length;
+      texts = texts.concat(sources[w]!.texts);
     }
     const out = new RowBatchBuilder(count);
     let k = 0;
