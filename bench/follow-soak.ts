@@ -59,7 +59,7 @@ const median = (xs: number[]): number => {
 };
 
 export async function soak(opts: { rows: number; days: number; tick: string; seed: string; log?: (msg: string) => void }): Promise<SoakResult> {
-  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'pipeline', 'cli', 'bin.js');
+  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'syncscope.mjs');
   const state = mkdtempSync(join(tmpdir(), 'syncscope-soak-'));
   const log = opts.log ?? (() => {});
   const child = spawn(process.execPath, [cli, 'run', '-', '--state', state, '--tick', opts.tick, '--now', 'latest', '--no-progress'], {

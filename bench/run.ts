@@ -7,7 +7,7 @@
  *
  *   node dist/bench/run.js [--rows N] [--ci] [--runs K] [--seed S] [--days D] [--no-jq] [--cli PATH]
  *
- * `--cli` points at another build of the pipeline CLI (default dist/pipeline/cli/bin.js), e.g. to
+ * `--cli` points at another build of the pipeline CLI (default the bundle, dist/cli/syncscope.mjs), e.g. to
  * compare against a baseline checkout.
  *
  * Every contender runs as a child process on the same file with a warm page cache, K times
@@ -27,7 +27,7 @@ import { computeOracleFromFile, diffWithOracle, validateRow, type OracleSummary 
 import { diffStateWithOracle } from './oracle-outputs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DEFAULT_CLI = join(ROOT, 'dist/pipeline/cli/bin.js');
+const DEFAULT_CLI = join(ROOT, 'dist/cli/syncscope.mjs');
 const FLOOR = join(ROOT, 'dist/bench/floor.js');
 const JQ_PROGRAM = join(ROOT, 'bench/jq/summary.jq');
 const RESULTS_JSON = join(ROOT, 'bench/results.json');

@@ -19,7 +19,7 @@ import { generateLines, writeLines } from './gen.js';
 import { measure, readVmKiB, rssMethod, workerPid } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'dist/pipeline/cli/bin.js');
+const CLI = join(ROOT, 'dist/cli/syncscope.mjs');
 
 interface Sample {
   rowsWritten: number;
@@ -67,7 +67,7 @@ async function main(): Promise<number> {
     );
   };
 
-  process.stderr.write(`soak: ${rows.toLocaleString('en-US')} rows → node dist/pipeline/cli/bin.js run - (state ${state})\n`);
+  process.stderr.write(`soak: ${rows.toLocaleString('en-US')} rows → node dist/cli/syncscope.mjs run - (state ${state})\n`);
   try {
     const m = await measure(process.execPath, [CLI, 'run', '-', '--now', 'latest', '--state', state], { cwd: ROOT, feed, captureStdout: false });
     const report = {

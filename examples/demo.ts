@@ -13,7 +13,7 @@ const log = join(root, 'examples', 'sample-sync-events.ndjson');
 const state = join(root, '.tmp', 'demo-state');
 rmSync(state, { recursive: true, force: true });
 
-const cli = join(root, 'dist', 'pipeline', 'cli', 'bin.js');
+const cli = join(root, 'dist', 'cli', 'syncscope.mjs');
 const res = spawnSync(process.execPath, [cli, 'run', log, '--now', 'latest', '--state', state, '--no-progress'], {
   stdio: ['ignore', 'inherit', 'inherit'],
 });

@@ -11,8 +11,9 @@ import { type AggregateRow } from '../pipeline/core/snapshot.js';
 export function writeAggregates(path: string, rows: readonly AggregateRow[]): void {
   const byKey = new Map<string, string>();
   const foreign: string[] = [];
-  if (existsSync(path)) {
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
+  const before = existsSync(path) ? readFileSync(path, 'utf8') : null;
+  if (before !== null) {
+    for (const line of before.split('\n')) {
       if (line.trim() === '') continue;
       try {
         const o = JSON.parse(line) as { day?: unknown; tenant_id?: unknown };
@@ -38,6 +39,6 @@ export function writeAggregates(path: string, rows: readonly AggregateRow[]): vo
   const keys = [...byKey.keys()].sort();
   const text = [...keys.map((k) => byKey.get(k)!), ...foreign].join('\n');
   const out = text.length > 0 ? `${text}\n` : '';
-  if (existsSync(path) && readFileSync(path, 'utf8') === out) return;
+  if (out === before) return; // unchanged: not written again (read once, for the merge above)
   writeFileAtomic(path, out);
 }

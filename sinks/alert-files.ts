@@ -41,7 +41,9 @@ export class AlertFiles {
     for (const c of open) {
       const name = alertFileName(c);
       keep.add(name);
-      this.put(this.layout.alertsDir, this.openOnDisk, name, renderAlert(c));
+      // Rewritten at every tick: unchanged bytes cost a stat, not a read and a write.
+      writeFileAtomic(join(this.layout.alertsDir, name), renderAlert(c), { skipUnchanged: true });
+      this.openOnDisk.add(name);
     }
     for (const name of [...this.openOnDisk]) {
       if (keep.has(name)) continue;
@@ -60,7 +62,7 @@ export class AlertFiles {
         // gone since we listed it: write it again
       }
     }
-    writeFileAtomic(path, text, { durable: false });
+    writeFileAtomic(path, text);
     onDisk.add(name);
     // The resolved set is only a cache (a name missing from it costs one rewrite of the same
     // bytes); cap it so a follow run of months does not hold every resolved name ever written.

@@ -1,9 +1,9 @@
-// The BUILT CLI (`node dist/pipeline/cli/bin.js run …`) on hand-made fixture logs, with every number
+// The BUILT CLI (`node dist/cli/syncscope.mjs run …`) on hand-made fixture logs, with every number
 // of the snapshot computed by hand (SPEC §1–§3, §6).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ensureBuilt, FIXTURES, readSnapshot, runCli, tempDir } from './core-helpers.js';
+import { CLI, ensureBuilt, FIXTURES, readSnapshot, REPO_ROOT, runCli, tempDir } from './core-helpers.js';
 import { FileKv, listAll } from '../sinks/kv/file-kv.js';
 
 const BASIC = join(FIXTURES, 'basic.ndjson');
@@ -370,7 +370,26 @@ describe.concurrent('bad input never stops the pipeline', () => {
     for (const f of ['--strict', '--format', '--state']) expect(status.stdout).toContain(f);
   });
 
-  it('the built CLI is the file the tests run', () => {
+  it('--help works for lint, doctor and export too, and for the program', async () => {
+    const expected: Record<string, readonly string[]> = {
+      lint: ['--fail-on', '--only', '--max-findings', 'Severities:'],
+      doctor: ['--simulate', '--max-age', '--kv-url'],
+      export: ['--table', '--out', 'aggregates  day,tenant_id'],
+    };
+    for (const [command, flags] of Object.entries(expected)) {
+      const r = await runCli([command, '--help']);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`Usage: syncscope ${command}`));
+      for (const f of [...flags, '--state', '--now']) expect(r.stdout, `${command} ${f}`).toContain(f);
+    }
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of ['run', 'status', 'lint', 'doctor', 'export']) expect(top.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+  });
+
+  it('the built CLI is the file the tests run, and the package\'s bin', () => {
     expect(existsSync(CLI)).toBe(true);
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(join(REPO_ROOT, pkg.bin.syncscope ?? '')).toBe(CLI);
   });
 });

@@ -17,7 +17,10 @@ import { type Row } from '../pipeline/core/row.js';
 import { type EngineConfig } from '../pipeline/state/engine-state.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(REPO_ROOT, 'dist', 'pipeline', 'cli', 'bin.js');
+/** The bundled CLI: package.json's bin, what `npm i -g` runs (pipeline/cli/bundle.mjs). */
+export const CLI = join(REPO_ROOT, 'dist', 'cli', 'syncscope.mjs');
+/** tsc's build of the same entry: proof that dist/ holds tsc's output, which a few tests import in a child process. */
+const TSC_BIN = join(REPO_ROOT, 'dist', 'pipeline', 'cli', 'bin.js');
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 
 export const MIN = 60_000;
@@ -156,11 +159,11 @@ function sleepSync(msec: number): void {
 
 /**
  * `npm test` builds before vitest; a lone `npx vitest run test/cli-run.e2e.test.ts` builds here
- * when dist is missing or older than a source file. A lock dir keeps parallel test files from
- * running tsc over each other.
+ * (tsc, then the bundle) when dist is missing or older than a source file. A lock dir keeps
+ * parallel test files from building over each other.
  */
 export function ensureBuilt(): void {
-  const stale = (): boolean => !existsSync(CLI) || statSync(CLI).mtimeMs < newestSourceMtime();
+  const stale = (): boolean => [TSC_BIN, CLI].some((f) => !existsSync(f) || statSync(f).mtimeMs < newestSourceMtime());
   if (!stale()) return;
   const lock = join(REPO_ROOT, '.tmp', 'test-build.lock');
   mkdirSync(dirname(lock), { recursive: true });
@@ -186,11 +189,13 @@ export function ensureBuilt(): void {
       cwd: REPO_ROOT,
       encoding: 'utf8',
     });
-    // tsc still emits on type errors; only a missing CLI is fatal here (others may be mid-edit).
+    // tsc still emits on type errors; only a missing output is fatal here (others may be mid-edit).
     if (r.status !== 0) {
-      if (!existsSync(CLI)) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
+      if (!existsSync(TSC_BIN)) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
       console.warn(`tsc reported errors (the emitted dist is used anyway):\n${r.stdout}`);
     }
+    const b = spawnSync(process.execPath, [join(REPO_ROOT, 'pipeline', 'cli', 'bundle.mjs')], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`bundling the CLI failed:\n${b.stdout}\n${b.stderr}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

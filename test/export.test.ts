@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DAY, HOUR, MIN, runCliSync, tempDir } from './core-helpers.js';
 import { NOW, NOW_MS, engineAtNow, ev, writeLines } from './lint-helpers.js';
 import { runBatch } from '../pipeline/engine/run.js';
-import { HEADERS, readAggregatesFile, readSnapshotTables, recompute, tableRecords, TABLES, toCsv, type Table } from '../pipeline/cli/export.js';
+import { HEADERS, readAggregatesFile, readSnapshotTables, recompute, tableRecords, toCsv } from '../pipeline/cli/export.js';
+import { TABLES, type Table } from '../pipeline/cli/export-tables.js';
 import { parseExactJson } from '../pipeline/core/exact.js';
 
 const BIG = 2 ** 52 + 7; // two of these in one day exceed 2^53: the sums are bigints

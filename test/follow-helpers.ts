@@ -98,9 +98,9 @@ export interface Running {
 
 const running = new Set<ChildProcessWithoutNullStreams>();
 
-/** Starts the built CLI and keeps it running (stdin stays open unless the test ends it). */
-export function start(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawnCli(args, { env });
+/** Starts the built CLI and keeps it running (stdin stays open unless the test ends it); `nodeArgs` go to node itself. */
+export function start(args: string[], env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Running {
+  const child = spawnCli(args, { env, nodeArgs });
   running.add(child);
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));

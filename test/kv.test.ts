@@ -122,6 +122,18 @@ describe('FileKv', () => {
     expect(readdirSync(dir)).toHaveLength(2);
   });
 
+  it('an entry a power cut left empty (KV files are written without fsync) reads as absent, is listed without metadata, and the next publish writes it again', async () => {
+    const dir = join(newDir(), 'ALERTS');
+    const kv = new FileKv(dir);
+    const at = Date.parse('2026-04-16T20:00:00Z');
+    await publishTallies(kv, [tally('acme', at), tally('globex', at)], at);
+    writeFileSync(join(dir, `${Buffer.from('tenant:acme').toString('hex')}.json`), '');
+    expect(await kv.get('tenant:acme')).toBeNull();
+    expect(await listAll(kv, 'tenant:')).toEqual([{ name: 'tenant:acme' }, { name: 'tenant:globex', metadata: { failing: false, updated_at: '2026-04-16T20:00:00Z' } }]);
+    expect(await publishTallies(kv, [tally('acme', at + 60_000), tally('globex', at + 60_000)], at + 60_000)).toBe(1);
+    expect(JSON.parse((await kv.get('tenant:acme')) ?? 'null')).toMatchObject({ tenant_id: 'acme', updated_at: '2026-04-16T20:01:00Z' });
+  });
+
   it('two writer processes racing on the same and different keys: every file parses, no temp files, no lost keys', async () => {
     ensureBuilt();
     const dir = join(newDir(), 'ALERTS');

@@ -176,8 +176,8 @@ describe.skipIf(!HAS_PROC).concurrent('the state lock knows its process', () => 
 });
 
 /**
- * Spawns the built CLI with hooks that announce, then hold for a second, the loading of
- * commander (test/fixtures/slow-load): the signal lands while the CLI is still loading its
+ * Spawns the built CLI with hooks that announce, then hold for a second, the loading of its
+ * commands (test/fixtures/slow-load): the signal lands while the CLI is still loading its
  * modules. (Sending it "a few ms after spawn" tests nothing: Node itself needs ~100 ms before
  * any JS runs, and a signal before that kills every Node program.)
  */
@@ -189,7 +189,7 @@ function signalWhileLoading(args: string[], signal: NodeJS.Signals): Promise<{ c
   let sent = false;
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
-    if (!sent && stderr.includes('slow-load: loading commander')) {
+    if (!sent && stderr.includes('slow-load: loading the commands')) {
       sent = true;
       child.kill(signal);
     }

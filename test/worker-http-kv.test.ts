@@ -247,6 +247,16 @@ describe('HttpKvStore against a scripted server', () => {
     expect(JSON.parse(server.requests.at(-1)?.body ?? '{}')).toEqual({ ...v1, reported_at: '2026-04-16T18:59:00Z' });
   });
 
+  it('an outbox file a power cut left empty (it is written without fsync) is an empty outbox: the run reports as usual', async () => {
+    await mkdir(dirname(outboxPath()), { recursive: true });
+    await writeFile(outboxPath(), '');
+    const kv = store(server.url, fakeTime());
+    expect(await kv.get('tenant:acme')).toBeNull();
+    await kv.put('tenant:acme', json(tally('acme')));
+    expect(await kv.flush()).toEqual({ delivered: 0, queued: 0 });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('keeps a tally refused for its credentials (401/403) in the outbox, for a fixed token to deliver', async () => {
     server.script({ status: 401, body: { error: 'missing or malformed token' } });
     await expect(store(server.url, fakeTime()).put('tenant:acme', json(tally('acme')))).rejects.toMatchObject({ status: 401 });

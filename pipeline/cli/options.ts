@@ -1,17 +1,9 @@
-import type { Command } from 'commander';
 import { statSync, existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../core/io-error.js';
 import { usdToCents, DEFAULT_PRICES, type Prices } from '../core/money.js';
 import { parseDuration, parseNowOption, type NowPolicy } from '../core/time.js';
 import { type EngineConfig } from '../state/engine-state.js';
-
-/** Flags every command takes: --state and --now. */
-export function commonFlags(cmd: Command): Command {
-  return cmd
-    .option('--state <dir>', 'state folder: outputs under DIR/log, KV under DIR/kv', './state')
-    .option('--now <time>', 'NOW: an RFC 3339 timestamp, or "latest" (the newest row\'s ts); default: the wall clock');
-}
 
 /** A missing or unreadable input is a usage error (exit 2), stated plainly. */
 export function checkInput(path: string): void {

@@ -1,17 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { restoreStopSignals } from './stop-signals.js';
 import { describeOsError, isOsError, UsageError } from '../core/io-error.js';
-import { registerRun } from './run.js';
-import { registerStatus } from './status.js';
-import { registerLint } from './lint.js';
-import { registerDoctor } from './doctor.js';
-import { registerExport } from './export.js';
+import { defineCommands } from './commands.js';
 
 /**
- * The CLI behind the bin entry (cli.ts): parse args with commander, validate with zod, call
+ * The CLI behind the bin entry (bin.ts): parse args with commander, validate with zod, call
  * run(); one error handler prints a clear message and exits non-zero: 2 for usage, 1 for an OS
  * error after the start (2 for lint and status, whose contracts say so).
- * Each command lives in commands/<name>.ts and registers itself here.
+ * commands.ts defines the commands; each one's module (<name>.ts) loads only when it runs.
  */
 const OS_ERROR_IS_USAGE = new Set(['lint', 'status']);
 
@@ -28,11 +24,7 @@ program
     if (command !== 'run') restoreStopSignals(); // only run flushes on a signal
   });
 
-registerRun(program);
-registerStatus(program);
-registerLint(program);
-registerDoctor(program);
-registerExport(program);
+defineCommands(program);
 
 async function main(argv: string[]): Promise<void> {
   try {

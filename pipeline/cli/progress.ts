@@ -1,8 +1,10 @@
-import cliProgress from 'cli-progress';
-
-/** A progress bar on stderr for long batch runs, only when stderr is a terminal. */
-export function createProgress(): { update: (bytes: number, total: number | null) => void; stop: () => void } | null {
+/**
+ * A progress bar on stderr for long batch runs, only when stderr is a terminal (cli-progress is
+ * loaded only then: a run from cron or a pipe never pays for it).
+ */
+export async function createProgress(): Promise<{ update: (bytes: number, total: number | null) => void; stop: () => void } | null> {
   if (!process.stderr.isTTY) return null;
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: 'syncscope {bar} {percentage}% | {value}/{total} MiB', hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,

@@ -1,7 +1,6 @@
-import { Option, type Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { engineConfigFrom, checkInput, commonFlags } from './options.js';
+import { engineConfigFrom, checkInput } from './options.js';
 import { runLive, type RunResult } from '../engine/run.js';
 import { DEFAULT_POLL_MS, type LiveRun } from '../engine/run-loop.js';
 import { defaultThreads } from '../engine/parallel-scan.js';
@@ -22,86 +21,65 @@ function pollMs(): number {
   return Number.isFinite(n) && n >= 10 ? n : DEFAULT_POLL_MS;
 }
 
-export function registerRun(program: Command): void {
-  commonFlags(program.command('run'))
-    .description(
-      'Read the log in one scan and write the dashboard, snapshot, alerts, KV tallies and cost aggregates. ' +
-      'Resumes from the checkpoint in STATE/.syncscope; follows with --follow FILE, or while stdin (-) stays open.',
-    )
-    .argument('[file]', 'log file, or - for stdin (default: STATE/log/sync-events.ndjson)')
-    .option('--follow <file>', 'follow FILE like tail -F (appends, rotation, truncation), rebuilding outputs every --tick')
-    .option('--tenant <id>', 'tenant_id for rows without one (default "default")')
-    .option('--max-lateness <dur>', 'how far behind the newest row a row may arrive and still be ordered (default 5m)')
-    .option('--alert-failures <n>', 'failures within the window that open an alert, N (default 3)')
-    .option('--alert-window <dur>', 'alert window W (default 10m)')
-    .option('--tick <dur>', 'follow mode: rebuild outputs this often, at least 1s (default 30s)')
-    .option('--threads <n>', 'threads that scan a big file in a batch run; 1 = no worker threads (default: the cores there are, at most 4)')
-    .option('--rebuild', 'discard the checkpoint in STATE/.syncscope and recompute everything from the input')
-    .option('--price-base-usd <usd>', 'Spaces subscription per month in USD (default 5.00)')
-    .option('--egress-included <bytes>', 'outbound transfer included per month, e.g. 1TiB (default)')
-    .option('--egress-usd-per-gib <usd>', 'outbound transfer beyond the allowance, USD per GiB (default 0.01)')
-    .option('--config <file>', 'JSON file with price_base_usd, egress_included, egress_usd_per_gib, alert_failures, alert_window, max_lateness, tenant')
-    .option('--kv-url <url>', 'report tenant tallies to the status Worker at URL instead of the embedded KV (token from SYNCSCOPE_REPORT_TOKEN or SYNCSCOPE_REPORT_SECRET)')
-    .addOption(new Option('--no-progress', 'never draw a progress bar (it is drawn only when stderr is a terminal)'))
-    .action(async (file: string | undefined, raw: Record<string, unknown>) => {
-      const { cli, engine } = engineConfigFrom(raw);
-      if (file !== undefined && cli.follow !== undefined) throw new UsageError('give the log either as FILE or as --follow FILE, not both');
-      const follow = cli.follow !== undefined && cli.follow !== '-';
-      const input = cli.follow ?? file ?? resolve(cli.state, 'log', 'sync-events.ndjson');
-      if (follow) {
-        // A followed file may be missing for a while (tail -F waits); it must not be a folder.
-        if (existsSync(input) && !statSync(input).isFile()) throw new UsageError(`input is not a regular file: ${input}`);
-      } else checkInput(input);
+/** `syncscope run`: commander has parsed FILE and the flags (commands.ts); validate them and run. */
+export async function runCommand(file: string | undefined, raw: Record<string, unknown>): Promise<void> {
+  const { cli, engine } = engineConfigFrom(raw);
+  if (file !== undefined && cli.follow !== undefined) throw new UsageError('give the log either as FILE or as --follow FILE, not both');
+  const follow = cli.follow !== undefined && cli.follow !== '-';
+  const input = cli.follow ?? file ?? resolve(cli.state, 'log', 'sync-events.ndjson');
+  if (follow) {
+    // A followed file may be missing for a while (tail -F waits); it must not be a folder.
+    if (existsSync(input) && !statSync(input).isFile()) throw new UsageError(`input is not a regular file: ${input}`);
+  } else checkInput(input);
 
-      const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
-      const progress = cli.progress && input !== '-' && !follow ? createProgress() : null;
-      const started = Date.now();
-      // A signal may have come while the CLI was loading (the entry caught it): then this run
-      // stops right after it starts, which flushes every output.
-      let live: LiveRun | null = null;
-      let signalled = false;
-      onStopSignal((sig) => {
-        if (signalled) {
-          process.stderr.write(`syncscope: ${sig} again: exiting now\n`);
-          process.exit(0);
-        }
-        signalled = true;
-        live?.stop();
-        setTimeout(() => {
-          process.stderr.write(`syncscope: ${sig}: flushing took longer than ${EXIT_DEADLINE_MS} ms; exiting (the checkpoint was written first)\n`);
-          process.exit(0);
-        }, EXIT_DEADLINE_MS).unref();
-      });
-      process.on('SIGHUP', () => live?.reopen());
-      if (follow) process.stderr.write(`syncscope: following ${input}; outputs every ${cli.tick / 1000}s in ${resolve(cli.state, 'log')}\n`);
-      live = runLive({
-        input,
-        stateDir: cli.state,
-        engine,
-        follow,
-        tickMs: cli.tick,
-        pollMs: pollMs(),
-        rebuild: cli.rebuild,
-        threads: cli.threads ?? defaultThreads(),
-        onProgress: progress?.update,
-        ...(kv === undefined ? {} : { kv }),
-      });
-      if (signalled) live.stop();
-      // The handlers stay until exit (they do not keep the process alive): a signal that lands
-      // after the last flush still exits 0 instead of killing the process by default action.
-      let result: RunResult;
-      try {
-        result = await live.done;
-      } finally {
-        progress?.stop();
-      }
-      report(result, (Date.now() - started) / 1000);
-      if (result.stopped) {
-        // stdin may still be open (tail -f): do not wait for it.
-        process.exitCode = 0;
-        process.exit(0);
-      }
-    });
+  const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
+  const progress = cli.progress && input !== '-' && !follow ? await createProgress() : null;
+  const started = Date.now();
+  // A signal may have come while the CLI was loading (the entry caught it): then this run
+  // stops right after it starts, which flushes every output.
+  let live: LiveRun | null = null;
+  let signalled = false;
+  onStopSignal((sig) => {
+    if (signalled) {
+      process.stderr.write(`syncscope: ${sig} again: exiting now\n`);
+      process.exit(0);
+    }
+    signalled = true;
+    live?.stop();
+    setTimeout(() => {
+      process.stderr.write(`syncscope: ${sig}: flushing took longer than ${EXIT_DEADLINE_MS} ms; exiting (the checkpoint was written first)\n`);
+      process.exit(0);
+    }, EXIT_DEADLINE_MS).unref();
+  });
+  process.on('SIGHUP', () => live?.reopen());
+  if (follow) process.stderr.write(`syncscope: following ${input}; outputs every ${cli.tick / 1000}s in ${resolve(cli.state, 'log')}\n`);
+  live = runLive({
+    input,
+    stateDir: cli.state,
+    engine,
+    follow,
+    tickMs: cli.tick,
+    pollMs: pollMs(),
+    rebuild: cli.rebuild,
+    threads: cli.threads ?? defaultThreads(),
+    onProgress: progress?.update,
+    ...(kv === undefined ? {} : { kv }),
+  });
+  if (signalled) live.stop();
+  // The handlers stay until exit (they do not keep the process alive): a signal that lands
+  // after the last flush still exits 0 instead of killing the process by default action.
+  let result: RunResult;
+  try {
+    result = await live.done;
+  } finally {
+    progress?.stop();
+  }
+  report(result, (Date.now() - started) / 1000);
+  if (result.stopped) {
+    // stdin may still be open (tail -f): do not wait for it.
+    process.exitCode = 0;
+    process.exit(0);
+  }
 }
 
 /** The HTTP reporter; its outbox lives with the checkpoint, so unsent tallies survive restarts. */

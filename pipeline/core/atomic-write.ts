@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { onFile } from './io-error.js';
 
@@ -38,7 +39,7 @@ function openCreating(file: string, flag: 'w' | 'wx'): number {
 export interface WriteWholeOptions {
   /** Only create the file: when it exists already, write nothing and return false (open flag `wx`). */
   readonly exclusive?: boolean;
-  /** fsync before closing; default true. */
+  /** fsync before closing; default false. */
   readonly durable?: boolean;
   /** The path errors name, when `file` stands in for it (a temp file); default `file`. */
   readonly shownAs?: string;
@@ -46,7 +47,7 @@ export interface WriteWholeOptions {
 
 /**
  * Opens `file` (creating its folder as needed, every time it is missing: it may be deleted while
- * a follow runs), writes all of `data`, fsyncs unless `durable: false`, closes. A file the write
+ * a follow runs), writes all of `data`, fsyncs when `durable`, closes. A file the write
  * failed to fill is removed, never left half-written. Errors name `shownAs` and the OS error in
  * words (FileError). Returns false only for an `exclusive` write whose file exists already.
  */
@@ -62,7 +63,7 @@ export function writeWholeFile(file: string, data: string | Buffer, options: Wri
   try {
     try {
       writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      if (options.durable !== false) fsyncSync(fd);
+      if (options.durable === true) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -73,21 +74,78 @@ export function writeWholeFile(file: string, data: string | Buffer, options: Wri
   return true;
 }
 
+export interface AtomicWriteOptions {
+  /**
+   * fsync the temp file before the rename, so the new content survives a power cut. Only the
+   * checkpoint asks for it (a resume must survive one); every other output is rebuilt from the
+   * checkpoint by the next run, and the rename alone already keeps readers from half a file.
+   */
+  readonly durable?: boolean;
+  /**
+   * For a file rewritten at every tick: write nothing when this process last wrote these very
+   * bytes to `path` and the file is untouched since (same inode, size, mtime and ctime).
+   */
+  readonly skipUnchanged?: boolean;
+}
+
+/** What this process last wrote to each `skipUnchanged` path: a digest of the bytes and the file's stamp right after. */
+const lastWritten = new Map<string, { readonly digest: string; readonly stamp: string }>();
+/** Paths remembered at most; past it the memory starts over (a forgotten path costs one write or one read). */
+const LAST_WRITTEN_MAX = 4096;
+
+function stampOf(path: string): string | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return null; // gone
+  }
+}
+
+function remember(path: string, digest: string): void {
+  const stamp = stampOf(path);
+  if (stamp === null) return;
+  if (lastWritten.size >= LAST_WRITTEN_MAX && !lastWritten.has(path)) lastWritten.clear();
+  lastWritten.set(path, { digest, stamp });
+}
+
+/**
+ * Whether `path` holds `bytes` already. From memory when this process wrote it (a stat, no read);
+ * the first time, by reading the file once (another run may have left these bytes).
+ */
+function holdsAlready(path: string, bytes: Buffer, digest: string): boolean {
+  const last = lastWritten.get(path);
+  if (last !== undefined) return last.digest === digest && stampOf(path) === last.stamp;
+  let current: Buffer;
+  try {
+    current = readFileSync(path);
+  } catch {
+    return false;
+  }
+  if (!current.equals(bytes)) return false;
+  remember(path, digest);
+  return true;
+}
+
 /**
  * Writes a whole file so a reader sees the old or the new content, never half: temp file in the
- * same folder, fsync, rename over the target (the one temp + rename of syncscope; every output
- * file goes through it). `durable: false` skips the fsync for files that are cheap to rebuild or
- * written by the thousand (alerts, the KV outbox; SPEC §8 requires it of the checkpoint): the
- * rename still makes them atomic for readers. Errors name the target, not its temp file, and the
- * OS error in words (FileError).
+ * same folder, rename over the target (the one temp + rename of syncscope; every output file goes
+ * through it), with an fsync before the rename only when `durable`. Errors name the target, not
+ * its temp file, and the OS error in words (FileError). Returns false when `skipUnchanged` found
+ * nothing to write.
  */
-export function writeFileAtomic(path: string, data: string | Buffer, options: { durable?: boolean } = {}): void {
+export function writeFileAtomic(path: string, data: string | Buffer, options: AtomicWriteOptions = {}): boolean {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const digest = options.skipUnchanged === true ? createHash('sha256').update(bytes).digest('base64') : null;
+  if (digest !== null && holdsAlready(path, bytes, digest)) return false;
   const tmp = tempPathFor(path);
-  writeWholeFile(tmp, data, { durable: options.durable !== false, shownAs: path });
+  writeWholeFile(tmp, bytes, { durable: options.durable === true, shownAs: path });
   try {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw onFile(err, 'write', path);
   }
+  if (digest !== null) remember(path, digest);
+  return true;
 }

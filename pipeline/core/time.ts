@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DAY_MS, HOUR_MS, isRfc3339 } from '../core/time.js';
 import type { Row } from '../core/row.js';
 

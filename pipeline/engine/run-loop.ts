@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { asyncScheduler, EMPTY, interval, lastValueFrom, map, merge, ReplaySubject, Subject, takeUntil, type Observable, type SchedulerLike } from 'rxjs';
 import { oneAtATime } from './one-at-a-time.js';
@@ -15,8 +16,11 @@ import { type InputPosition } from '../source/position.js';
 import { type EngineConfig } from '../state/engine-state.js';
 import { MIN_PARALLEL_BYTES, scanInParallel } from './parallel-scan.js';
 
-/** The scan worker's module, next to this one. */
-const SCAN_WORKER = new URL('./scan-worker.js', import.meta.url);
+/** The scan worker's module, beside this one: a bundle's entry (`.mjs`), or tsc's output. */
+const SCAN_WORKER = ((): URL => {
+  const bundled = new URL('./scan-worker.mjs', import.meta.url);
+  return existsSync(fileURLToPath(bundled)) ? bundled : new URL('./scan-worker.js', import.meta.url);
+})();
 
 /**
  * The run loop for every input mode:

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compactTs, formatTs } from '../core/time.js';
 import type { InputPosition } from '../source/position.js';
 import { writeFileAtomic } from '../core/atomic-write.js';

@@ -101,7 +101,7 @@ function takeLock(internalDir: string): () => void {
   for (let attempt = 0; attempt < 3; attempt++) {
     // Exclusive create, not temp + rename: whoever creates the file holds the lock. No fsync: a
     // lock written before a power cut names another boot and is stale anyway.
-    if (writeWholeFile(path, body, { exclusive: true, durable: false })) {
+    if (writeWholeFile(path, body, { exclusive: true })) {
       let released = false;
       return () => {
         if (released) return;

@@ -32,6 +32,14 @@ function fileNames(key: string): { readonly current: string; readonly legacy: st
   return { current: hashed, legacy: hex.length <= NAME_MAX ? hex : null };
 }
 
+/**
+ * KV files and the outbox are written without fsync (only the checkpoint has one): after a power
+ * cut such a file may hold no bytes, or zero bytes where its data never reached the disk.
+ */
+export function leftByPowerCut(text: string): boolean {
+  return /^\0*$/.test(text);
+}
+
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /**
@@ -104,6 +112,7 @@ export class FileKv implements KvStore {
     } catch {
       return null;
     }
+    if (leftByPowerCut(text)) return null; // the next publish writes it again
     const o = JSON.parse(text) as StoredEntry;
     return typeof o.value === 'string' ? o : null;
   }

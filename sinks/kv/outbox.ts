@@ -1,5 +1,6 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { writeFileAtomic } from '../../pipeline/core/atomic-write.js';
+import { leftByPowerCut } from './file-kv.js';
 
 /** A tally the Worker has not acknowledged yet. */
 export interface OutboxEntry {
@@ -15,8 +16,10 @@ interface OutboxFile {
 /**
  * Unsent tallies, in memory and in one JSON file, so a run that ends while the Worker is down
  * hands them to the next run. Saves are write-behind and coalesced: many changes while a write
- * is in flight cost one more write, not one each. Each write is atomic (writeFileAtomic, no fsync:
- * SPEC §8 keeps fsync for the checkpoint only).
+ * is in flight cost one more write, not one each. Each write is atomic (temp + rename) without
+ * fsync (SPEC §8 keeps fsync for the checkpoint only): a power cut may take back the last saves
+ * or leave the file empty, and nothing is lost by it, since every tally derives from the
+ * checkpointed state and a new process, knowing of no delivery, reports each tenant again.
  */
 export class Outbox {
   private readonly entries = new Map<string, OutboxEntry>();
@@ -71,6 +74,7 @@ export class Outbox {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
+    if (leftByPowerCut(text)) return; // its tallies derive from the checkpointed state: the run reports them again
     const file = JSON.parse(text) as Partial<OutboxFile>;
     if (file.version !== 1 || typeof file.entries !== 'object' || file.entries === null) {
       throw new Error(`${this.path}: not a syncscope KV outbox (expected {"version":1,"entries":{...}})`);
@@ -110,6 +114,6 @@ export class Outbox {
       return;
     }
     const file: OutboxFile = { version: 1, entries: Object.fromEntries(this.entries) };
-    writeFileAtomic(this.path, `${JSON.stringify(file, null, 1)}\n`, { durable: false });
+    writeFileAtomic(this.path, `${JSON.stringify(file, null, 1)}\n`);
   }
 }
