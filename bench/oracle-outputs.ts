@@ -1,6 +1,6 @@
 /**
  * Compares what `syncscope run` wrote under its state dir with the oracle's §4–§6 results: the
- * snapshot's `cost` and `alerts`, the open alert files in log/alerts/, the resolved alerts, the
+ * snapshot's `cost` and `alerts`, the open alert files in log/alerts/, log/alerts-resolved.ndjson, the
  * KV ALERTS tallies (the embedded file KV under kv/ALERTS/) and log/evals.aggregate.ndjson. Only
  * what the SPEC specifies is compared: the markdown of an alert file is checked for its front
  * matter and for each entry's facts in order, not for its layout.
@@ -125,8 +125,8 @@ function frontMatter(text: string): Map<string, string> | null {
   return fields;
 }
 
-/** Checks one alert file's front matter and that each entry's facts appear, in entry order. */
-function checkAlertText(where: string, text: string, c: OracleCluster, status: 'open' | 'resolved', d: string[]): void {
+/** Checks one open alert file's front matter and that each entry's facts appear, in entry order. */
+function checkAlertText(where: string, text: string, c: OracleCluster, d: string[]): void {
   const fm = frontMatter(text);
   if (fm === null) {
     d.push(`${where}: no front matter`);
@@ -134,9 +134,8 @@ function checkAlertText(where: string, text: string, c: OracleCluster, status: '
   }
   const want: Array<[string, string | number | null]> = [
     ['tenant_id', c.tenant_id], ['repo', c.repo], ['opened_at', c.opened_at], ['last_failure_at', c.last_failure_at],
-    ['failures', String(c.entries.length)], ['status', status],
+    ['failures', String(c.entries.length)], ['status', 'open'],
   ];
-  if (status === 'resolved') want.push(['resolved_at', c.resolved_at]);
   for (const [k, v] of want) {
     const got = fm.get(k);
     const ok = typeof v === 'number' ? got !== undefined && Date.parse(got) === v : got === v;
@@ -177,8 +176,7 @@ function alertFilesIn(dir: string): string[] {
 
 function checkOpenAlerts(open: readonly OracleCluster[], dir: string, out: StateDiff): void {
   if (!existsSync(dir)) {
-    out.deviations.push('log/alerts/ does not exist (SPEC §4: it exists even when empty)');
-    if (open.length > 0) out.diffs.push(`log/alerts/ is missing, expected ${open.length} open alert file(s)`);
+    out.diffs.push(`log/alerts/ does not exist (SPEC §4: it exists even when empty), expected ${open.length} open alert file(s)`);
     return;
   }
   const names = alertFilesIn(dir);
@@ -186,40 +184,42 @@ function checkOpenAlerts(open: readonly OracleCluster[], dir: string, out: State
   if (names.join('\n') !== want.join('\n')) out.diffs.push(`log/alerts/ holds ${show(names)}, expected ${show(want)}`);
   for (const c of open) {
     if (Buffer.byteLength(c.file) > 160) out.diffs.push(`alert name ${c.file} exceeds 160 bytes`);
-    if (names.includes(c.file)) checkAlertText(`log/alerts/${c.file}`, readFileSync(join(dir, c.file), 'utf8'), c, 'open', out.diffs);
+    if (names.includes(c.file)) checkAlertText(`log/alerts/${c.file}`, readFileSync(join(dir, c.file), 'utf8'), c, out.diffs);
   }
 }
 
-/** `alerts-resolved.ndjson` as §4 specifies it; else the `alerts-resolved/` folder of files the pipeline writes. */
+/**
+ * `alerts-resolved.ndjson` exactly as §4 specifies it: one line per resolved cluster, in the order
+ * they resolved (ties by file), each with the SPEC's keys in the SPEC's order; no file per cluster.
+ */
 function checkResolvedAlerts(resolved: readonly OracleCluster[], log: string, out: StateDiff): void {
   const d = out.diffs;
   const file = join(log, 'alerts-resolved.ndjson');
-  const dir = join(log, 'alerts-resolved');
-  if (existsSync(file)) {
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
-    if (lines.length !== resolved.length) d.push(`alerts-resolved.ndjson: ${lines.length} lines, expected ${resolved.length}`);
-    resolved.forEach((c, i) => {
-      const text = lines[i];
-      const got = text === undefined ? undefined : (parseJsonExact(text) as Obj);
-      const want = resolvedLine(c);
-      if (canonical(got) !== canonical(want)) d.push(`alerts-resolved.ndjson line ${i + 1}: got ${text}, expected ${show(want)}`);
-    });
+  if (existsSync(join(log, 'alerts-resolved'))) d.push('log/alerts-resolved/ exists: resolved alerts are lines of log/alerts-resolved.ndjson, not files (SPEC §4 v2)');
+  if (!existsSync(file)) {
+    if (resolved.length > 0) d.push(`log/alerts-resolved.ndjson is missing, expected ${resolved.length} line(s)`);
     return;
   }
-  if (!existsSync(dir)) {
-    if (resolved.length > 0) d.push(`neither alerts-resolved.ndjson nor alerts-resolved/ exists, expected ${resolved.length} resolved alert(s)`);
-    return;
-  }
-  if (resolved.length > 0) {
-    out.deviations.push('resolved alerts are one markdown file each in log/alerts-resolved/, not lines of log/alerts-resolved.ndjson ' +
-      '(SPEC §4 v2); a cluster that opened and resolved within the batch got a file of its own');
-  }
-  const names = alertFilesIn(dir);
-  const want = resolved.map((c) => c.file).sort(byName);
-  if (names.join('\n') !== want.join('\n')) d.push(`log/alerts-resolved/: ${names.length} files, expected ${want.length}; first difference: ${firstDifference(names, want)}`);
-  for (const c of resolved) {
-    if (names.includes(c.file)) checkAlertText(`log/alerts-resolved/${c.file}`, readFileSync(join(dir, c.file), 'utf8'), c, 'resolved', d);
-  }
+  const text = readFileSync(file, 'utf8');
+  if (text !== '' && !text.endsWith('\n')) d.push('alerts-resolved.ndjson: the last line has no newline');
+  const lines = text.split('\n').filter((l) => l !== '');
+  if (lines.length !== resolved.length) d.push(`alerts-resolved.ndjson: ${lines.length} lines, expected ${resolved.length}`);
+  const seen = new Set<string>();
+  lines.forEach((line, i) => {
+    let got: unknown;
+    try {
+      got = parseJsonExact(line);
+    } catch {
+      d.push(`alerts-resolved.ndjson line ${i + 1} is not JSON: ${line.slice(0, 200)}`);
+      return;
+    }
+    const name = isObj(got) ? String(got.file) : '';
+    if (seen.has(name)) d.push(`alerts-resolved.ndjson line ${i + 1}: ${name} is written twice`);
+    seen.add(name);
+    const c = resolved[i];
+    // Compared as written, so the keys' order counts too.
+    if (c !== undefined && show(got) !== show(resolvedLine(c))) d.push(`alerts-resolved.ndjson line ${i + 1}: got ${line}, expected ${show(resolvedLine(c))}`);
+  });
 }
 
 /** A resolved cluster as §4's line of alerts-resolved.ndjson (keys in the SPEC's order). */
@@ -231,12 +231,6 @@ function resolvedLine(c: OracleCluster): Obj {
       ts: formatTs(e.t), machine: e.machine, op: e.op, scope: e.scope, trigger: e.trigger, errors: e.errors, file: e.file, line: BigInt(e.line),
     })),
   };
-}
-
-function firstDifference(got: string[], want: string[]): string {
-  const extra = got.find((n) => !want.includes(n));
-  const missing = want.find((n) => !got.includes(n));
-  return [extra === undefined ? '' : `unexpected ${extra}`, missing === undefined ? '' : `missing ${missing}`].filter((s) => s !== '').join(', ') || 'order';
 }
 
 // ---- KV ALERTS ----------------------------------------------------------------------------

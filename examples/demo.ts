@@ -39,5 +39,5 @@ last 24h: ${pushes} pushes, ${failedPushes} failed
 repos: ${snap.repos.length}${worst ? `, highest 7d failure rate: ${worst.repo} (${worst.failed_7d}/${worst.ops_7d})` : ''}
 machines: ${snap.machines.length}, ${snap.machines.filter((m) => m.last_success_push === null).length} without a successful push
 cost, last 7 days: $${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}
-alerts: ${snap.alerts.open.length} open, ${snap.alerts.resolved} resolved (files in ${rel(join(state, 'log', 'alerts-resolved'))})
+alerts: ${snap.alerts.open.length} open (files in ${rel(join(state, 'log', 'alerts'))}), ${snap.alerts.resolved} resolved (lines of ${rel(join(state, 'log', 'alerts-resolved.ndjson'))})
 `);

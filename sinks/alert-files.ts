@@ -1,8 +1,7 @@
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../pipeline/core/atomic-write.js';
 import { renderAlert } from './render-alert.js';
-import type { StateLayout } from '../pipeline/core/layout.js';
 import { type Cluster, alertFileName } from '../pipeline/core/alerts.js';
 
 function listAlertFiles(dir: string): Set<string> {
@@ -10,62 +9,39 @@ function listAlertFiles(dir: string): Set<string> {
   return new Set(readdirSync(dir).filter((f) => f.startsWith('sync-degraded-') && f.endsWith('.md')));
 }
 
-const RESOLVED_CACHE_MAX = 4096;
-
 /**
- * Materialises clusters as files: open ones in alerts/, resolved ones moved to
- * alerts-resolved/ with their final content. Open files that no longer match an open cluster
- * (resolved while we were away, or from a different run) are not left behind as strays.
- * Each folder is listed once; after that the sink knows what is on disk, so a busy month of
- * resolved clusters costs one atomic write each and no probing.
+ * The open clusters as files in alerts/ (SPEC §4), which exists even when empty. A resolved
+ * cluster's file is removed (its line goes to alerts-resolved.ndjson); files that no longer match
+ * an open cluster (resolved while we were away, or from a different run) are not left behind as
+ * strays. The folder is listed once; after that the sink knows what is on disk.
  */
 export class AlertFiles {
-  private readonly openOnDisk: Set<string>;
-  private readonly resolvedOnDisk: Set<string>;
+  private readonly onDisk: Set<string>;
 
-  constructor(private readonly layout: StateLayout) {
-    this.openOnDisk = listAlertFiles(layout.alertsDir);
-    this.resolvedOnDisk = listAlertFiles(layout.resolvedDir);
+  constructor(private readonly dir: string) {
+    this.onDisk = listAlertFiles(dir);
   }
 
-  resolve(clusters: readonly Cluster[]): void {
-    for (const c of clusters) {
-      const name = alertFileName(c);
-      this.put(this.layout.resolvedDir, this.resolvedOnDisk, name, renderAlert(c));
-      if (this.openOnDisk.delete(name)) rmSync(join(this.layout.alertsDir, name), { force: true });
-    }
+  /** Removes the files of clusters that resolved. */
+  close(names: readonly string[]): void {
+    if (this.onDisk.size === 0) return;
+    for (const name of names) if (this.onDisk.delete(name)) rmSync(join(this.dir, name), { force: true });
   }
 
   syncOpen(open: readonly Cluster[]): void {
+    mkdirSync(this.dir, { recursive: true });
     const keep = new Set<string>();
     for (const c of open) {
       const name = alertFileName(c);
       keep.add(name);
       // Rewritten at every tick: unchanged bytes cost a stat, not a read and a write.
-      writeFileAtomic(join(this.layout.alertsDir, name), renderAlert(c), { skipUnchanged: true });
-      this.openOnDisk.add(name);
+      writeFileAtomic(join(this.dir, name), renderAlert(c), { skipUnchanged: true });
+      this.onDisk.add(name);
     }
-    for (const name of [...this.openOnDisk]) {
+    for (const name of [...this.onDisk]) {
       if (keep.has(name)) continue;
-      this.openOnDisk.delete(name);
-      rmSync(join(this.layout.alertsDir, name), { force: true });
+      this.onDisk.delete(name);
+      rmSync(join(this.dir, name), { force: true });
     }
-  }
-
-  /** Writes unless the file on disk already holds exactly this text. */
-  private put(dir: string, onDisk: Set<string>, name: string, text: string): void {
-    const path = join(dir, name);
-    if (onDisk.has(name)) {
-      try {
-        if (readFileSync(path, 'utf8') === text) return;
-      } catch {
-        // gone since we listed it: write it again
-      }
-    }
-    writeFileAtomic(path, text);
-    onDisk.add(name);
-    // The resolved set is only a cache (a name missing from it costs one rewrite of the same
-    // bytes); cap it so a follow run of months does not hold every resolved name ever written.
-    if (onDisk === this.resolvedOnDisk && onDisk.size > RESOLVED_CACHE_MAX) onDisk.clear();
   }
 }

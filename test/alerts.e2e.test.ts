@@ -1,10 +1,12 @@
-// SPEC §4 end to end with the BUILT CLI: two bursts and a recovery (alerts.ndjson), the alert
-// files' names and front matter, the move to alerts-resolved/, the snapshot's alerts, re-runs.
-import { beforeAll, describe, expect, it } from 'vitest';
+// SPEC §4 end to end with the BUILT CLI: two bursts and a recovery (alerts.ndjson), the open
+// alert files' names and front matter, resolved clusters as lines of alerts-resolved.ndjson, the
+// snapshot's alerts, re-runs, a growing log, and a tentative resolve withdrawn in follow mode.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ensureBuilt, FIXTURES, readSnapshot, runCli, tempDir } from './core-helpers.js';
+import { killLeftovers, start, waitFor } from './follow-helpers.js';
 import { FileKv } from '../sinks/kv/file-kv.js';
 import { renderAlert } from '../sinks/render-alert.js';
 import { alertFileName } from '../pipeline/core/alerts.js';
@@ -23,17 +25,23 @@ const BETA = `sync-degraded-20260416T103200Z-beta-co-docs-site-h${h('Beta Co', '
 const SECOND = `sync-degraded-20260416T110200Z-acme-snappy-os-h${h('acme', 'snappy-os')}.md`;
 
 beforeAll(() => ensureBuilt());
+afterAll(() => killLeftovers());
 
 const newState = (): string => tempDir('alerts');
 
-function listing(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const sub of ['alerts', 'alerts-resolved']) {
-    const p = join(dir, 'log', sub);
-    if (!existsSync(p)) continue;
-    for (const f of readdirSync(p).sort()) out[`${sub}/${f}`] = readFileSync(join(p, f), 'utf8');
-  }
-  return out;
+/** The open alert files (alerts/ must exist, even empty) and the resolved-alert history. */
+function listing(dir: string): { open: Record<string, string>; history: string } {
+  const log = join(dir, 'log');
+  expect(existsSync(join(log, 'alerts-resolved')), 'no folder of resolved files').toBe(false);
+  const open: Record<string, string> = {};
+  for (const f of readdirSync(join(log, 'alerts')).sort()) open[f] = readFileSync(join(log, 'alerts', f), 'utf8');
+  return { open, history: readFileSync(join(log, 'alerts-resolved.ndjson'), 'utf8') };
+}
+
+/** The history's lines, parsed; every line ends with a newline. */
+function historyLines(text: string): Array<Record<string, unknown>> {
+  expect(text === '' || text.endsWith('\n')).toBe(true);
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** The front-matter block as key → value (JSON-quoted values unquoted). */
@@ -53,50 +61,56 @@ function frontMatter(text: string): Record<string, string> {
 
 const run = (dir: string, now: string) => runCli(['run', LOG, '--now', now, '--state', dir]);
 
-describe('alert files (built CLI)', () => {
-  it('two bursts and a recovery: names, front matter, error chain, resolved moves, snapshot, KV; re-runs are byte-identical; steady state is empty', async () => {
+/** An entry of a history line, as alerts.ndjson line `line` gives it. */
+const entry = (line: number, ts: string, machine: string, op: string, scope: string, trigger: string, errors: string[]) =>
+  ({ ts: `2026-04-16T${ts}Z`, machine, op, scope, trigger, errors, file: LOG, line });
+
+describe('alert files and the resolved-alert history (built CLI)', () => {
+  it('two bursts and a recovery: open file, history lines, snapshot, KV; re-runs are byte-identical; steady state is empty', async () => {
     const dir = newState();
     const r1 = await run(dir, '2026-04-16T11:05:00Z');
     expect(r1.code).toBe(0);
 
-    const files1 = listing(dir);
-    expect(Object.keys(files1)).toEqual([`alerts/${SECOND}`, `alerts-resolved/${FIRST}`, `alerts-resolved/${BETA}`]);
+    const out1 = listing(dir);
+    expect(Object.keys(out1.open)).toEqual([SECOND]);
+    // Resolved clusters never got a file: one line each, in the order they resolved.
+    const lines1 = historyLines(out1.history);
+    expect(lines1).toEqual([
+      {
+        file: FIRST,
+        tenant_id: 'acme',
+        repo: 'snappy-os',
+        opened_at: '2026-04-16T10:04:00Z',
+        last_failure_at: '2026-04-16T10:06:00Z',
+        resolved_at: '2026-04-16T10:08:00Z',
+        failures: 4,
+        entries: [
+          entry(1, '10:00:00', 'mbpro-rb', 'push', 'state', 'stop-hook', ['push failed: 503 SlowDown', 'PUT s3://spaces/acme/state.tar: timeout']),
+          entry(2, '10:02:00', 'linux-box', 'push', 'state', 'cron', ['503 SlowDown']),
+          entry(3, '10:04:00', 'mbpro-rb', 'pull', 'home', 'login', []),
+          entry(4, '10:06:00', 'mbpro-rb', 'push', 'state', 'stop-hook', ['503 SlowDown']),
+        ],
+      },
+      {
+        file: BETA,
+        tenant_id: 'Beta Co',
+        repo: 'Docs Site',
+        opened_at: '2026-04-16T10:32:00Z',
+        last_failure_at: '2026-04-16T10:32:00Z',
+        resolved_at: '2026-04-16T10:42:00Z',
+        failures: 3,
+        entries: [
+          entry(6, '10:30:00', 'beta-laptop', 'push', 'state', 'stop-hook', ['quota exceeded']),
+          entry(7, '10:31:00', 'beta-laptop', 'push', 'state', 'stop-hook', ['quota exceeded']),
+          entry(8, '10:32:00', 'beta-laptop', 'push', 'state', 'stop-hook', ['quota exceeded', '403 from Spaces']),
+        ],
+      },
+    ]);
+    // Keys in the SPEC's order.
+    expect(Object.keys(lines1[0]!)).toEqual(['file', 'tenant_id', 'repo', 'opened_at', 'last_failure_at', 'resolved_at', 'failures', 'entries']);
 
-    const first = files1[`alerts-resolved/${FIRST}`]!;
-    expect(frontMatter(first)).toEqual({
-      tenant_id: 'acme',
-      repo: 'snappy-os',
-      opened_at: '2026-04-16T10:04:00Z',
-      last_failure_at: '2026-04-16T10:06:00Z',
-      failures: '4',
-      status: 'resolved',
-      resolved_at: '2026-04-16T10:08:00Z',
-    });
-    // the error chain: one entry per failure with ts, machine, op, scope, trigger and every error
-    const chain = first.slice(first.indexOf('---', 4));
-    const order = ['10:00:00', '10:02:00', '10:04:00', '10:06:00'].map((t) => chain.lastIndexOf(`2026-04-16T${t}Z`));
-    expect(order.every((i) => i > 0)).toBe(true);
-    expect([...order].sort((a, b) => a - b)).toEqual(order);
-    for (const s of ['push failed: 503 SlowDown', 'PUT s3://spaces/acme/state.tar: timeout', 'linux-box', 'mbpro-rb', 'cron', 'login', 'stop-hook', 'pull', 'home']) {
-      expect(chain, s).toContain(s);
-    }
-    // the outer error comes before its cause
-    expect(chain.indexOf('push failed: 503 SlowDown')).toBeLessThan(chain.indexOf('PUT s3://spaces/acme/state.tar: timeout'));
-
-    expect(frontMatter(files1[`alerts-resolved/${BETA}`]!)).toEqual({
-      tenant_id: 'Beta Co',
-      repo: 'Docs Site',
-      opened_at: '2026-04-16T10:32:00Z',
-      last_failure_at: '2026-04-16T10:32:00Z',
-      failures: '3',
-      status: 'resolved',
-      resolved_at: '2026-04-16T10:42:00Z',
-    });
-    expect(files1[`alerts-resolved/${BETA}`]).toContain('403 from Spaces');
-
-    const open = files1[`alerts/${SECOND}`]!;
-    const fm = frontMatter(open);
-    expect(fm).toEqual({
+    const open = out1.open[SECOND]!;
+    expect(frontMatter(open)).toEqual({
       tenant_id: 'acme',
       repo: 'snappy-os',
       opened_at: '2026-04-16T11:02:00Z',
@@ -104,7 +118,13 @@ describe('alert files (built CLI)', () => {
       failures: '3',
       status: 'open',
     });
+    // the error chain: one entry per failure with ts, machine, op, scope, trigger, every error, file and line
+    const chain = open.slice(open.indexOf('---', 4));
+    const order = ['11:00:00', '11:01:00', '11:02:00'].map((t) => chain.lastIndexOf(`2026-04-16T${t}Z`));
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(open.match(/ENOSPC/g)?.length).toBeGreaterThanOrEqual(3);
+    for (const s of ['mbpro-rb', 'push', 'stop-hook', `${LOG} line 10`, `${LOG} line 12`]) expect(chain, s).toContain(s);
 
     const s1 = readSnapshot(dir);
     expect(s1.alerts).toEqual({
@@ -117,39 +137,37 @@ describe('alert files (built CLI)', () => {
     const md = readFileSync(join(dir, 'log', 'sync-summary.md'), 'utf8');
     expect(md).toContain(SECOND);
 
-    // re-run, same input, same NOW: byte-identical files, no duplicates, no strays (temp files)
+    // re-run, same input, same NOW (resumes from the checkpoint): byte-identical, no line twice
     const r2 = await run(dir, '2026-04-16T11:05:00Z');
     expect(r2.code).toBe(0);
-    expect(listing(dir)).toEqual(files1);
+    expect(listing(dir)).toEqual(out1);
     expect(readSnapshot(dir).alerts).toEqual(s1.alerts);
 
     // NOW past 11:12: the second burst resolves at last_failure + W; alerts/ is empty (steady state)
     const r3 = await run(dir, '2026-04-16T12:00:00Z');
     expect(r3.code).toBe(0);
-    const files3 = listing(dir);
-    expect(Object.keys(files3)).toEqual([`alerts-resolved/${FIRST}`, `alerts-resolved/${BETA}`, `alerts-resolved/${SECOND}`]);
+    const out3 = listing(dir);
+    expect(out3.open).toEqual({});
     expect(readdirSync(join(dir, 'log', 'alerts'))).toEqual([]);
-    expect(frontMatter(files3[`alerts-resolved/${SECOND}`]!)).toEqual({
-      tenant_id: 'acme',
-      repo: 'snappy-os',
-      opened_at: '2026-04-16T11:02:00Z',
-      last_failure_at: '2026-04-16T11:02:00Z',
-      failures: '3',
-      status: 'resolved',
-      resolved_at: '2026-04-16T11:12:00Z',
-    });
-    expect(files3[`alerts-resolved/${FIRST}`]).toBe(files1[`alerts-resolved/${FIRST}`]);
-    expect(files3[`alerts-resolved/${BETA}`]).toBe(files1[`alerts-resolved/${BETA}`]);
+    const lines3 = historyLines(out3.history);
+    expect(lines3.map((l) => l.file)).toEqual([FIRST, BETA, SECOND]);
+    expect(lines3[2]).toMatchObject({ opened_at: '2026-04-16T11:02:00Z', last_failure_at: '2026-04-16T11:02:00Z', resolved_at: '2026-04-16T11:12:00Z', failures: 3 });
+    expect(out3.history.startsWith(out1.history)).toBe(true);
     expect(readSnapshot(dir).alerts).toEqual({ open: [], resolved: 3 });
     expect(JSON.parse((await kv.get('tenant:acme'))!)).toMatchObject({ failing: false, open_alerts: 0, last_alert_at: '2026-04-16T11:02:00Z' });
 
-    // a fresh state at NOW 12:00 writes exactly the same files as the sequence of runs did
+    // the same again, and a fresh state at NOW 12:00: exactly the same bytes
+    expect((await run(dir, '2026-04-16T12:00:00Z')).code).toBe(0);
+    expect(listing(dir)).toEqual(out3);
     const fresh = newState();
     expect((await run(fresh, '2026-04-16T12:00:00Z')).code).toBe(0);
-    expect(listing(fresh)).toEqual(files3);
+    expect(listing(fresh)).toEqual(out3);
+    // --rebuild writes the history again from the input, not after it
+    expect((await runCli(['run', LOG, '--now', '2026-04-16T12:00:00Z', '--state', dir, '--rebuild'])).code).toBe(0);
+    expect(listing(dir)).toEqual(out3);
   });
 
-  it('a log that grows between runs ends with the same files as one run over the whole log (tentative resolve withdrawn)', async () => {
+  it('a log that grows between runs ends with the same outputs as one run over the whole log (tentative resolve withdrawn)', async () => {
     const whole = newState();
     expect((await runCli(['run', 'alerts.ndjson', '--now', '2026-04-16T11:05:00Z', '--state', whole], { cwd: FIXTURES })).code).toBe(0);
     const dir = newState();
@@ -161,23 +179,51 @@ describe('alert files (built CLI)', () => {
     const grow = () => runCli(['run', 'alerts.ndjson', '--now', '2026-04-16T11:05:00Z', '--state', dir], { cwd: dir });
     expect((await grow()).code).toBe(0);
     const partial = listing(dir);
-    expect(Object.keys(partial)).toEqual([`alerts-resolved/${FIRST}`]);
-    expect(frontMatter(partial[`alerts-resolved/${FIRST}`]!).resolved_at).toBe('2026-04-16T10:16:00Z');
+    expect(partial.open).toEqual({});
+    expect(historyLines(partial.history).map((l) => [l.file, l.resolved_at])).toEqual([[FIRST, '2026-04-16T10:16:00Z']]);
     // the rest arrives: the 10:08 success resolves it at 10:08 instead
     appendFileSync(log, lines.slice(4).join('\n'));
     expect((await grow()).code).toBe(0);
     expect(listing(dir)).toEqual(listing(whole));
-    expect(readSnapshot(dir).alerts).toEqual(readSnapshot(whole).alerts);
+    expect(historyLines(listing(dir).history).map((l) => [l.file, l.resolved_at])).toEqual([[FIRST, '2026-04-16T10:08:00Z'], [BETA, '2026-04-16T10:42:00Z']]);
     const { generated_at: _a, ...grown } = readSnapshot(dir);
     const { generated_at: _b, ...once } = readSnapshot(whole);
     expect(grown).toEqual(once);
   });
 
-  it('a higher --alert-failures opens nothing: no alert files at all, alerts/ empty', async () => {
+  it('follow mode: a line resolved only by time at a tick is withdrawn when a later row reopens the cluster', async () => {
+    const dir = tempDir('alerts-follow');
+    const log = join(dir, 'alerts.ndjson');
+    const state = join(dir, 'state');
+    const now = '2026-04-16T10:20:00Z';
+    const lines = readFileSync(LOG, 'utf8').split('\n');
+    writeFileSync(log, `${lines.slice(0, 4).join('\n')}\n`);
+    const p = start(['run', '--follow', log, '--state', state, '--tick', '1s', '--now', now, '--no-progress']);
+    const history = join(state, 'log', 'alerts-resolved.ndjson');
+    const openDir = join(state, 'log', 'alerts');
+    // At NOW 10:20 the cluster (last failure 10:06) resolves by time at 10:16: a tentative line.
+    await waitFor('the tentative line', () => existsSync(history) && /"resolved_at":"2026-04-16T10:16:00Z"/.test(readFileSync(history, 'utf8')));
+    expect(historyLines(readFileSync(history, 'utf8')).map((l) => l.file)).toEqual([FIRST]);
+    expect(readdirSync(openDir)).toEqual([]);
+    // A failure at 10:12 joins it: with W = 10m it is open at 10:20 again, as a batch over these
+    // five lines says. The line is withdrawn and the open file is back.
+    const failure = JSON.parse(lines[3]!) as Record<string, unknown>;
+    appendFileSync(log, `${JSON.stringify({ ...failure, ts: '2026-04-16T10:12:00Z' })}\n`);
+    await waitFor('the line withdrawn', () => readFileSync(history, 'utf8') === '' && readdirSync(openDir).length === 1);
+    expect(frontMatter(readFileSync(join(openDir, FIRST), 'utf8'))).toMatchObject({ failures: '5', last_failure_at: '2026-04-16T10:12:00Z', status: 'open' });
+    expect((await p.stop('SIGTERM')).code).toBe(0);
+
+    const ref = join(dir, 'ref');
+    expect((await runCli(['run', log, '--now', now, '--state', ref])).code).toBe(0);
+    expect(listing(state)).toEqual(listing(ref));
+    expect(readSnapshot(state).alerts).toEqual(readSnapshot(ref).alerts);
+  });
+
+  it('a higher --alert-failures opens nothing: no alert files at all, alerts/ empty, an empty history', async () => {
     const dir = newState();
     const r = await runCli(['run', LOG, '--now', '2026-04-16T11:05:00Z', '--state', dir, '--alert-failures', '5']);
     expect(r.code).toBe(0);
-    expect(listing(dir)).toEqual({});
+    expect(listing(dir)).toEqual({ open: {}, history: '' });
     expect(readSnapshot(dir).alerts).toEqual({ open: [], resolved: 0 });
   });
 });

@@ -1,7 +1,10 @@
 // Property: however a run is cut into processes (SIGTERM = checkpoint at that byte; SIGKILL = the
 // work since the last checkpoint is lost and redone), the outputs equal one batch run. In-process,
 // through the code the CLI uses: Engine + LineSplitter for reading, endPreview for every flush,
-// encodeCheckpoint/decodeCheckpoint for the file round trip.
+// encodeCheckpoint/decodeCheckpoint for the file round trip, and the resolved-alert history as
+// the real sink writes it (a kill leaves what was written since the checkpoint, and half a line).
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../pipeline/engine/engine.js';
@@ -9,14 +12,16 @@ import { LineSplitter } from '../pipeline/source/lines.js';
 import { buildSnapshot } from '../pipeline/engine/snapshot.js';
 import { configKey, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../pipeline/state/checkpoint.js';
 import { endPreview } from '../pipeline/engine/session.js';
+import { settleHistory } from '../pipeline/engine/outputs.js';
+import { ResolvedHistory, resolvedLine } from '../sinks/resolved-history.js';
 import { aggregateRows } from '../operators/metrics/cost-per-tenant-day.js';
 import { openClusters } from '../operators/metrics/failure-clusters.js';
 import { renderAlert } from '../sinks/render-alert.js';
 import { generateLines } from '../bench/gen.js';
 import { type Reject } from '../pipeline/core/row.js';
-import { alertFileName, type Cluster } from '../pipeline/core/alerts.js';
+import { alertFileName } from '../pipeline/core/alerts.js';
 import type { AggregateRow, Snapshot } from '../pipeline/core/snapshot.js';
-import { engineConfig } from './core-helpers.js';
+import { engineConfig, tempDir } from './core-helpers.js';
 import { type EngineConfig } from '../pipeline/state/engine-state.js';
 
 const START = Date.parse('2026-04-08T00:00:00Z');
@@ -35,7 +40,40 @@ function makeLog(seed: number): Buffer {
   return Buffer.from(out.join('\n'));
 }
 
-const LOGS = [1, 2, 3, 4].map(makeLog);
+/**
+ * A log of many failure bursts on one-minute ticks, for the resolved-alert history: clusters that
+ * resolve at the same instant (ties by file name), keys that go quiet (resolved at last failure +
+ * W, long after other keys' clusters resolved by a row), keys quiet to the end, slight disorder.
+ */
+function makeAlertLog(seed: number): Buffer {
+  let x = seed;
+  const rnd = (n: number): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16) % n;
+  const MIN = 60_000;
+  const rows: Array<{ t: number; line: string }> = [];
+  const add = (t: number, tenant: string, repo: string, failed: boolean): void => {
+    const row = { ts: new Date(t).toISOString(), op: 'push', repo, scope: 'state', files: 1, bytes: 10, dur_ms: 5, trigger: 'cron', machine: `m${rnd(3)}`, tenant_id: tenant };
+    rows.push({ t, line: JSON.stringify(failed ? { ...row, error: [`e${rnd(2)}`, 'cause'] } : row) });
+  };
+  for (let k = 0; k < 8; k++) {
+    const tenant = `t${k % 3}`;
+    const repo = `r${k}`;
+    let t = START + rnd(10) * MIN;
+    while (t < START + 3 * H) {
+      for (let n = 3 + rnd(3); n > 0; n--, t += MIN) add(t, tenant, repo, true);
+      if (k === 7 && t > START + 2 * H) break; // quiet to the end
+      t += (rnd(2) === 0 ? rnd(3) : 15 + rnd(25)) * MIN; // a success soon, or W of quiet first
+      add(t, tenant, repo, false);
+      t += (1 + rnd(20)) * MIN;
+    }
+  }
+  rows.sort((a, b) => a.t - b.t);
+  for (let i = 1; i < rows.length; i++) {
+    if (rnd(6) === 0 && rows[i]!.t - rows[i - 1]!.t <= 3 * MIN) [rows[i - 1], rows[i]] = [rows[i]!, rows[i - 1]!];
+  }
+  return Buffer.from(`${rows.map((r) => r.line).join('\n')}\n`);
+}
+
+const LOGS = [...[1, 2, 3, 4].map(makeLog), makeAlertLog(1), makeAlertLog(2)];
 
 interface Policy {
   readonly name: string;
@@ -55,37 +93,42 @@ interface Outcome {
   snapshot: Snapshot;
   aggregates: AggregateRow[];
   open: string[];
-  resolved: Record<string, string>;
+  /** alerts-resolved.ndjson */
+  resolved: string;
   rejects: Reject[];
 }
 
 const GENERATED_AT = START + 40 * H;
 
-function outcomeOf(e: Engine, now: number, resolved: Map<string, string>, rejects: Reject[]): Outcome {
+function outcomeOf(e: Engine, now: number, resolved: string, rejects: Reject[]): Outcome {
   return {
     snapshot: buildSnapshot(e.state, e.config.prices, now, GENERATED_AT),
     aggregates: aggregateRows(e.state.cost, e.config.prices),
     open: openClusters(e.state.clusters).map((c) => `${alertFileName(c)}\n${renderAlert(c)}`),
-    resolved: Object.fromEntries([...resolved].sort(([a], [b]) => (a < b ? -1 : 1))),
+    resolved,
     rejects: rejects.slice(),
   };
 }
 
-const keep = (m: Map<string, string>, cs: readonly Cluster[]): void => {
-  for (const c of cs) m.set(alertFileName(c), renderAlert(c));
-};
+const dir = tempDir('cp-property');
+let files = 0;
+const newHistoryPath = (): string => join(dir, `alerts-resolved-${++files}.ndjson`);
 
-/** The reference: one engine, one scan, end() — what `syncscope run FILE` always did. */
+/**
+ * The reference: one engine, one scan, end() — what `syncscope run FILE` always did — with every
+ * resolved cluster held to the end, sorted by resolution (ties by file name) as SPEC §4 orders
+ * the history: no history sink involved.
+ */
 function batch(bytes: Buffer, p: Policy): Outcome {
   const e = new Engine(p.config);
   const s = new LineSplitter();
   const rejects: Reject[] = [];
-  const resolved = new Map<string, string>();
   rejects.push(...e.feed(s.push(bytes), p.clock, '/log'));
   rejects.push(...e.feed(s.end(), p.clock, '/log'));
   const now = e.end(p.clock);
-  keep(resolved, e.takeResolved());
-  return outcomeOf(e, now, resolved, rejects);
+  const resolved = e.takeResolved().map((c) => ({ at: c.resolved_at!, file: alertFileName(c), line: resolvedLine(c, c.resolved_at!) }));
+  resolved.sort((a, b) => a.at - b.at || (a.file < b.file ? -1 : 1));
+  return outcomeOf(e, now, resolved.map((r) => `${r.line}\n`).join(''), rejects);
 }
 
 type Kind = 'chunk' | 'tick' | 'term' | 'kill';
@@ -96,6 +139,7 @@ interface Event {
 
 interface Proc {
   engine: Engine;
+  history: ResolvedHistory;
   splitter: LineSplitter;
   readPos: number;
 }
@@ -107,23 +151,28 @@ let previewsChecked = 0;
 function simulate(bytes: Buffer, p: Policy, events: readonly Event[]): Outcome {
   let saved: string | null = null;
   const rejects: Reject[] = []; // the rejects file
-  const resolved = new Map<string, string>(); // alerts-resolved/
+  const path = newHistoryPath(); // alerts-resolved.ndjson
   const restore = (): Proc => {
     if (saved === null) {
       rejects.length = 0; // a fresh scan starts the rejects file over
-      return { engine: new Engine(p.config), splitter: new LineSplitter(), readPos: 0 };
+      return { engine: new Engine(p.config), history: new ResolvedHistory(path, null), splitter: new LineSplitter(), readPos: 0 };
     }
     const cp = decodeCheckpoint(saved);
     if (cp.input.kind !== 'file') throw new Error('expected a file position');
     expect(cp.config).toEqual(configKey(p.config));
     rejects.length = cp.rejects_bytes; // Outputs cuts what was appended after the checkpoint
-    return { engine: new Engine(p.config, cp.engine), splitter: new LineSplitter(cp.input.offset, cp.input.line), readPos: cp.input.offset };
+    return {
+      engine: new Engine(p.config, cp.engine),
+      history: new ResolvedHistory(path, cp.resolved_history),
+      splitter: new LineSplitter(cp.input.offset, cp.input.line),
+      readPos: cp.input.offset,
+    };
   };
   const feedTo = (proc: Proc, end: number): void => {
     if (end <= proc.readPos) return;
     rejects.push(...proc.engine.feed(proc.splitter.push(bytes.subarray(proc.readPos, end)), p.clock, '/log'));
     proc.readPos = end;
-    keep(resolved, proc.engine.takeResolved()); // Outputs.settle
+    settleHistory(proc.history, proc.engine); // Outputs.settle
   };
   let proc = restore();
   for (const ev of events) {
@@ -133,11 +182,13 @@ function simulate(bytes: Buffer, p: Policy, events: readonly Event[]): Outcome {
       // must show what a batch over the complete lines read so far shows.
       const before = JSON.stringify(proc.engine.state, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
       const pv = endPreview(proc.engine, p.clock, '/log');
+      proc.history.writeTail(pv.resolved);
       const prefix = batch(bytes.subarray(0, proc.splitter.consumed), p);
-      const got = outcomeOf(pv.engine, pv.now, new Map(), []);
+      const got = outcomeOf(pv.engine, pv.now, readFileSync(path, 'utf8'), []);
       expect(got.snapshot).toEqual(prefix.snapshot);
       expect(got.aggregates).toEqual(prefix.aggregates);
       expect(got.open).toEqual(prefix.open);
+      expect(got.resolved).toBe(prefix.resolved);
       expect(JSON.stringify(proc.engine.state, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toBe(before);
       previewsChecked++;
     } else if (ev.kind === 'term') {
@@ -145,13 +196,16 @@ function simulate(bytes: Buffer, p: Policy, events: readonly Event[]): Outcome {
         config: configKey(p.config),
         input: { kind: 'file', path: '/log', fingerprint: null, offset: proc.splitter.consumed, line: proc.splitter.lineNumber },
         rejects_bytes: rejects.length,
-        tentative_resolved: [],
+        resolved_history: proc.history.mark(),
         engine: proc.engine.state,
       };
       saved = encodeCheckpoint(cp, p.clock);
+      // Then the flush's outputs: the preview's tentative lines after the final part.
+      proc.history.writeTail(endPreview(proc.engine, p.clock, '/log').resolved);
       proc = restore();
       restartPoints++;
     } else if (ev.kind === 'kill') {
+      appendFileSync(path, '{"file":"sync-degraded-half a line'); // killed in the middle of a write
       proc = restore();
       restartPoints++;
     }
@@ -159,8 +213,8 @@ function simulate(bytes: Buffer, p: Policy, events: readonly Event[]): Outcome {
   feedTo(proc, bytes.length);
   const final = endPreview(proc.engine, p.clock, '/log', proc.splitter.end());
   rejects.push(...final.tailRejects);
-  keep(resolved, final.resolved);
-  return outcomeOf(final.engine, final.now, resolved, rejects);
+  proc.history.writeTail(final.resolved);
+  return outcomeOf(final.engine, final.now, readFileSync(path, 'utf8'), rejects);
 }
 
 describe('checkpoint/restart property', () => {
@@ -188,8 +242,12 @@ describe('checkpoint/restart property', () => {
       expect(rows.valid + rows.rejected).toBe(rows.read);
       expect(rows.rejected).toBeGreaterThan(0);
     }
-    const full = reference(0, 0);
-    expect(Object.keys(full.resolved).length + full.open.length).toBeGreaterThan(0);
+    for (const log of [0, 4, 5]) {
+      const full = reference(log, 0);
+      const lines = full.resolved.split('\n').filter((l) => l !== '');
+      expect(lines.length).toBe(full.snapshot.alerts.resolved);
+      expect(lines.length).toBeGreaterThan(log === 0 ? 1 : 20);
+    }
   });
 
   it('1,000 random kill/restart points: totals always equal the batch result', () => {

@@ -149,7 +149,7 @@ export function outputs(state: string, opts: { rejects?: boolean; alerts?: boole
   };
   if (opts.alerts !== false) {
     out.alerts = filesIn(join(log, 'alerts'));
-    out.resolved = filesIn(join(log, 'alerts-resolved'));
+    out.resolved = readFileSync(join(log, 'alerts-resolved.ndjson'), 'utf8');
   }
   if (opts.rejects !== false) out.rejects = readFileSync(join(log, 'sync-events.rejects.ndjson'), 'utf8');
   return out;

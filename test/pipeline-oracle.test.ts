@@ -58,6 +58,18 @@ describe('syncscope run equals the oracle on generated logs', () => {
     });
   }
 
+  it('a log that grows: a run over its first part, then one over the whole (resumed) equals the oracle of the whole', async () => {
+    const lines = [...generateLines({ rows: 20_000, seed: 13, start: '2026-03-27T00:00:00Z', days: 9 })];
+    const log = join(dir, 'grows.ndjson');
+    const state = join(dir, 'state-grows');
+    writeFileSync(log, `${lines.slice(0, 11_000).join('\n')}\n`);
+    const part = await runAndCompare(log, 'grows', ['--now', 'latest'], {}, state);
+    expect(part.alerts.resolved.length).toBeGreaterThan(0);
+    writeFileSync(log, `${lines.join('\n')}\n`);
+    const whole = await runAndCompare(log, 'grows', ['--now', 'latest'], {}, state);
+    expect(whole.alerts.resolved.length).toBeGreaterThan(part.alerts.resolved.length);
+  });
+
   it('NOW inside a failure burst: an open alert file, a failing tenant, later rows left out', async () => {
     const log = writeGenerated('burst', { rows: 6_000, seed: 5, start: '2026-05-30T00:00:00Z', days: 4, burstAt: '2026-06-02T09:00:00Z' });
     const all = await computeOracleFromFile(log);

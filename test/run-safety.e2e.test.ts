@@ -20,7 +20,7 @@ const RUN_FLAGS = ['--now', NOW, '--no-progress'];
 describe.concurrent('stale temp files', () => {
   it('run removes the temp files a killed run left in the state folders, and nothing else', async () => {
     const state = join(tempDir('temps'), 'state');
-    const folders = ['log', 'log/alerts', 'log/alerts-resolved', 'kv/ALERTS', '.syncscope'];
+    const folders = ['log', 'log/alerts', 'kv/ALERTS', '.syncscope'];
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const leftovers: string[] = [];
     for (const f of folders) {

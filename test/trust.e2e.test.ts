@@ -135,8 +135,8 @@ describe('alert file names: unique per key, bounded, never fatal', () => {
     await runBatch(path, state);
     const h = hash8('default', 'web');
     expect(alertNames(state)).toEqual([`sync-degraded-20260416T195000Z-default-web-h${h}-2.md`]);
-    const resolved = readdirSync(join(state, 'log', 'alerts-resolved'));
-    expect(resolved).toEqual([`sync-degraded-20260416T195000Z-default-web-h${h}.md`]);
+    const resolved = readFileSync(join(state, 'log', 'alerts-resolved.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+    expect(resolved.map((l) => (JSON.parse(l) as { file: string }).file)).toEqual([`sync-degraded-20260416T195000Z-default-web-h${h}.md`]);
   });
 
   it('a failing repo with a 300-character name still gets its dashboard and an alert name of at most 160 bytes', async () => {

@@ -242,10 +242,12 @@ export async function checkSimulate(o: DoctorOptions): Promise<CheckResult> {
     const state = join(tmp, 'state');
     const log = resolve(o.log);
     if (existsSync(o.stateDir)) {
-      // Everything but the log itself (it can be large; the simulation reads its tail instead)
-      // and the run checkpoint (the simulation is a fresh scan of its own input).
-      const internal = resolve(stateLayout(o.stateDir).internalDir);
-      cpSync(o.stateDir, state, { recursive: true, filter: (src) => resolve(src) !== log && resolve(src) !== internal });
+      // Everything but the log itself (it can be large; the simulation reads its tail instead),
+      // the run checkpoint and the resolved-alert history (the simulation is a fresh scan of its
+      // own input, which starts the history over).
+      const layout = stateLayout(o.stateDir);
+      const skip = new Set([log, resolve(layout.internalDir), resolve(layout.resolvedHistory)]);
+      cpSync(o.stateDir, state, { recursive: true, filter: (src) => !skip.has(resolve(src)) });
     } else mkdirSync(state, { recursive: true });
     const burst = burstRows(now, rule.failures, rule.windowMs);
     // Embedded KV: the recent real rows go along, so the run also exercises the real data.

@@ -54,3 +54,11 @@ export interface ClusterRule {
   readonly failures: number;
   readonly windowMs: number;
 }
+
+/** What a checkpoint keeps of alerts-resolved.ndjson (see sinks/resolved-history.ts). */
+export interface HistoryMark {
+  /** Length of the file's final part: lines in the order the clusters resolved. */
+  readonly bytes: number;
+  /** Clusters whose line is in the final part while the engine still holds them open (their window ran out). */
+  readonly ahead: readonly string[];
+}

@@ -6,7 +6,8 @@ export interface StateLayout {
   readonly summaryMd: string;
   readonly summaryJson: string;
   readonly alertsDir: string;
-  readonly resolvedDir: string;
+  /** alerts-resolved.ndjson: one line per resolved cluster. */
+  readonly resolvedHistory: string;
   readonly aggregates: string;
   readonly rejects: string;
   readonly kvDir: string;
@@ -20,7 +21,7 @@ export function stateLayout(root: string): StateLayout {
     summaryMd: join(log, 'sync-summary.md'),
     summaryJson: join(log, 'sync-summary.json'),
     alertsDir: join(log, 'alerts'),
-    resolvedDir: join(log, 'alerts-resolved'),
+    resolvedHistory: join(log, 'alerts-resolved.ndjson'),
     aggregates: join(log, 'evals.aggregate.ndjson'),
     rejects: join(log, 'sync-events.rejects.ndjson'),
     kvDir: join(root, 'kv', 'ALERTS'),

@@ -1,23 +1,38 @@
-import { existsSync, rmSync, statSync, truncateSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync, truncateSync } from 'node:fs';
 import type { KvStore, TenantTally } from '../core/kv-store.js';
 import { stateLayout, type StateLayout } from '../core/layout.js';
 import { writeSummary } from '../../sinks/summary-files.js';
 import { RejectsFile } from '../../sinks/rejects-file.js';
 import { AlertFiles } from '../../sinks/alert-files.js';
+import { ResolvedHistory } from '../../sinks/resolved-history.js';
 import { writeAggregates } from '../../sinks/aggregates-file.js';
 import { FileKv } from '../../sinks/kv/file-kv.js';
 import { publishTallies } from '../../sinks/kv/tenant-tallies.js';
 import type { OutputFrame } from '../core/snapshot.js';
 import type { EventSink } from '../core/events.js';
-import { alertFileName, type Cluster } from '../core/alerts.js';
+import { type Cluster, type HistoryMark } from '../core/alerts.js';
+import { openClusters } from '../../operators/metrics/failure-clusters.js';
+import type { Engine } from './engine.js';
+
+/**
+ * Appends to the history what the live engine resolved for good, and the open clusters whose
+ * window ran out behind the reorder threshold. Rows reach the clusters in ts order, released
+ * only below that threshold and never again below it (SPEC §2, rows later than --max-lateness
+ * aside): what resolved so far resolved before it, and nothing still to come will, so the lines
+ * go out in order as they come. Called after every chunk, it keeps memory flat in a long batch.
+ * Returns the names written.
+ */
+export function settleHistory(history: ResolvedHistory, engine: Engine): string[] {
+  const state = engine.state;
+  return history.append(engine.takeResolved(), openClusters(state.clusters), engine.config.cluster.windowMs, state.reorder.threshold);
+}
 
 /** What a resumed run knows about the outputs the previous run left. */
 export interface OutputsResume {
   /** Rejects-file length that matches the checkpointed state; anything after it is re-derived. */
   readonly rejectsBytes: number;
-  /** Resolved alert files written from a preview only (may be withdrawn). */
-  readonly tentativeResolved: readonly string[];
+  /** alerts-resolved.ndjson as the checkpointed state left it. */
+  readonly history: HistoryMark;
 }
 
 /**
@@ -26,16 +41,15 @@ export interface OutputsResume {
  * Resolved alerts come from two places: the live engine (final: a row or W of quiet behind the
  * newest row resolved them for good) and the end-of-input preview of a flush (tentative: a row
  * still inside the lateness window could reopen the cluster, as it would in a batch run over the
- * longer input). A tentative file that a later flush no longer produces is withdrawn, so the
- * files always match a batch run over the same lines.
+ * longer input). The history file takes the final ones as they come and rewrites the tentative
+ * ones at every flush, so it always matches a batch run over the same lines.
  */
 export class Outputs {
   readonly layout: StateLayout;
   readonly rejects: RejectsFile;
   readonly alerts: AlertFiles;
+  readonly history: ResolvedHistory;
   readonly kv: KvStore;
-  private tentative: Set<string>;
-  private readonly finalSinceFlush = new Set<string>();
   private kvDown = false;
 
   constructor(stateDir: string, fresh: boolean, private readonly emit: EventSink, kv?: KvStore, resume?: OutputsResume) {
@@ -46,9 +60,9 @@ export class Outputs {
       if (statSync(this.layout.rejects).size > resume.rejectsBytes) truncateSync(this.layout.rejects, resume.rejectsBytes);
     }
     this.rejects = new RejectsFile(this.layout.rejects, fresh);
-    this.alerts = new AlertFiles(this.layout);
+    this.history = new ResolvedHistory(this.layout.resolvedHistory, fresh ? null : (resume?.history ?? null));
+    this.alerts = new AlertFiles(this.layout.alertsDir);
     this.kv = kv ?? new FileKv(this.layout.kvDir);
-    this.tentative = new Set(resume?.tentativeResolved ?? []);
   }
 
   /** Current length of the rejects file. */
@@ -60,27 +74,15 @@ export class Outputs {
     }
   }
 
-  /** Moves clusters resolved for good to alerts-resolved/ as soon as they resolve (keeps memory flat). */
-  settle(resolved: readonly Cluster[]): void {
-    if (resolved.length === 0) return;
-    this.alerts.resolve(resolved);
-    if (this.tentative.size === 0) return;
-    // Only names of tentative files matter (they must not be withdrawn): bounded by that set.
-    for (const c of resolved) {
-      const name = alertFileName(c);
-      if (this.tentative.has(name)) this.finalSinceFlush.add(name);
-    }
+  /** Takes what the live engine resolved for good into the history; their open files go. */
+  settle(engine: Engine): void {
+    const closed = settleHistory(this.history, engine);
+    if (closed.length > 0) this.alerts.close(closed);
   }
 
-  /** Writes the preview's resolved clusters and withdraws earlier tentative files it no longer has. */
+  /** Writes the preview's resolutions after the final lines (they may be withdrawn by the next flush). */
   resolveTentative(clusters: readonly Cluster[]): void {
-    if (clusters.length > 0) this.alerts.resolve(clusters);
-    const next = new Set(clusters.map(alertFileName));
-    for (const name of this.tentative) {
-      if (!next.has(name) && !this.finalSinceFlush.has(name)) rmSync(join(this.layout.resolvedDir, name), { force: true });
-    }
-    this.tentative = next;
-    this.finalSinceFlush.clear();
+    this.history.writeTail(clusters);
   }
 
   /** The file outputs: open alerts, aggregates, snapshot and dashboard (atomic writes). */

@@ -13,7 +13,7 @@ import { lockStateDir } from '../state/state-lock.js';
 import type { EventSink, InputName } from '../core/events.js';
 import { type Reject } from '../core/row.js';
 import type { OutputFrame, Snapshot } from '../core/snapshot.js';
-import { alertFileName, type Cluster } from '../core/alerts.js';
+import { type Cluster } from '../core/alerts.js';
 import { type InputPosition } from '../source/position.js';
 import { type EngineConfig } from '../state/engine-state.js';
 
@@ -67,7 +67,7 @@ export interface Preview {
   readonly now: number;
   /** Rejects among the tail lines (they go to the rejects file, past the committed length). */
   readonly tailRejects: Reject[];
-  /** Clusters resolved only in the preview (tentative alert files). */
+  /** Clusters resolved only in the preview (tentative lines of the history). */
   readonly resolved: Cluster[];
   /** What the sinks show: the engine's frame at NOW. */
   readonly frame: OutputFrame;
@@ -133,7 +133,7 @@ export class Session {
       resume === null,
       o.emit,
       o.kv,
-      resume === null ? undefined : { rejectsBytes: resume.rejects_bytes, tentativeResolved: resume.tentative_resolved },
+      resume === null ? undefined : { rejectsBytes: resume.rejects_bytes, history: resume.resolved_history },
     );
   }
 
@@ -200,7 +200,7 @@ export class Session {
     const rejects = this.engine.feed(chunk, this.o.scheduler.now(), inputLabel(this.o.input));
     if (this.fatal !== null) throw this.fatal;
     if (rejects.length > 0) this.keepRejects(rejects);
-    this.outputs.settle(this.engine.takeResolved());
+    this.outputs.settle(this.engine);
   }
 
   /** Rows a scan worker validated: like `feed`, for lines read elsewhere. */
@@ -209,19 +209,20 @@ export class Session {
     this.engine.feedRows(res, this.o.scheduler.now());
     if (this.fatal !== null) throw this.fatal;
     if (res.rejects.length > 0) this.keepRejects(res.rejects);
-    this.outputs.settle(this.engine.takeResolved());
+    this.outputs.settle(this.engine);
   }
 
   /**
    * Rebuilds every output from an end-of-input preview and saves the checkpoint (the live,
-   * pre-end state). Order: resolved alerts of the live state, checkpoint, then outputs, so a
+   * pre-end state). Order: final history lines of the live state, checkpoint, then outputs, so a
    * crash anywhere leaves a checkpoint from which the next run rebuilds the same outputs.
    */
   async flush(req: FlushRequest): Promise<FlushResult> {
     const sched = this.o.scheduler;
     const clock = sched.now();
-    this.outputs.settle(this.engine.takeResolved());
+    this.outputs.settle(this.engine);
     const committedRejects = this.outputs.rejectsSize();
+    const history = this.outputs.history.mark();
     const saving = this.o.checkpoints !== false && this.failed.size === 0;
     // The checkpoint holds the state before the end-of-input step. A final flush encodes it, then
     // ends the live engine itself (it is not fed again); a tick ends a deep copy.
@@ -232,7 +233,7 @@ export class Session {
     for (const f of preview.failures) this.onFailure(f);
     if (this.fatal !== null) throw this.fatal;
     if (saving) {
-      const rest = { config: configKey(this.o.engine), input: req.position, rejects_bytes: committedRejects, tentative_resolved: resolved.map(alertFileName) };
+      const rest = { config: configKey(this.o.engine), input: req.position, rejects_bytes: committedRejects, resolved_history: history };
       this.save(engineJson !== null ? encodeCheckpointWith(rest, engineJson, clock) : { ...rest, engine: this.engine.state }, clock);
     }
     const changed = this.dirty || req.tail !== undefined;

@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { compactTs, formatTs } from '../core/time.js';
 import type { InputPosition } from '../source/position.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
+import type { HistoryMark } from '../core/alerts.js';
 import { initEngineState, type EngineConfig, type EngineState } from './engine-state.js';
 import { restoreReorder, saveReorder, type SavedReorder } from '../../operators/metrics/reorder-by-ts.js';
 
@@ -12,10 +13,11 @@ import { restoreReorder, saveReorder, type SavedReorder } from '../../operators/
  * Checkpoints under `state/.syncscope/`: everything a restart needs to go on exactly where the
  * last run stopped (engine state with pending reorder rows, as compact records, and open
  * clusters; the input position, with a stdin stream's recent line digests; the committed length
- * of the rejects file; the tentative resolved alerts).
+ * of the rejects file; the final length of alerts-resolved.ndjson and the clusters written there
+ * while still open).
  *
- * File format (version 2), two lines:
- *   {"format":"syncscope-checkpoint","version":2,"sha256":"<hex of line 2>","saved_at":"..."}
+ * File format (version 3), two lines:
+ *   {"format":"syncscope-checkpoint","version":3,"sha256":"<hex of line 2>","saved_at":"..."}
  *   <body JSON>
  * The body is JSON with a small codec for what plain JSON loses: bigints (exact byte sums past
  * 2^53) as {"$bigint":"digits"}, non-finite numbers (-Infinity marks "nothing seen yet") as
@@ -23,7 +25,7 @@ import { restoreReorder, saveReorder, type SavedReorder } from '../../operators/
  * by doubling the "$", so a name from the input can never be mistaken for a tag.
  */
 export const CHECKPOINT_FORMAT = 'syncscope-checkpoint';
-export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_VERSION = 3;
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
 /** The settings that change numbers: a checkpoint made under other settings is not resumed. */
@@ -45,8 +47,8 @@ export interface Checkpoint {
   input: InputPosition;
   /** Length of the rejects file that matches this state (later bytes are re-derived on resume). */
   rejects_bytes: number;
-  /** Resolved alert files written from an end-of-input preview only (see Outputs). */
-  tentative_resolved: string[];
+  /** alerts-resolved.ndjson as this state left it (see sinks/resolved-history.ts). */
+  resolved_history: HistoryMark;
   engine: EngineState;
 }
 
@@ -130,7 +132,7 @@ export function encodeEngineState(state: EngineState): string {
  * encodes the state before ending the engine in place, instead of ending a deep copy.
  */
 export function encodeCheckpointWith(rest: Omit<Checkpoint, 'engine'>, engineJson: string, savedAt: number): string {
-  const head = encodeJson({ config: rest.config, input: rest.input, rejects_bytes: rest.rejects_bytes, tentative_resolved: rest.tentative_resolved });
+  const head = encodeJson({ config: rest.config, input: rest.input, rejects_bytes: rest.rejects_bytes, resolved_history: rest.resolved_history });
   const body = `${head.slice(0, -1)},"engine":${engineJson}}`;
   const header = {
     format: CHECKPOINT_FORMAT,
@@ -204,7 +206,7 @@ const BodySchema = z.object({
     z.object({ kind: z.literal('stdin'), ended: z.boolean(), recent: z.array(z.string().regex(/^[0-9a-f]{32}$/)).max(1000) }),
   ]),
   rejects_bytes: count,
-  tentative_resolved: z.array(z.string()),
+  resolved_history: z.object({ bytes: count, ahead: z.array(z.string()) }),
   // The operators' state is checked by replaying it (the caller's trial, trialEngineState), not field by field: its
   // layout belongs to the operators, and a layout change is caught by the header's state_shape.
   engine: z.object({

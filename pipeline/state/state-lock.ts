@@ -133,7 +133,7 @@ function takeLock(internalDir: string): () => void {
 export function lockStateDir(layout: StateLayout): () => void {
   const release = takeLock(layout.internalDir);
   try {
-    removeStaleTemps([dirname(layout.summaryMd), layout.alertsDir, layout.resolvedDir, layout.kvDir, layout.internalDir]);
+    removeStaleTemps([dirname(layout.summaryMd), layout.alertsDir, layout.kvDir, layout.internalDir]);
   } catch (err) {
     release();
     throw err;
