@@ -28,10 +28,10 @@ function showWindow(ms: number): string {
 }
 
 export function foldAlertThreshold(s: AlertThresholdState, b: LintBatch, ctx: LintContext, rule: ClusterRule): void {
-  const rows = b.rows;
+  const { t: ts, length } = b.rows;
   const cut = ctx.nowCut;
-  for (let i = 0; i < rows.length; i++) {
-    const t = rows[i]!.t;
+  for (let i = 0; i < length; i++) {
+    const t = ts[i]!;
     if (t > cut) continue;
     if (t < s.oldest) s.oldest = t;
     if (t > s.newest) s.newest = t;

@@ -1,11 +1,14 @@
 import type { OperatorFunction } from 'rxjs';
-import { type Reject, type Row } from '../../pipeline/core/row.js';
+import { type Reject } from '../../pipeline/core/row.js';
+import { type RowBatch } from '../../pipeline/core/columns.js';
 
 /**
  * What every lint shares (SPEC §7). Lints are operators over one stream of `LintBatch`es (the
  * engine's `arrived$`: every valid row as it arrived, future ones too, and every reject), built
  * like operators/fold.ts: keyed plain state, folded chunk by chunk and mutated in place, one
- * emission per chunk. The last batch has `end: true` and carries NOW.
+ * emission per chunk. The last batch has `end: true` and carries NOW. Rows come as columns
+ * (pipeline/core/columns.ts): a lint loops over them, keys its state by name id, and turns ids
+ * into names only for the findings it keeps.
  */
 export const LINT_IDS = [
   'stale-machine',
@@ -49,7 +52,7 @@ export interface Finding {
 }
 
 export interface LintBatch {
-  readonly rows: readonly Row[];
+  readonly rows: RowBatch;
   readonly rejects: readonly Reject[];
   /** NOW, set on the last batch only. */
   readonly now: number | null;

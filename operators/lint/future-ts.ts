@@ -1,6 +1,7 @@
 import { formatTs, humanDuration } from '../../pipeline/core/time.js';
 import { initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
 import { foldBatches } from '../fold.js';
+import { NAMES } from '../../pipeline/core/columns.js';
 
 /**
  * future-ts (SPEC §2, §7): a row more than 5 minutes after NOW (clock skew on the writer).
@@ -15,15 +16,16 @@ export interface FutureTsState {
 export function foldFutureTs(s: FutureTsState, b: LintBatch, ctx: LintContext): void {
   const limit = ctx.nowCut + FUTURE_SLACK_MS;
   if (limit === Infinity) return;
-  const rows = b.rows;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (r.t <= limit) continue;
+  const { t: ts, line, file, machine, length } = b.rows;
+  const names = NAMES.list;
+  for (let i = 0; i < length; i++) {
+    const t = ts[i]!;
+    if (t <= limit) continue;
     report(s.out, ctx.keep, () => ({
-      lines: [r.line],
-      files: [r.file],
-      ts: formatTs(r.t),
-      message: `row from machine ${q(r.machine)} is ${humanDuration(r.t - ctx.nowCut)} after NOW (more than 5m): fix that machine's clock (enable NTP); the row is left out of every output until NOW reaches it`,
+      lines: [line[i]!],
+      files: [names[file[i]!]!],
+      ts: formatTs(t),
+      message: `row from machine ${q(names[machine[i]!]!)} is ${humanDuration(t - ctx.nowCut)} after NOW (more than 5m): fix that machine's clock (enable NTP); the row is left out of every output until NOW reaches it`,
     }));
   }
 }

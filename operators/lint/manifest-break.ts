@@ -1,9 +1,8 @@
 import { formatTs } from '../../pipeline/core/time.js';
 import { foldReorder, initReorder, type ReorderState } from '../metrics/reorder-by-ts.js';
 import { initTally, q, report, showManifest, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
-import { type Row } from '../../pipeline/core/row.js';
 import { foldBatches } from '../fold.js';
-import { batchOf, rowsOf } from '../../pipeline/core/columns.js';
+import { ABSENT, FAILED, gather, NAMES, NULL, PUSH, type RowBatch } from '../../pipeline/core/columns.js';
 
 /**
  * manifest-break (SPEC §7): per (tenant, repo, scope), the successful pushes in ts order form a
@@ -11,10 +10,10 @@ import { batchOf, rowsOf } from '../../pipeline/core/columns.js';
  * update or a second writer. Failed pushes and pulls are not links of the chain.
  *
  * Order: rows may arrive out of order within `--max-lateness`, so successful pushes go through
- * the same lateness reorder as the engine's clusters (operators/reorder-by-ts.ts) and the chain
- * is judged in stable ts order. Reordering the subset of successful pushes is exact: a row
- * within the lateness of all rows is within the lateness of any subset. A row later than that
- * is judged where it arrives (as everywhere else in syncscope).
+ * the same lateness reorder as the engine's clusters (operators/metrics/reorder-by-ts.ts), as a
+ * batch of their own, and the chain is judged in stable ts order. Reordering the subset of
+ * successful pushes is exact: a row within the lateness of all rows is within the lateness of
+ * any subset. A row later than that is judged where it arrives (as everywhere else in syncscope).
  *
  * Null and absent manifests:
  * - absent (the field is missing) means "not recorded": an absent `manifest_before` is not
@@ -28,54 +27,68 @@ import { batchOf, rowsOf } from '../../pipeline/core/columns.js';
 interface Link {
   /** The previous push's manifest_after; undefined = not recorded (chain unknown). */
   after: string | null | undefined;
-  file: string;
+  /** Name ids. */
+  file: number;
+  machine: number;
   line: number;
-  machine: string;
 }
+
+/** Entries by name id (pipeline/core/columns.ts). */
+type ById<T> = (T | undefined)[];
 
 export interface ManifestBreakState {
   readonly out: LintTally;
   reorder: ReorderState;
-  /** "tenant\0repo\0scope" → the newest successful push of that chain. */
-  chains: Record<string, Link>;
+  /** The newest successful push of each chain, by tenant id, repo id and scope id. */
+  chains: ById<ById<ById<Link>>>;
 }
 
-function judge(s: ManifestBreakState, rows: readonly Row[], ctx: LintContext): void {
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const key = `${r.tenant}\u0000${r.repo}\u0000${r.scope}`;
-    const prev = s.chains[key];
-    const before = r.manifestBefore;
-    if (prev !== undefined && prev.after !== undefined && before !== undefined && before !== prev.after) {
-      const p = prev;
-      report(s.out, ctx.keep, () => ({
-        lines: [p.line, r.line],
-        files: [p.file, r.file],
-        ts: formatTs(r.t),
-        message: `tenant ${q(r.tenant)} ${q(r.repo)}/${q(r.scope)}: push on line ${r.line} (machine ${q(r.machine)}) starts from manifest ${showManifest(before)} but the previous successful push (line ${p.line}, machine ${q(p.machine)}) left ${showManifest(p.after)}: a lost update or a second writer; pull on ${q(r.machine)}, re-apply its changes and push again, and let one client push this scope at a time`,
-      }));
+/** A manifest code of batch `b` as the log has it: undefined when absent, null when null. */
+function manifestOf(b: RowBatch, code: number): string | null | undefined {
+  return code === ABSENT ? undefined : code === NULL ? null : b.texts[code]!;
+}
+
+/** Walks the successful pushes of `b`, in order, along their chains. */
+function judge(s: ManifestBreakState, b: RowBatch, ctx: LintContext): void {
+  const { tenant, repo, scope, machine, file, line, t, manifestBefore, manifestAfter, length } = b;
+  const names = NAMES.list;
+  for (let i = 0; i < length; i++) {
+    const byRepo = (s.chains[tenant[i]!] ??= []);
+    const byScope = (byRepo[repo[i]!] ??= []);
+    const prev = byScope[scope[i]!];
+    const beforeCode = manifestBefore[i]!;
+    if (prev !== undefined && prev.after !== undefined && beforeCode !== ABSENT) {
+      const before = manifestOf(b, beforeCode);
+      if (before !== prev.after) {
+        const p = prev;
+        report(s.out, ctx.keep, () => ({
+          lines: [p.line, line[i]!],
+          files: [names[p.file]!, names[file[i]!]!],
+          ts: formatTs(t[i]!),
+          message: `tenant ${q(names[tenant[i]!]!)} ${q(names[repo[i]!]!)}/${q(names[scope[i]!]!)}: push on line ${line[i]!} (machine ${q(names[machine[i]!]!)}) starts from manifest ${showManifest(before)} but the previous successful push (line ${p.line}, machine ${q(names[p.machine]!)}) left ${showManifest(p.after)}: a lost update or a second writer; pull on ${q(names[machine[i]!]!)}, re-apply its changes and push again, and let one client push this scope at a time`,
+        }));
+      }
     }
-    const link = prev ?? (s.chains[key] = { after: undefined, file: '', line: 0, machine: '' });
-    link.after = r.manifestAfter;
-    link.file = r.file;
-    link.line = r.line;
-    link.machine = r.machine;
+    const link = prev ?? (byScope[scope[i]!] = { after: undefined, file: 0, machine: 0, line: 0 });
+    link.after = manifestOf(b, manifestAfter[i]!);
+    link.file = file[i]!;
+    link.machine = machine[i]!;
+    link.line = line[i]!;
   }
 }
 
 export function foldManifestBreak(s: ManifestBreakState, b: LintBatch, ctx: LintContext, maxLatenessMs: number): void {
-  const pushes: Row[] = [];
   const rows = b.rows;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (r.push && !r.failed) pushes.push(r);
-  }
-  const ordered = rowsOf(foldReorder(s.reorder, batchOf(pushes), b.end, maxLatenessMs));
-  judge(s, ordered, ctx);
+  const { flags, length } = rows;
+  const pushes = new Int32Array(length);
+  let n = 0;
+  for (let i = 0; i < length; i++) if ((flags[i]! & (PUSH | FAILED)) === PUSH) pushes[n++] = i;
+  const links = n === length ? rows : gather(rows, pushes, n);
+  judge(s, foldReorder(s.reorder, links, b.end, maxLatenessMs), ctx);
 }
 
 export const lintManifestBreak = (ctx: LintContext, maxLatenessMs: number): LintOperator =>
   foldBatches(
-    (): ManifestBreakState => ({ out: initTally('manifest-break'), reorder: initReorder(), chains: {} }),
+    (): ManifestBreakState => ({ out: initTally('manifest-break'), reorder: initReorder(), chains: [] }),
     (s, b) => foldManifestBreak(s, b, ctx, maxLatenessMs),
   );

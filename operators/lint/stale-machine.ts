@@ -1,58 +1,74 @@
 import { formatTs, STALE_MACHINE_MS, humanDuration } from '../../pipeline/core/time.js';
 import { initTally, q, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
 import { foldBatches } from '../fold.js';
+import { FAILED, NAMES, PUSH } from '../../pipeline/core/columns.js';
 
 /**
  * stale-machine (SPEC §7): a machine whose last successful push is older than 24h before NOW,
  * or that never had one. Machines are those with a row at or before NOW (as in the snapshot);
  * rows after NOW are future-ts's business. State: one entry per machine.
  */
-export interface StaleMachineState {
-  readonly out: LintTally;
-  /**
-   * machine → newest successful push (ts, line), and the line of its newest row. A
-   * null-prototype record: a machine named "__proto__" or "constructor" is just a key.
-   */
-  machines: Record<string, { last: number | null; lastFile: string; lastLine: number; newest: number; newestFile: string; newestLine: number }>;
+interface Machine {
+  /** Newest successful push: ts (null: none yet), file id, line. */
+  last: number | null;
+  lastFile: number;
+  lastLine: number;
+  /** Newest row: ts, file id, line. */
+  newest: number;
+  newestFile: number;
+  newestLine: number;
 }
 
+export interface StaleMachineState {
+  readonly out: LintTally;
+  /** By machine name id (pipeline/core/columns.ts). */
+  machines: (Machine | undefined)[];
+  /** The ids that have an entry in `machines`. */
+  seen: number[];
+}
 
 export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintContext): void {
-  const rows = b.rows;
+  const { t: ts, flags, machine, file, line, length } = b.rows;
   const cut = ctx.nowCut;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (r.t > cut) continue;
-    const name = r.machine;
-    let m = s.machines[name];
-    if (m === undefined) s.machines[name] = m = { last: null, lastFile: '', lastLine: 0, newest: r.t, newestFile: r.file, newestLine: r.line };
-    else if (r.t >= m.newest) {
-      m.newest = r.t;
-      m.newestFile = r.file;
-      m.newestLine = r.line;
+  const machines = s.machines;
+  for (let i = 0; i < length; i++) {
+    const t = ts[i]!;
+    if (t > cut) continue;
+    const id = machine[i]!;
+    let m = machines[id];
+    if (m === undefined) {
+      machines[id] = m = { last: null, lastFile: 0, lastLine: 0, newest: t, newestFile: file[i]!, newestLine: line[i]! };
+      s.seen.push(id);
+    } else if (t >= m.newest) {
+      m.newest = t;
+      m.newestFile = file[i]!;
+      m.newestLine = line[i]!;
     }
-    if (r.push && !r.failed && (m.last === null || r.t > m.last)) {
-      m.last = r.t;
-      m.lastFile = r.file;
-      m.lastLine = r.line;
+    if ((flags[i]! & (PUSH | FAILED)) === PUSH && (m.last === null || t > m.last)) {
+      m.last = t;
+      m.lastFile = file[i]!;
+      m.lastLine = line[i]!;
     }
   }
   if (!b.end || b.now === null) return;
   const now = b.now;
-  for (const name of Object.keys(s.machines).sort()) {
-    const m = s.machines[name]!;
+  const names = NAMES.list;
+  const byName = [...s.seen].sort((x, y) => (names[x]! < names[y]! ? -1 : 1));
+  for (const id of byName) {
+    const m = machines[id]!;
     if (m.last !== null && now - m.last <= STALE_MACHINE_MS) continue;
     const last = m.last;
+    const name = names[id]!;
     report(s.out, ctx.keep, () => last === null
       ? {
         lines: [m.newestLine],
-        files: [m.newestFile],
+        files: [names[m.newestFile]!],
         ts: null,
         message: `machine ${q(name)} has no successful push in the log (newest row on line ${m.newestLine}): check its sync client runs and can reach the bucket, or retire the machine`,
       }
       : {
         lines: [m.lastLine],
-        files: [m.lastFile],
+        files: [names[m.lastFile]!],
         ts: formatTs(last),
         message: `machine ${q(name)} last pushed successfully ${humanDuration(now - last)} before NOW (more than 24h): check its sync client (stop hook installed? credentials valid?) or retire the machine`,
       });
@@ -60,4 +76,4 @@ export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintCo
 }
 
 export const lintStaleMachine = (ctx: LintContext): LintOperator =>
-  foldBatches((): StaleMachineState => ({ out: initTally('stale-machine'), machines: Object.create(null) as StaleMachineState['machines'] }), (s, b) => foldStaleMachine(s, b, ctx));
+  foldBatches((): StaleMachineState => ({ out: initTally('stale-machine'), machines: [], seen: [] }), (s, b) => foldStaleMachine(s, b, ctx));

@@ -1,4 +1,4 @@
-import { rowsOf } from '../core/columns.js';
+import { EMPTY_BATCH, gather, NAMES, type RowBatch } from '../core/columns.js';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { concat, defer, last, map, of, share, type Observable } from 'rxjs';
@@ -77,6 +77,17 @@ function operatorFor(id: LintId, ctx: LintContext, o: LintScanOptions, rule: Clu
   }
 }
 
+/** The rows of `b` whose tenant is `tenant`: the batch itself when they all are. */
+function rowsOfTenant(b: RowBatch, tenant: string): RowBatch {
+  const id = NAMES.find(tenant);
+  if (id < 0) return EMPTY_BATCH;
+  const col = b.tenant;
+  const keep = new Int32Array(b.length);
+  let n = 0;
+  for (let i = 0; i < b.length; i++) if (col[i] === id) keep[n++] = i;
+  return n === b.length ? b : gather(b, keep, n);
+}
+
 export async function lintScan(o: LintScanOptions): Promise<LintReport> {
   const clock = o.clock ?? Date.now;
   const started = clock();
@@ -87,12 +98,12 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
 
   const input$: Observable<LintBatch> = concat(
     engine.arrived$.pipe(map((a): LintBatch => ({
-      rows: tenant === null ? rowsOf(a.rows) : rowsOf(a.rows).filter((r) => r.tenant === tenant),
+      rows: tenant === null ? a.rows : rowsOfTenant(a.rows, tenant),
       rejects: a.rejects,
       now: null,
       end: false,
     }))),
-    defer(() => of<LintBatch>({ rows: [], rejects: [], now: engine.nowAt(started), end: true })),
+    defer(() => of<LintBatch>({ rows: EMPTY_BATCH, rejects: [], now: engine.nowAt(started), end: true })),
   ).pipe(share());
 
   const results = new Map<LintId, LintTally>();
