@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateLines, writeLines } from './gen.js';
+import { generateLines, writeLines, type FullGenOptions } from './gen.js';
 
 export interface SoakSample {
   /** Seconds since the pipeline started. */
@@ -58,6 +58,11 @@ const median = (xs: number[]): number => {
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
 };
 
+/** Everything that shapes the rows, written out: a change of the generator's defaults never changes what is measured. */
+function logOptions(opts: { rows: number; days: number; seed: string }): FullGenOptions {
+  return { rows: opts.rows, seed: opts.seed, start: '2026-01-01T00:00:00Z', days: opts.days, tenants: 5, badLines: true, disorder: true, burstAt: null };
+}
+
 export async function soak(opts: { rows: number; days: number; tick: string; seed: string; log?: (msg: string) => void }): Promise<SoakResult> {
   const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'syncscope.mjs');
   const state = mkdtempSync(join(tmpdir(), 'syncscope-soak-'));
@@ -82,7 +87,7 @@ export async function soak(opts: { rows: number; days: number; tick: string; see
     }
   }, 500);
   function* counted(): Generator<string> {
-    for (const line of generateLines({ rows: opts.rows, seed: opts.seed, start: '2026-01-01T00:00:00Z', days: opts.days })) {
+    for (const line of generateLines(logOptions(opts))) {
       sent++;
       yield line;
     }

@@ -40,9 +40,12 @@ export interface GenOptions {
   badLines?: boolean;
   /** Emit a few rows out of ts order (default true). */
   disorder?: boolean;
-  /** Force a burst of 6 failures, then a success, starting at the first row at/after this ts. */
-  burstAt?: string;
+  /** Force a burst of 6 failures, then a success, starting at the first row at/after this ts (null or absent: none). */
+  burstAt?: string | null;
 }
+
+/** Every option written out: what the bench passes, so a change of a default never changes what it measures. */
+export type FullGenOptions = Required<GenOptions>;
 
 /** Bump whenever the same options start giving different output: cached bench logs are named by it. */
 export const GENERATOR_VERSION = 1;
@@ -136,7 +139,8 @@ class LogGenerator {
     this.rng = new Prng(opts.seed);
     this.tenants = buildWorld(opts.tenants ?? 5);
     this.clock = new DiurnalClock(parseStart(opts.start, 'start'), days, Math.max(rows, 1));
-    this.burstAt = opts.burstAt === undefined ? null : parseStart(opts.burstAt, 'burstAt');
+    const burstAt = opts.burstAt ?? null;
+    this.burstAt = burstAt === null ? null : parseStart(burstAt, 'burstAt');
     this.badCount = opts.badLines === false ? 0 : badLineCount(rows);
     this.nextBad = this.pickBadSlot();
   }
@@ -475,14 +479,35 @@ export async function writeLines(lines: Iterable<string> | AsyncIterable<string>
   if (batch.length > 0 && !flush()) await once(out, 'drain');
 }
 
+const USAGE = `usage: node dist/bench/gen.js --rows N --seed S --start TS --days D [options]   (or: npm run gen -- ...)
+
+Writes a deterministic, seeded sync-events log (ndjson): the same options give the same bytes.
+
+  --rows N         output lines, bad lines included
+  --seed S         any string or number
+  --start TS       RFC 3339 start of the span, e.g. 2026-04-01T00:00:00Z
+  --days D         length of the span in days (fractions allowed)
+  --tenants T      how many tenants, 1–6 (default 5)
+  --no-bad         no unparseable / invalid lines (default: ~1 per 20k rows, at least 4 in 1000+)
+  --no-disorder    every row in ts order (default: a few rows up to ~4 min late)
+  --burst-at TS    force a burst of 6 failures, then a success, at the first row at/after TS
+  --out FILE       write to FILE (default: stdout)
+  -h, --help       this text
+`;
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
   let cli: GenCli;
   let lines: Generator<string>;
   try {
-    cli = parseGenArgs(process.argv.slice(2));
+    cli = parseGenArgs(argv);
     lines = generateLines(cli);
   } catch (err) {
-    process.stderr.write(`gen: ${(err as Error).message}\n`);
+    process.stderr.write(`gen: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
   if (cli.out === undefined) {

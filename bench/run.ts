@@ -1,79 +1,111 @@
 /**
  * `npm run bench` — throughput and peak memory of the pipeline against the floor (read + split +
- * JSON.parse) and jq, on one generated log; `npm run bench:ci` — the same at 200k rows, plus a
- * correctness gate against the independent oracle (bench/oracle.ts): the snapshot's §1–§3
- * numbers, and the §4–§6 outputs under the state dir (alerts, KV tallies, cost; see
- * bench/oracle-outputs.ts).
- *
- *   node dist/bench/run.js [--rows N] [--ci] [--runs K] [--seed S] [--days D] [--no-jq] [--cli PATH]
- *
- * `--cli` points at another build of the pipeline CLI (default the bundle, dist/cli/syncscope.mjs), e.g. to
- * compare against a baseline checkout.
- *
- * Every contender runs as a child process on the same file with a warm page cache, K times
- * (5, or 3 with --ci), interleaved so a noisy neighbour hurts all alike; the median wall time
- * counts. Exit code: 1 when the pipeline crashes or its snapshot differs from the oracle, else 0
- * (slowness never fails a build: shared CI machines are too noisy to gate on).
+ * JSON.parse) and jq, on generated logs of several sizes; `npm run bench:ci` — one size (200k
+ * rows) with a correctness gate: every `run` (with 2 threads and with 1) is checked against the
+ * independent oracle (bench/oracle.ts): the snapshot's §1–§3 numbers, and the §4–§6 outputs
+ * under its state dir (alerts, KV tallies, cost; see bench/oracle-outputs.ts).
+ * `--phases` profiles one `run` per size instead and prints where the time goes (bench/phases.ts).
  */
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { GENERATOR_VERSION, generateLines, writeLines, type GenOptions } from './gen.js';
+import { defaultThreads } from '../pipeline/engine/parallel-scan.js';
+import type { FullGenOptions } from './gen.js';
+import { cachedLog, countLines, validRowsFile } from './log-cache.js';
 import { measure, median, rssMethod, type Measurement } from './measure.js';
-import { computeOracleFromFile, diffWithOracle, validateRow, type OracleSummary } from './oracle.js';
+import { computeOracleFromFile, diffWithOracle, type OracleSummary } from './oracle.js';
 import { diffStateWithOracle } from './oracle-outputs.js';
+import { mergeSummaries, renderPhases, renderTopFunctions, summariseProfile, type CpuProfile } from './phases.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BENCH_DIR = join(ROOT, '.tmp/bench');
+/** What users run: the bundled CLI. */
 const DEFAULT_CLI = join(ROOT, 'dist/cli/syncscope.mjs');
+/** --phases maps profile frames to phases by their path under dist/, so it profiles tsc's output. */
+const TSC_CLI = join(ROOT, 'dist/pipeline/cli/bin.js');
 const FLOOR = join(ROOT, 'dist/bench/floor.js');
 const JQ_PROGRAM = join(ROOT, 'bench/jq/summary.jq');
 const RESULTS_JSON = join(ROOT, 'bench/results.json');
 const RESULTS_MD = join(ROOT, 'bench/RESULTS.md');
 const MARK_START = '<!-- bench:start -->';
 const MARK_END = '<!-- bench:end -->';
+/** The threads of the threaded `run` in --ci: fixed, so the check means the same on any CI machine. */
+const CI_THREADS = 2;
+
+const USAGE = `usage: node dist/bench/run.js [options]        (npm run bench / npm run bench:ci)
+
+  --sizes N,N,…      rows of each generated log (default 100000,400000,1000000; --ci: 200000)
+  --runs K           measured runs per contender and size (default 5; --ci: 3)
+  --seed S           generator seed (default bench)
+  --days D           span of the generated logs in days (default 30)
+  --jq-max-rows N    run jq only on logs of at most N rows (default 100000; 0: never)
+  --cli PATH         another build of the pipeline CLI (default dist/cli/syncscope.mjs; with
+                     --phases dist/pipeline/cli/bin.js)
+  --ci               the CI gate: every \`run\` (--threads ${CI_THREADS} and --threads 1) checked
+                     against the oracle; exit 1 on any difference or crash; RESULTS.md untouched
+  --phases           instead: one \`run\` per size under --cpu-prof, self time by phase (it maps
+                     frames by file under dist/: give it tsc's output, not a bundled CLI)
+  --threads N        with --phases: the run's --threads (default: the CLI's default)
+  -h, --help         this text
+`;
+
+/** Everything that shapes a bench log besides its rows, seed and days, written out. */
+const LOG_SHAPE = { start: '2026-04-01T00:00:00Z', tenants: 5, badLines: true, disorder: true, burstAt: null } as const;
+
+function logOptions(rows: number, args: Args): FullGenOptions {
+  return { rows, seed: args.seed, days: args.days, ...LOG_SHAPE };
+}
 
 interface Args {
-  rows: number;
+  sizes: number[];
   ci: boolean;
   runs: number;
   seed: string;
   days: number;
-  jq: boolean;
+  jqMaxRows: number;
   cli: string;
+  phases: boolean;
+  threads: number | undefined;
 }
 
-function parseCli(argv: string[]): Args {
+function parseCli(argv: string[]): Args | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      rows: { type: 'string' },
+      sizes: { type: 'string' },
       ci: { type: 'boolean' },
       runs: { type: 'string' },
       seed: { type: 'string' },
       days: { type: 'string' },
-      'no-jq': { type: 'boolean' },
+      'jq-max-rows': { type: 'string' },
       cli: { type: 'string' },
+      phases: { type: 'boolean' },
+      threads: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) return 'help';
   const ci = values.ci === true;
-  const int = (name: string, text: string | undefined, fallback: number): number => {
-    if (text === undefined) return fallback;
+  const int = (name: string, text: string, min = 1): number => {
     const n = Number(text);
-    if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${text}"`);
+    if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${text}"`);
     return n;
   };
+  const sizes = (values.sizes ?? (ci ? '200000' : '100000,400000,1000000')).split(',').map((s) => int('sizes', s));
+  if (values.threads !== undefined && values.phases !== true) throw new Error('--threads goes with --phases (the bench measures default threads and --threads 1)');
   return {
-    rows: int('rows', values.rows, ci ? 200_000 : 1_000_000),
+    sizes: [...new Set(sizes)].sort((a, b) => a - b),
     ci,
-    runs: int('runs', values.runs, ci ? 3 : 5),
+    runs: values.runs === undefined ? (ci ? 3 : 5) : int('runs', values.runs),
     seed: values.seed ?? 'bench',
-    days: int('days', values.days, 30),
-    jq: values['no-jq'] !== true && onPath('jq'),
-    cli: values.cli === undefined ? DEFAULT_CLI : resolve(values.cli),
+    days: values.days === undefined ? 30 : int('days', values.days),
+    jqMaxRows: values['jq-max-rows'] === undefined ? 100_000 : int('jq-max-rows', values['jq-max-rows'], 0),
+    cli: values.cli !== undefined ? resolve(values.cli) : values.phases === true ? TSC_CLI : DEFAULT_CLI,
+    phases: values.phases === true,
+    threads: values.threads === undefined ? undefined : int('threads', values.threads),
   };
 }
 
@@ -81,67 +113,15 @@ function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, cmd)));
 }
 
-// ---- input files -------------------------------------------------------------------------
-
-/** The generated log under .tmp/bench/, reused when one with the same generator version, rows, seed and days exists. */
-async function benchFile(args: Args): Promise<string> {
-  const dir = join(ROOT, '.tmp/bench');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `sync-events-v${GENERATOR_VERSION}-${args.rows}r-${args.seed}-${args.days}d.ndjson`);
-  if (existsSync(file)) return file;
-  const opts: GenOptions = { rows: args.rows, seed: args.seed, start: '2026-04-01T00:00:00Z', days: args.days };
-  log(`generating ${args.rows.toLocaleString('en-US')} rows → ${relative(file)}`);
-  await writeFileAtomically(file, (out) => writeLines(generateLines(opts), out));
-  return file;
-}
-
-/** jq stops at the first bad line, so it gets a copy holding only the rows the validator accepts. */
-async function validRowsFile(file: string): Promise<string> {
-  const clean = file.replace(/\.ndjson$/, '.valid.ndjson');
-  if (existsSync(clean)) return clean;
-  await writeFileAtomically(clean, (out) => writeLines(validLines(file), out));
-  return clean;
-}
-
-async function* splitLines(file: string): AsyncGenerator<string> {
-  let carry = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    const parts = (carry + (chunk as string)).split('\n');
-    carry = parts.pop() as string;
-    yield* parts;
-  }
-  if (carry !== '') yield carry;
-}
-
-async function* validLines(file: string): AsyncGenerator<string> {
-  for await (const line of splitLines(file)) {
-    try {
-      if ('row' in validateRow(JSON.parse(line))) yield line;
-    } catch {
-      // not JSON: left out
-    }
-  }
-}
-
-async function writeFileAtomically(file: string, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
-  const partial = `${file}.partial`;
-  const out = createWriteStream(partial);
-  await write(out);
-  out.end();
-  await once(out, 'finish');
-  renameSync(partial, file);
-}
-
-async function countLines(file: string): Promise<number> {
-  let n = 0;
-  for await (const line of splitLines(file)) if (line !== '') n++;
-  return n;
+async function benchLog(rows: number, args: Args): Promise<string> {
+  return cachedLog(BENCH_DIR, logOptions(rows, args), (file) => log(`generating ${rows.toLocaleString('en-US')} rows → ${relative(file)}`));
 }
 
 // ---- contenders --------------------------------------------------------------------------
 
 interface Contender {
   name: string;
+  kind: 'floor' | 'run' | 'lint' | 'jq';
   command: string;
   /** Arguments for one run; `state` is a fresh empty directory. */
   args: (state: string) => string[];
@@ -155,6 +135,15 @@ interface Contender {
   runs: Measurement[];
 }
 
+/** One generated log and everything measured on it. */
+interface Size {
+  rows: number;
+  file: string;
+  bytes: number;
+  expected: OracleSummary;
+  contenders: Contender[];
+}
+
 interface TableRow {
   name: string;
   rowsPerSec: number | null;
@@ -165,14 +154,11 @@ interface TableRow {
   note?: string;
 }
 
-async function main(): Promise<number> {
-  const args = parseCli(process.argv.slice(2));
-  if (!existsSync(FLOOR)) throw new Error('dist/bench/floor.js is missing: run `npm run build` first');
-  const file = await benchFile(args);
-  const rows = await countLines(file);
+async function prepareSize(rows: number, args: Args, jq: boolean): Promise<Size> {
+  const file = await benchLog(rows, args);
+  const lines = await countLines(file);
   const bytes = statSync(file).size;
-  log(`input: ${relative(file)} — ${rows.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB`);
-
+  log(`input: ${relative(file)} — ${lines.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB`);
   const oracleStart = performance.now();
   const expected = await computeOracleFromFile(file);
   log(`oracle: now=${expected.now}, read=${expected.rows.read} valid=${expected.rows.valid} rejected=${expected.rows.rejected}, ` +
@@ -180,60 +166,113 @@ async function main(): Promise<number> {
     `${expected.cost.aggregates.length} aggregates, week ${expected.cost.week_usd_cents} cents (${((performance.now() - oracleStart) / 1000).toFixed(1)} s)`);
 
   const cli = args.cli;
-  const pipelineMissing = existsSync(cli) ? undefined : `${relative(cli)} is missing`;
+  const missing = existsSync(cli) ? undefined : `${relative(cli)} is missing`;
+  const pipeline = (name: string, kind: 'run' | 'lint', extra: string[]): Contender => ({
+    name, kind, command: process.execPath,
+    args: (state) => [cli, kind, file, '--now', 'latest', '--state', state, ...extra],
+    okCodes: kind === 'lint' ? [0, 1] : [0], rows: lines, bytes, runs: [], ...(missing === undefined ? {} : { unavailable: missing }),
+  });
   const contenders: Contender[] = [
-    { name: 'floor (read + split + JSON.parse)', command: process.execPath, args: () => [FLOOR, file], okCodes: [0], rows, bytes, runs: [] },
-    {
-      name: 'pipeline `run` (every output)', command: process.execPath,
-      args: (state) => [cli, 'run', file, '--now', 'latest', '--state', state],
-      okCodes: [0], rows, bytes, unavailable: pipelineMissing, runs: [],
-    },
-    {
-      name: 'pipeline `lint`', command: process.execPath,
-      args: (state) => [cli, 'lint', file, '--now', 'latest', '--state', state],
-      okCodes: [0, 1], rows, bytes, unavailable: pipelineMissing, runs: [],
-    },
+    { name: 'floor (read + split + JSON.parse)', kind: 'floor', command: process.execPath, args: () => [FLOOR, file], okCodes: [0], rows: lines, bytes, runs: [] },
+    args.ci
+      ? pipeline(`pipeline \`run\` (every output), \`--threads ${CI_THREADS}\``, 'run', ['--threads', String(CI_THREADS)])
+      : pipeline(`pipeline \`run\` (every output), default threads (${defaultThreads()} here)`, 'run', []),
+    pipeline('pipeline `run` (every output), `--threads 1`', 'run', ['--threads', '1']),
+    pipeline('pipeline `lint`', 'lint', []),
   ];
-  if (args.jq) {
+  if (jq && rows <= args.jqMaxRows) {
     const clean = await validRowsFile(file);
     contenders.push({
-      name: 'jq 1.6 `summary.jq` (valid rows only)', command: 'jq', args: () => ['-n', '-f', JQ_PROGRAM, clean],
+      name: 'jq 1.6 `summary.jq` (valid rows only)', kind: 'jq', command: 'jq', args: () => ['-n', '-f', JQ_PROGRAM, clean],
       okCodes: [0], rows: await countLines(clean), bytes: statSync(clean).size, runs: [],
     });
   }
+  return { rows, file, bytes, expected, contenders };
+}
 
-  await measure(process.execPath, [FLOOR, file]); // warm the page cache; not counted
+async function bench(args: Args): Promise<number> {
+  if (!existsSync(FLOOR)) throw new Error('dist/bench/floor.js is missing: run `npm run build` first');
+  const jq = args.jqMaxRows > 0 && onPath('jq');
+  const sizes: Size[] = [];
+  for (const rows of args.sizes) sizes.push(await prepareSize(rows, args, jq));
+  for (const s of sizes) await measure(process.execPath, [FLOOR, s.file]); // warm the page cache; not counted
+
   const failures: string[] = [];
-  const [floor, run, lint, jq] = contenders as [Contender, Contender, Contender, Contender | undefined];
-
-  // The first run of each checks it works (and the outputs); the rest are measured alike.
+  // Round-robin over every size and contender, so a noisy neighbour hurts all alike. Every
+  // `run` is checked in --ci (a thread race could show only sometimes); in the bench, the first.
   for (let k = 0; k < args.runs; k++) {
-    for (const c of contenders) {
-      if (c.unavailable !== undefined) continue;
-      const state = mkdtempSync(join(tmpdir(), 'syncscope-bench-'));
-      try {
-        log(`run ${k + 1}/${args.runs}: ${c.name}`);
-        const ranFrom = Date.now();
-        const m = await measure(c.command, c.args(state), { cwd: ROOT });
-        const ranTo = Date.now();
-        if (m.code === null || !c.okCodes.includes(m.code)) {
-          const stderr = lastLine(m.stderr);
-          const why = `exit ${m.code ?? m.signal}${stderr === '' ? '' : `: ${stderr}`}`;
-          if (c === run) failures.push(`pipeline run crashed (${why})`);
-          c.unavailable = c === lint && k === 0 ? `n/a (${why})` : `failed (${why})`;
-          continue;
+    for (const size of sizes) {
+      for (const c of size.contenders) {
+        if (c.unavailable !== undefined) continue;
+        const state = mkdtempSync(join(tmpdir(), 'syncscope-bench-'));
+        try {
+          log(`run ${k + 1}/${args.runs}, ${size.rows.toLocaleString('en-US')} rows: ${c.name}`);
+          const ranFrom = Date.now();
+          const m = await measure(c.command, c.args(state), { cwd: ROOT });
+          const ranTo = Date.now();
+          if (m.code === null || !c.okCodes.includes(m.code)) {
+            const stderr = lastLine(m.stderr);
+            c.unavailable = `failed (exit ${m.code ?? m.signal}${stderr === '' ? '' : `: ${stderr}`})`;
+            if (c.kind === 'run' || c.kind === 'lint') failures.push(`${size.rows} rows, ${c.name}: ${c.unavailable}`);
+            continue;
+          }
+          c.runs.push(m);
+          if (c.kind === 'run' && (args.ci || k === 0)) {
+            const where = `${size.rows} rows, ${c.name}, run ${k + 1}`;
+            failures.push(...[...checkSnapshot(state, size.expected), ...checkStateDir(state, size.expected, ranFrom, ranTo)].map((f) => `${where}: ${f}`));
+          }
+          if (k === 0 && c.kind === 'jq') checkJq(m.stdout, size.expected);
+        } finally {
+          rmSync(state, { recursive: true, force: true });
         }
-        c.runs.push(m);
-        if (k === 0 && c === run) failures.push(...checkSnapshot(state, expected), ...checkStateDir(state, expected, ranFrom, ranTo));
-        if (k === 0 && c === jq) checkJq(m.stdout, expected);
-      } finally {
-        rmSync(state, { recursive: true, force: true });
       }
     }
   }
 
-  const floorRate = rate(floor);
-  const table: TableRow[] = contenders.map((c) => {
+  const tables = sizes.map((s) => tableOf(s));
+  const sameTs = await sameTsCase(args.cli, args.runs);
+  const context = `seed ${args.seed}, ${args.days} days, median of ${args.runs} runs, Node ${process.version}, ` +
+    `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length} (default threads ${defaultThreads()}), ` +
+    `peak RSS via ${rssMethod()}, load average ${loadavg()[0]?.toFixed(1)} at the end, ${new Date().toISOString().slice(0, 10)}`;
+  const markdown = renderResults(sizes, tables);
+  const section = `${context}\n\n${markdown}${sameTs === null ? '' : `\n\n${sameTs.line}`}`;
+  process.stdout.write(`\n${section}\n`);
+
+  writeFileSync(RESULTS_JSON, `${JSON.stringify({
+    generated_at: new Date().toISOString(), ci: args.ci, seed: args.seed, days: args.days, log_shape: LOG_SHAPE, runs: args.runs,
+    node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, default_threads: defaultThreads(), rss_method: rssMethod(),
+    ok: failures.length === 0, failures,
+    load_average: loadavg().map((x) => Math.round(x * 100) / 100),
+    sizes: sizes.map((s, i) => ({
+      rows: s.rows, bytes: s.bytes, file: relative(s.file),
+      oracle: { now: s.expected.now, rows: s.expected.rows },
+      results: (tables[i] as TableRow[]).map((r, j) => ({
+        name: r.name,
+        rows_per_s: round(r.rowsPerSec, 0),
+        mb_per_s: round(r.mbPerSec, 1),
+        peak_rss_mib: round(r.peakRssMiB, 1),
+        ratio_to_floor: round(r.ratioToFloor, 3),
+        median_ms: round(r.medianMs, 0),
+        wall_ms: s.contenders[j]?.runs.map((m) => Math.round(m.wallMs)),
+        peak_rss_kib: s.contenders[j]?.runs.map((m) => m.peakRssKiB),
+        note: r.note,
+      })),
+    })),
+    same_ts: sameTs?.json ?? null,
+  }, null, 2)}\n`);
+  if (!args.ci) updateResultsMd(section);
+
+  if (failures.length > 0) {
+    process.stderr.write(`\nbench: FAILED\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
+    return 1;
+  }
+  log('every pipeline `run` matches the oracle (snapshot and §4–§6 outputs)');
+  return 0;
+}
+
+function tableOf(size: Size): TableRow[] {
+  const floorRate = rate(size.contenders.find((c) => c.kind === 'floor'));
+  return size.contenders.map((c) => {
     if (c.unavailable !== undefined || c.runs.length === 0) {
       return { name: c.name, rowsPerSec: null, mbPerSec: null, peakRssMiB: null, ratioToFloor: null, medianMs: null, note: c.unavailable ?? 'n/a' };
     }
@@ -249,47 +288,6 @@ async function main(): Promise<number> {
       medianMs: ms,
     };
   });
-
-  const context = `${rows.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(1)} MB, seed ${args.seed}, ${args.days} days), ` +
-    `median of ${args.runs} runs, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ` +
-    `peak RSS via ${rssMethod()}, load average ${loadavg()[0]?.toFixed(1)} at the end, ${new Date().toISOString().slice(0, 10)}`;
-  const markdown = renderTable(table);
-  process.stdout.write(`\n${context}\n\n${markdown}\n`);
-
-  writeFileSync(RESULTS_JSON, `${JSON.stringify({
-    generated_at: new Date().toISOString(), ci: args.ci, rows, bytes, seed: args.seed, days: args.days, runs: args.runs,
-    node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, rss_method: rssMethod(),
-    oracle: { now: expected.now, rows: expected.rows, ok: failures.length === 0, failures },
-    load_average: loadavg().map((x) => Math.round(x * 100) / 100),
-    results: table.map((r, i) => ({
-      name: r.name,
-      rows_per_s: round(r.rowsPerSec, 0),
-      mb_per_s: round(r.mbPerSec, 1),
-      peak_rss_mib: round(r.peakRssMiB, 1),
-      ratio_to_floor: round(r.ratioToFloor, 3),
-      median_ms: round(r.medianMs, 0),
-      wall_ms: contenders[i]?.runs.map((m) => Math.round(m.wallMs)),
-      peak_rss_kib: contenders[i]?.runs.map((m) => m.peakRssKiB),
-      note: r.note,
-    })),
-  }, null, 2)}\n`);
-  const sameTs = await sameTsCase(cli, args.runs);
-  if (sameTs !== null) process.stdout.write(`\n${sameTs.line}\n`);
-  // results.json gains the same-ts case (written above without it).
-  const written = JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as Record<string, unknown>;
-  writeFileSync(RESULTS_JSON, `${JSON.stringify({ ...written, same_ts: sameTs?.json ?? null }, null, 2)}\n`);
-  if (!args.ci) updateResultsMd(`${context}\n\n${markdown}${sameTs === null ? '' : `\n\n${sameTs.line}`}`);
-
-  if (failures.length > 0) {
-    process.stderr.write(`\nbench: FAILED\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
-    return 1;
-  }
-  if (run.unavailable !== undefined) {
-    process.stderr.write(`\nbench: FAILED: pipeline ${run.unavailable}\n`);
-    return 1;
-  }
-  log('pipeline snapshot and §4–§6 outputs match the oracle');
-  return 0;
 }
 
 // ---- many rows sharing one ts ------------------------------------------------------------
@@ -314,9 +312,7 @@ function sameTsLines(sameTs: boolean): string[] {
  */
 async function sameTsCase(cli: string, runs: number): Promise<{ line: string; json: Record<string, unknown> } | null> {
   if (!existsSync(cli)) return null;
-  const dir = join(ROOT, '.tmp/bench');
-  mkdirSync(dir, { recursive: true });
-  const files = { same: join(dir, 'same-ts-100k.ndjson'), distinct: join(dir, 'distinct-ts-100k.ndjson') };
+  const files = { same: join(BENCH_DIR, 'same-ts-100k.ndjson'), distinct: join(BENCH_DIR, 'distinct-ts-100k.ndjson') };
   for (const [kind, file] of Object.entries(files)) {
     if (!existsSync(file)) writeFileSync(file, `${sameTsLines(kind === 'same').join('\n')}\n`);
   }
@@ -346,12 +342,62 @@ async function sameTsCase(cli: string, runs: number): Promise<{ line: string; js
   };
 }
 
+// ---- where the time goes -----------------------------------------------------------------
+
+/** One profiled `run` per size: self time by phase, main thread and workers, and the heaviest functions. */
+async function phases(args: Args): Promise<number> {
+  if (!existsSync(args.cli)) throw new Error(`${relative(args.cli)} is missing: run \`npm run build\` first`);
+  const threads = args.threads === undefined ? [] : ['--threads', String(args.threads)];
+  for (const rows of args.sizes) {
+    const file = await benchLog(rows, args);
+    await measure(process.execPath, [FLOOR, file]); // warm the page cache
+    const dir = mkdtempSync(join(tmpdir(), 'syncscope-phases-'));
+    try {
+      const profiles = join(dir, 'profiles');
+      const runArgs = [args.cli, 'run', file, '--now', 'latest', '--state', join(dir, 'state'), ...threads];
+      log(`profiling: node --cpu-prof ${runArgs.map(relative).join(' ')}`);
+      const m = await measure(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, ...runArgs], { cwd: ROOT });
+      if (m.code !== 0) {
+        process.stderr.write(`bench: the profiled run failed (exit ${m.code ?? m.signal}): ${lastLine(m.stderr)}\n`);
+        return 1;
+      }
+      // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread.
+      const read = (name: string): CpuProfile => JSON.parse(readFileSync(join(profiles, name), 'utf8')) as CpuProfile;
+      const names = readdirSync(profiles).filter((n) => n.endsWith('.cpuprofile'));
+      const isMain = (n: string): boolean => n.split('.')[4] === '0';
+      const mainName = names.find(isMain);
+      if (mainName === undefined) throw new Error(`no main-thread profile in ${profiles}`);
+      const main = summariseProfile(read(mainName));
+      const workerNames = names.filter((n) => !isMain(n));
+      const workers = workerNames.length === 0 ? null : mergeSummaries(workerNames.map((n) => summariseProfile(read(n))));
+      const bytes = statSync(file).size;
+      process.stdout.write(
+        `\n### \`run\` over ${rows.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(1)} MB), ` +
+        `${args.threads === undefined ? `default threads (${defaultThreads()} here)` : `--threads ${args.threads}`}: ` +
+        `${(m.wallMs / 1000).toFixed(2)} s wall, ${workerNames.length} worker thread${workerNames.length === 1 ? '' : 's'}\n\n` +
+        `${renderPhases(main, workers, workerNames.length)}\n\n` +
+        `Heaviest functions by self time, main thread:\n${renderTopFunctions(main, 15)}\n` +
+        (workers === null ? '' : `Worker threads (summed):\n${renderTopFunctions(workers, 10)}\n`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  process.stdout.write(
+    `\nWall time includes Node's start before the profiler runs (~30 ms) and writing the profiles at exit. ` +
+    `Self time under a built-in (JSON.parse, Buffer#toString, fs) counts for its caller's phase.\n`,
+  );
+  return 0;
+}
+
+// ---- checks and output -------------------------------------------------------------------
+
 function round(v: number | null, digits: number): number | null {
   return v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits;
 }
 
-function rate(c: Contender): number | null {
-  if (c.runs.length === 0) return null;
+function rate(c: Contender | undefined): number | null {
+  if (c === undefined || c.runs.length === 0) return null;
   return c.rows / (median(c.runs.map((m) => m.wallMs)) / 1000);
 }
 
@@ -390,17 +436,30 @@ function checkJq(stdout: string, expected: OracleSummary): void {
   }
 }
 
-function renderTable(rows: TableRow[]): string {
-  const fmt = (v: number | null, digits: number): string =>
-    v === null ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const lines = [
-    '| what | rows/s | MB/s | peak RSS MiB | × floor |',
-    '|---|---:|---:|---:|---:|',
-    ...rows.map((r) => r.note !== undefined
-      ? `| ${r.name} | ${r.note} | | | |`
-      : `| ${r.name} | ${fmt(r.rowsPerSec, 0)} | ${fmt(r.mbPerSec, 1)} | ${fmt(r.peakRssMiB, 0)} | ${fmt(r.ratioToFloor, 2)} |`),
-  ];
-  return lines.join('\n');
+const fmt = (v: number | null, digits: number): string =>
+  v === null ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** × floor (and median wall time) of every contender at every size, then one detailed table per size, largest first. */
+function renderResults(sizes: Size[], tables: TableRow[][]): string {
+  const names = [...new Set(tables.flat().map((r) => r.name))];
+  const summary = [
+    `| × floor (median wall time) | ${sizes.map((s) => `${s.rows.toLocaleString('en-US')} rows`).join(' | ')} |`,
+    `|---|${sizes.map(() => '---:').join('|')}|`,
+    ...names.map((name) => `| ${name} | ${tables.map((t) => {
+      const r = t.find((x) => x.name === name);
+      return r === undefined || r.note !== undefined ? '—' : `${fmt(r.ratioToFloor, 2)} (${fmt((r.medianMs ?? 0) / 1000, 2)} s)`;
+    }).join(' | ')} |`),
+  ].join('\n');
+  const details = sizes.map((s, i) => ({ s, t: tables[i] as TableRow[] })).reverse().map(({ s, t }) => [
+    `${s.rows.toLocaleString('en-US')} rows (${(s.bytes / 1e6).toFixed(1)} MB)`,
+    '',
+    '| what | rows/s | MB/s | peak RSS MiB | × floor | median s |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...t.map((r) => r.note !== undefined
+      ? `| ${r.name} | ${r.note} | | | | |`
+      : `| ${r.name} | ${fmt(r.rowsPerSec, 0)} | ${fmt(r.mbPerSec, 1)} | ${fmt(r.peakRssMiB, 0)} | ${fmt(r.ratioToFloor, 2)} | ${fmt((r.medianMs ?? 0) / 1000, 2)} |`),
+  ].join('\n'));
+  return [summary, ...details].join('\n\n');
 }
 
 function updateResultsMd(section: string): void {
@@ -424,6 +483,15 @@ function relative(path: string): string {
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
+}
+
+async function main(): Promise<number> {
+  const args = parseCli(process.argv.slice(2));
+  if (args === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  return args.phases ? phases(args) : bench(args);
 }
 
 main().then(

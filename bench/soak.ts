@@ -1,60 +1,120 @@
 /**
- * Memory soak (not run in CI): streams generated rows straight into the pipeline's stdin —
- * never stored on disk — and reports its peak RSS, RSS along the way, and rows/s. SPEC §8 says
- * memory is bounded by the number of keys, never by the number of rows: the samples should
- * level off after the first few percent.
+ * Memory soak (not run in CI): peak RSS and RSS along the way of a long batch `run`, on both
+ * input paths. SPEC §8 says memory is bounded by the number of keys, never by the number of
+ * rows: the samples should level off after the first few percent. Target: peak RSS < 200 MiB
+ * at 1M rows with threads on, and flat up to 10M.
  *
- *   node dist/bench/soak.js [--rows 10000000] [--seed soak] [--days 30]
- *
- * rows/s is end to end, so it is capped by the generator (~200k rows/s on one core) when the
- * pipeline is faster than that.
+ *   stdin  generated rows piped straight into `run -` (one thread; never stored on disk); RSS
+ *          sampled every 5% of the rows handed to the pipe. rows/s is end to end, so it is capped
+ *          by the generator (~200k rows/s on one core) when the pipeline is faster than that.
+ *   file   `run FILE` on a generated file of the same rows (worker threads on: the CLI's default
+ *          threads, or --threads), cached under .tmp/bench/ like the bench's logs (10M rows is
+ *          ~2.7 GB); RSS sampled every 5% of the bytes the process has read.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { generateLines, writeLines } from './gen.js';
-import { measure, readVmKiB, rssMethod, workerPid } from './measure.js';
+import { generateLines, writeLines, type FullGenOptions } from './gen.js';
+import { cachedLog } from './log-cache.js';
+import { measure, readVmKiB, rssMethod, workerPid, type Measurement } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/syncscope.mjs');
+const BENCH_DIR = join(ROOT, '.tmp/bench');
 
-interface Sample {
-  rowsWritten: number;
-  rssMiB: number;
+const USAGE = `usage: node dist/bench/soak.js [options]        (npm run bench:soak -- [options])
+
+Peak RSS (GNU time) and RSS along the way of one long \`syncscope run\`. Target: peak RSS
+< 200 MiB at 1M rows with threads on, flat up to 10M.
+
+  --rows N        rows to generate (default 10000000)
+  --mode M        stdin: pipe generated rows into \`run -\` (one thread)
+                  file: \`run FILE\` on a generated file (threads on; cached under .tmp/bench/)
+                  both (default): file, then stdin
+  --threads N     file mode: the run's --threads (default: the CLI's default)
+  --seed S        generator seed (default soak)
+  --days D        span of the generated rows in days (default 30)
+  -h, --help      this text
+`;
+
+type Mode = 'stdin' | 'file';
+
+interface Args {
+  rows: number;
+  modes: Mode[];
+  threads: number | undefined;
+  seed: string;
+  days: number;
 }
 
-async function main(): Promise<number> {
+function parseCli(argv: string[]): Args | 'help' {
   const { values } = parseArgs({
-    args: process.argv.slice(2),
+    args: argv,
     strict: true,
-    options: { rows: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' } },
+    options: {
+      rows: { type: 'string' },
+      mode: { type: 'string' },
+      threads: { type: 'string' },
+      seed: { type: 'string' },
+      days: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  const rows = Number(values.rows ?? 10_000_000);
-  const days = Number(values.days ?? 30);
-  if (!Number.isSafeInteger(rows) || rows <= 0) throw new Error(`--rows must be a positive integer, got "${values.rows}"`);
-  const seed = values.seed ?? 'soak';
-  const state = mkdtempSync(join(tmpdir(), 'syncscope-soak-'));
-  const samples: Sample[] = [];
+  if (values.help === true) return 'help';
+  const int = (name: string, text: string): number => {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${text}"`);
+    return n;
+  };
+  const mode = values.mode ?? 'both';
+  if (mode !== 'stdin' && mode !== 'file' && mode !== 'both') throw new Error(`--mode must be stdin, file or both, got "${mode}"`);
+  return {
+    rows: values.rows === undefined ? 10_000_000 : int('rows', values.rows),
+    modes: mode === 'both' ? ['file', 'stdin'] : [mode],
+    threads: values.threads === undefined ? undefined : int('threads', values.threads),
+    seed: values.seed ?? 'soak',
+    days: values.days === undefined ? 30 : int('days', values.days),
+  };
+}
+
+/** Everything that shapes the soak's rows, written out, so a change of the generator's defaults never changes what is measured. */
+function logOptions(args: Args): FullGenOptions {
+  return { rows: args.rows, seed: args.seed, start: '2026-04-01T00:00:00Z', days: args.days, tenants: 5, badLines: true, disorder: true, burstAt: null };
+}
+
+interface Report {
+  mode: Mode;
+  command: string;
+  rows: number;
+  exit: number | string | null;
+  wall_s: number;
+  rows_per_s: number;
+  peak_rss_mib: number | null;
+  rss_method: string;
+  /** "progress → pipeline RSS MiB" every 5%: should level off. */
+  rss_mib_along_the_way: string;
+}
+
+async function soakStdin(args: Args, state: string): Promise<{ report: Report; failed: string | null }> {
+  const samples: string[] = [];
   let written = 0;
   let feedError: unknown = null;
-
+  let child: ChildProcess | null = null;
   // Counts rows as they are handed to the pipe, and samples the pipeline's RSS every ~5%.
+  const every = Math.max(1, Math.floor(args.rows / 20));
   function* counted(): Generator<string> {
-    const every = Math.max(1, Math.floor(rows / 20));
-    for (const line of generateLines({ rows, seed, start: '2026-04-01T00:00:00Z', days })) {
+    for (const line of generateLines(logOptions(args))) {
       yield line;
       written++;
-      if (written % every === 0) sample();
+      if (written % every === 0) {
+        const kib = child === null ? null : readVmKiB(workerPid(child), 'VmRSS');
+        if (kib !== null) samples.push(`${written} rows→${Math.round(kib / 1024)}`);
+      }
     }
   }
-  let child: ChildProcess | null = null;
-  const sample = (): void => {
-    const kib = child === null ? null : readVmKiB(workerPid(child), 'VmRSS');
-    if (kib !== null) samples.push({ rowsWritten: written, rssMiB: Math.round(kib / 1024) });
-  };
   const feed = (c: ChildProcess): void => {
     child = c;
     const stdin = c.stdin;
@@ -66,30 +126,100 @@ async function main(): Promise<number> {
       (err: unknown) => (feedError = err),
     );
   };
+  const runArgs = [CLI, 'run', '-', '--now', 'latest', '--state', state];
+  log(`stdin: ${args.rows.toLocaleString('en-US')} generated rows → node ${runArgs.map(relative).join(' ')}`);
+  const m = await measure(process.execPath, runArgs, { cwd: ROOT, feed, captureStdout: false });
+  const failed = m.code !== 0 || feedError !== null
+    ? `exit ${m.code ?? m.signal}${feedError === null ? '' : `, feeding stopped: ${String(feedError)}`}\n${m.stderr.slice(-2000)}`
+    : null;
+  return { report: reportOf('stdin', runArgs, written, m, samples), failed };
+}
 
-  process.stderr.write(`soak: ${rows.toLocaleString('en-US')} rows → node dist/cli/syncscope.mjs run - (state ${state})\n`);
+async function soakFile(args: Args, state: string): Promise<{ report: Report; failed: string | null }> {
+  const file = await cachedLog(BENCH_DIR, logOptions(args), (f) => log(`generating ${args.rows.toLocaleString('en-US')} rows → ${relative(f)}`));
+  const bytes = statSync(file).size;
+  const threads = args.threads === undefined ? [] : ['--threads', String(args.threads)];
+  const runArgs = [CLI, 'run', file, '--now', 'latest', '--state', state, ...threads];
+  const samples: string[] = [];
+  let poller: NodeJS.Timeout | null = null;
+  // Samples RSS each time the process (all its threads) has read another 5% of the file.
+  const watch = (child: ChildProcess): void => {
+    child.stdin?.end(); // `run FILE` reads no stdin
+    let next = 0.05;
+    poller = setInterval(() => {
+      const pid = workerPid(child);
+      const read = readReadBytes(pid);
+      const kib = readVmKiB(pid, 'VmRSS');
+      if (read === null || kib === null || read < next * bytes) return;
+      samples.push(`${Math.round(read / 1e6)} MB→${Math.round(kib / 1024)}`);
+      while (next * bytes <= read) next += 0.05;
+    }, 20);
+  };
+  log(`file: node ${runArgs.map(relative).join(' ')} (${(bytes / 1e6).toFixed(0)} MB)`);
+  const m = await measure(process.execPath, runArgs, { cwd: ROOT, feed: watch, captureStdout: false }).finally(() => {
+    if (poller !== null) clearInterval(poller);
+  });
+  const failed = m.code === 0 ? null : `exit ${m.code ?? m.signal}\n${m.stderr.slice(-2000)}`;
+  return { report: reportOf('file', runArgs, args.rows, m, samples), failed };
+}
+
+/** Bytes a process has read so far (`rchar` of /proc/<pid>/io: every read, all threads), or null. */
+function readReadBytes(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
   try {
-    const m = await measure(process.execPath, [CLI, 'run', '-', '--now', 'latest', '--state', state], { cwd: ROOT, feed, captureStdout: false });
-    const report = {
-      rows,
-      rows_written: written,
-      exit: m.code ?? m.signal,
-      wall_s: Math.round(m.wallMs / 100) / 10,
-      rows_per_s: Math.round(written / (m.wallMs / 1000)),
-      peak_rss_mib: m.peakRssKiB === null ? null : Math.round(m.peakRssKiB / 1024),
-      rss_method: rssMethod(),
-      // "rows handed to the pipe → pipeline RSS MiB", every 5%: should level off
-      rss_mib_along_the_way: samples.map((x) => `${x.rowsWritten}→${x.rssMiB}`).join(', '),
-    };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (m.code !== 0 || feedError !== null) {
-      process.stderr.write(`soak: pipeline failed (exit ${m.code ?? m.signal})${feedError ? `, feeding stopped: ${String(feedError)}` : ''}\n${m.stderr.slice(-2000)}\n`);
-      return 1;
-    }
-    return 0;
-  } finally {
-    rmSync(state, { recursive: true, force: true });
+    const m = /^rchar:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
   }
+}
+
+function reportOf(mode: Mode, runArgs: string[], rows: number, m: Measurement, samples: string[]): Report {
+  return {
+    mode,
+    command: `node ${runArgs.map(relative).join(' ')}`,
+    rows,
+    exit: m.code ?? m.signal,
+    wall_s: Math.round(m.wallMs / 100) / 10,
+    rows_per_s: Math.round(rows / (m.wallMs / 1000)),
+    peak_rss_mib: m.peakRssKiB === null ? null : Math.round(m.peakRssKiB / 1024),
+    rss_method: rssMethod(),
+    rss_mib_along_the_way: samples.join(', '),
+  };
+}
+
+async function main(): Promise<number> {
+  const args = parseCli(process.argv.slice(2));
+  if (args === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const reports: Report[] = [];
+  let code = 0;
+  for (const mode of args.modes) {
+    const state = mkdtempSync(join(tmpdir(), 'syncscope-soak-'));
+    try {
+      const { report, failed } = mode === 'file' ? await soakFile(args, state) : await soakStdin(args, state);
+      reports.push(report);
+      log(`${mode}: peak RSS ${report.peak_rss_mib ?? '?'} MiB, ${report.wall_s} s (target: peak RSS < 200 MiB at 1M rows, flat to 10M)`);
+      if (failed !== null) {
+        log(`${mode}: pipeline failed (${failed})`);
+        code = 1;
+      }
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  }
+  process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+  return code;
+}
+
+function relative(path: string): string {
+  return path.startsWith(ROOT) ? path.slice(ROOT.length) : path;
+}
+
+function log(message: string): void {
+  process.stderr.write(`soak: ${message}\n`);
 }
 
 main().then(
