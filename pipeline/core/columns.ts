@@ -241,11 +241,13 @@ function manifestAt(b: RowBatch, code: number): string | null | undefined {
   return code === ABSENT ? undefined : code === NULL ? null : b.texts[code]!;
 }
 
-/** Row i as a record: for the rare paths (findings, alert entries, checkpoints), never the hot loop. */
-export function rowAt(b: RowBatch, i: number): Row {
+/**
+ * Row i as a record: for the rare paths (findings, alert entries, checkpoints), never the hot
+ * loop. `names` is the table its ids index (this thread's, unless built against another).
+ */
+export function rowAt(b: RowBatch, i: number, names: readonly string[] = NAMES.list): Row {
   const f = b.flags[i]!;
   const push = (f & PUSH) !== 0;
-  const names = NAMES.list;
   return {
     t: b.t[i]!,
     file: names[b.file[i]!]!,

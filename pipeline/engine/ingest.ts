@@ -3,6 +3,7 @@ import { explainReject, toRow } from './row-parser.js';
 import { isBlankLine, rawHead, type LineChunk } from '../source/lines.js';
 import { parseTs } from '../core/time.js';
 import { RowBatchBuilder, type RowBatch } from '../core/columns.js';
+import { scanLine } from './line-scanner.js';
 
 export interface IngestResult {
   readonly rows: RowBatch;
@@ -22,12 +23,16 @@ function reasonOfParseError(err: unknown): string {
 }
 
 /**
- * Turns lines `from` ≤ i < `to` of a chunk into a batch of validated rows (SPEC §1). Never throws
+ * Turns lines `from` ≤ i < `to` of a chunk into a batch of validated rows (SPEC §1): the
+ * validating scanner (line-scanner.ts) fills the columns of the lines it is sure of, JSON.parse
+ * and the zod-backed row parser decide the rest and give every reject its reason. Never throws
  * on input, and never drops a line for looking like another: every non-blank line ends up as
  * exactly one row or reject.
  */
 export function ingest(chunk: LineChunk, from: number, to: number, file: string, opts: IngestOptions): IngestResult {
   const out = new RowBatchBuilder(to - from);
+  const fileId = out.names.id(file);
+  const defaultTenantId = out.names.id(opts.defaultTenant);
   const rejects: Reject[] = [];
   let read = 0;
   const { lines, first, tooLong } = chunk;
@@ -47,6 +52,8 @@ export function ingest(chunk: LineChunk, from: number, to: number, file: string,
     }
     if (isBlankLine(text)) continue;
     read++;
+    // The scanner takes the plain lines; anything it is not sure of goes the reference way.
+    if (scanLine(text, out, fileId, lineNo, defaultTenantId)) continue;
     let o: unknown;
     try {
       o = JSON.parse(text);
