@@ -112,3 +112,27 @@ export function slotsOf<T>(records: Record<string, T>): (T | undefined)[] {
   if (slots === undefined) slotCaches.set(records, (slots = []));
   return slots as (T | undefined)[];
 }
+
+/**
+ * Per name id, the bucket a key counted into last and that bucket's cell: a key's rows come in
+ * runs within one hour or day, so most rows skip the keyed bucket lookup. Start a new cache
+ * whenever buckets are pruned (a cached cell must never outlive its bucket).
+ */
+export interface CellCache {
+  readonly bucket: number[];
+  readonly cell: Counts[];
+}
+
+export const newCellCache = (): CellCache => ({ bucket: [], cell: [] });
+
+/** bump() through the cache of key `id`. */
+export function bumpCell(cache: CellCache, id: number, buckets: BucketCounts, bucket: number, failed: boolean): void {
+  let c = cache.bucket[id] === bucket ? cache.cell[id] : undefined;
+  if (c === undefined) {
+    c = buckets[bucket] ??= [0, 0];
+    cache.bucket[id] = bucket;
+    cache.cell[id] = c;
+  }
+  c[0]++;
+  if (failed) c[1]++;
+}

@@ -6,9 +6,9 @@ import { formatTs } from '../pipeline/core/time.js';
 import { alertFileName, type Cluster, type HistoryMark } from '../pipeline/core/alerts.js';
 
 /** SPEC §4's line for a cluster that resolved at `resolvedAt` (keys in the SPEC's order). */
-export function resolvedLine(c: Cluster, resolvedAt: number): string {
+export function resolvedLine(c: Cluster, resolvedAt: number, file: string = alertFileName(c)): string {
   return JSON.stringify({
-    file: alertFileName(c),
+    file,
     tenant_id: c.tenant_id,
     repo: c.repo,
     opened_at: formatTs(c.opened_at),
@@ -34,7 +34,8 @@ function byResolution(a: HistoryLine, b: HistoryLine): number {
 }
 
 function lineOf(c: Cluster, resolvedAt: number): HistoryLine {
-  return { resolved_at: resolvedAt, file: alertFileName(c), line: resolvedLine(c, resolvedAt) };
+  const file = alertFileName(c);
+  return { resolved_at: resolvedAt, file, line: resolvedLine(c, resolvedAt, file) };
 }
 
 const textOf = (lines: readonly HistoryLine[]): string => {

@@ -47,13 +47,22 @@ export function foldCost(s: CostState, b: Batch, prices: Prices): void {
   let month = '';
   let dayAggs: Record<string, Aggregate> = dict();
   let slots = slotsOf(dayAggs);
+  let used = 0;
+  let pulled = false;
   for (let i = 0; i < length; i++) {
     const day = days[i]!;
     if (day !== lastDay) {
       lastDay = day;
       dayAggs = s.days[day] ??= dict();
       slots = slotsOf(dayAggs);
-      month = monthOfDay(day).key;
+      const next = monthOfDay(day).key;
+      if (next !== month) {
+        // The month's allowance is kept in a local while its rows last, written back when it changes.
+        if (pulled) s.allowanceUsed[month] = used;
+        month = next;
+        used = s.allowanceUsed[month] ?? 0;
+        pulled = false;
+      }
     }
     const id = tenant[i]!;
     let a = slots[id];
@@ -70,15 +79,16 @@ export function foldCost(s: CostState, b: Batch, prices: Prices): void {
       continue;
     }
     a.pull_bytes = addExact(a.pull_bytes, bytes);
-    const used = s.allowanceUsed[month] ?? 0;
+    pulled = true;
     const left = included - used;
     if (bytes <= left) {
-      s.allowanceUsed[month] = used + bytes;
+      used += bytes;
     } else {
-      s.allowanceUsed[month] = included;
+      used = included;
       a.billable_egress_bytes = addExact(a.billable_egress_bytes, left > 0 ? bytes - left : bytes);
     }
   }
+  if (pulled) s.allowanceUsed[month] = used;
 }
 
 export const costPerTenantDay = (prices: Prices, seed?: CostState) =>

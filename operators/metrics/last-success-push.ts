@@ -9,15 +9,39 @@ export interface LastSuccessPushState {
 
 export const initLastSuccessPush = (): LastSuccessPushState => ({ machines: dict() });
 
+/** Scratch of foldLastSuccessPush, by machine id; NaN between batches. */
+let newest = new Float64Array(0);
+
 export function foldLastSuccessPush(s: LastSuccessPushState, b: Batch): void {
   const { flags, machine, t, length } = b.rows;
   const names = NAMES.list;
   const m = s.machines;
+  // The batch's newest successful push per machine id (-Infinity: seen, none yet; NaN: not seen),
+  // merged into the keyed state once per machine.
+  if (newest.length < names.length) {
+    const grown = new Float64Array(Math.max(names.length, newest.length * 2)).fill(NaN);
+    grown.set(newest);
+    newest = grown;
+  }
+  const seen: number[] = [];
   for (let i = 0; i < length; i++) {
-    const name = names[machine[i]!]!;
+    const id = machine[i]!;
+    let v = newest[id]!;
+    if (v !== v) {
+      seen.push(id);
+      v = -Infinity;
+    }
+    if ((flags[i]! & (PUSH | FAILED)) === PUSH && t[i]! > v) v = t[i]!;
+    newest[id] = v;
+  }
+  for (let k = 0; k < seen.length; k++) {
+    const id = seen[k]!;
+    const v = newest[id]!;
+    newest[id] = NaN;
+    const name = names[id]!;
     const prev = m[name];
-    if ((flags[i]! & (PUSH | FAILED)) === PUSH) {
-      if (prev === undefined || prev === null || t[i]! > prev) m[name] = t[i]!;
+    if (v > -Infinity) {
+      if (prev === undefined || prev === null || v > prev) m[name] = v;
     } else if (prev === undefined) m[name] = null;
   }
 }

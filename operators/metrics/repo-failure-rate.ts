@@ -1,7 +1,7 @@
 import type { RepoEntry } from '../../pipeline/core/snapshot.js';
 import type { Batch } from '../../pipeline/core/batch.js';
 import { FAILED, NAMES } from '../../pipeline/core/columns.js';
-import { slotsOf, bump, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+import { slotsOf, bumpCell, newCellCache, type CellCache, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
 import { DAY_MS, HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Ops and failed ops per repo, in hourly buckets (for 24h) and daily buckets (for 7d). */
@@ -11,20 +11,26 @@ export interface RepoFailureRateState {
 
 export const initRepoFailureRate = (): RepoFailureRateState => ({ repos: dict() });
 
+/** Per state, each repo's current hour and day cells. */
+const cellsOf = new WeakMap<RepoFailureRateState, { hours: CellCache; days: CellCache }>();
+
 export function foldRepoFailureRate(s: RepoFailureRateState, b: Batch): void {
   const { flags, repo, hour, day, length } = b.rows;
   const names = NAMES.list;
   const repos = s.repos;
   const slots = slotsOf(repos);
+  let cells = cellsOf.get(s);
+  if (cells === undefined) cellsOf.set(s, (cells = { hours: newCellCache(), days: newCellCache() }));
   for (let i = 0; i < length; i++) {
     const id = repo[i]!;
     let st = slots[id];
     if (st === undefined) slots[id] = st = (repos[names[id]!] ??= { hours: dict(), days: dict() });
     const failed = (flags[i]! & FAILED) !== 0;
-    bump(st.hours, hour[i]!, failed);
-    bump(st.days, day[i]!, failed);
+    bumpCell(cells.hours, id, st.hours, hour[i]!, failed);
+    bumpCell(cells.days, id, st.days, day[i]!, failed);
   }
   if (!pruneDue(s, b.nowFloor)) return;
+  cellsOf.delete(s);
   const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;
   const minDay = Math.floor(b.nowFloor / DAY_MS) - 7;
   for (const name in repos) {

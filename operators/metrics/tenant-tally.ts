@@ -1,6 +1,6 @@
 import type { Batch } from '../../pipeline/core/batch.js';
 import { FAILED, NAMES } from '../../pipeline/core/columns.js';
-import { slotsOf, bump, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
+import { slotsOf, bumpCell, newCellCache, type CellCache, seeded, foldBatches, pruneBelow, sumBuckets, type BucketCounts, dict, pruneDue } from '../fold.js';
 import { HOUR_MS } from '../../pipeline/core/time.js';
 
 /** Per tenant: ops and failed ops per hour, for the KV tally's 24h counts. */
@@ -10,20 +10,26 @@ export interface TenantTallyState {
 
 export const initTenantTally = (): TenantTallyState => ({ tenants: dict() });
 
+/** Per state, each tenant's current hour cell. */
+const cellsOf = new WeakMap<TenantTallyState, CellCache>();
+
 export function foldTenantTally(s: TenantTallyState, b: Batch): void {
   const { flags, tenant, hour, length } = b.rows;
   const names = NAMES.list;
   const t = s.tenants;
   const slots = slotsOf(t);
+  let cells = cellsOf.get(s);
+  if (cells === undefined) cellsOf.set(s, (cells = newCellCache()));
   for (let i = 0; i < length; i++) {
     const id = tenant[i]!;
     let buckets = slots[id];
     if (buckets === undefined) slots[id] = buckets = (t[names[id]!] ??= dict());
-    bump(buckets, hour[i]!, (flags[i]! & FAILED) !== 0);
+    bumpCell(cells, id, buckets, hour[i]!, (flags[i]! & FAILED) !== 0);
   }
   const ahead = b.tenantsAhead;
   if (ahead !== null) for (let i = 0; i < ahead.length; i++) t[ahead[i]!] ??= dict();
   if (!pruneDue(s, b.nowFloor)) return;
+  cellsOf.delete(s);
   const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;
   for (const name in t) pruneBelow(t[name]!, minHour);
 }

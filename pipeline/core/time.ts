@@ -91,8 +91,30 @@ function parseMinutePrefix(s: string): number {
 
 /** RFC 3339 in UTC, seconds precision unless the instant has milliseconds. */
 export function formatTs(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
+  // Timestamps come in bursts within a minute (a cluster's entries, a day's buckets): format
+  // `YYYY-MM-DDTHH:MM:` once per minute; only years 0000–9999 and whole milliseconds take this way.
+  if (!Number.isInteger(ms)) return isoSeconds(new Date(ms).toISOString());
+  const minute = Math.floor(ms / 60_000);
+  if (minute !== formattedMinute) {
+    const iso = new Date(ms).toISOString();
+    if (iso.length !== 24) return isoSeconds(iso);
+    formattedMinute = minute;
+    minutePrefix = iso.slice(0, 17);
+  }
+  const inMinute = ms - minute * 60_000;
+  const sec = Math.floor(inMinute / 1000);
+  const milli = inMinute - sec * 1000;
+  const ss = sec < 10 ? `0${sec}` : `${sec}`;
+  if (milli === 0) return `${minutePrefix}${ss}Z`;
+  return `${minutePrefix}${ss}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
+let formattedMinute = NaN;
+let minutePrefix = '';
+
+/** An ISO string without `.000` when the milliseconds are zero. */
+function isoSeconds(iso: string): string {
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }
 
 /** `YYYY-MM-DD` of a day index (days since the epoch). */
