@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { LineScanner, scanLine } from '../pipeline/engine/line-scanner.js';
 import { toRow } from '../pipeline/engine/row-parser.js';
 import { parseTs } from '../pipeline/core/time.js';
-import { NameTable, RowBatchBuilder, rowAt } from '../pipeline/core/columns.js';
+import { NAMES, NameTable, RowBatchBuilder, rowAt } from '../pipeline/core/columns.js';
 import type { Row } from '../pipeline/core/row.js';
 import { generateLines } from '../bench/gen.js';
 
@@ -30,10 +30,10 @@ function reference(text: string, line = LINE): Row | null {
   return t === t ? toRow(rec, t, FILE, line, DEFAULT_TENANT) : null;
 }
 
-// One scanner and one name table for the whole file: the caches carry over from line to line,
-// as they do in a run.
+// One scanner and the thread's name table (the one rowAt reads) for the whole file: the caches
+// carry over from line to line, as they do in a run.
 const scanner = new LineScanner();
-const names = new NameTable();
+const names = NAMES;
 const fileId = names.id(FILE);
 const defaultTenantId = names.id(DEFAULT_TENANT);
 
@@ -45,7 +45,7 @@ function holdsAgainstReference(text: string): boolean {
   if (accepted) {
     expect(ref, `scanner took a line the reference refuses: ${JSON.stringify(text)}`).not.toBeNull();
     expect(out.n).toBe(1);
-    expect(rowAt(out.finish(), 0, names.list), JSON.stringify(text)).toEqual(ref);
+    expect(rowAt(out.finish(), 0), JSON.stringify(text)).toEqual(ref);
   } else {
     expect(out.n).toBe(0);
     expect(out.errorCount).toBe(0);
@@ -343,7 +343,7 @@ describe('line scanner coverage', () => {
       const ref = reference(lines[i]!, i + 1);
       if (ref !== null) valid++;
       if (scanner.scanLine(lines[i]!, out, fileId, i + 1, defaultTenantId)) {
-        expect(rowAt(out.finish(), taken++, names.list)).toEqual(ref);
+        expect(rowAt(out.finish(), taken++)).toEqual(ref);
       }
     }
     // Seen: 4996 valid, 4996 taken (the generator's lines are all plain ASCII, offsets included).
@@ -361,22 +361,22 @@ describe('line scanner rollback', () => {
     const lines = [
       good('m1', '["outer","inner"]'),
       // refused late: its errors and manifest were read before the unknown key
-      `{"ts":"2026-04-01T00:00:02Z","error":["e1","e2","e3"],"manifest_before":"sha-x","op":"push","repo":"r","scope":"s","machine":"new-machine","trigger":"t","files":1,"bytes":2,"dur_ms":3,"extra":1}`,
+      `{"ts":"2026-04-01T00:00:02Z","error":["e1","e2","e3"],"manifest_before":"sha-x","op":"push","repo":"r","scope":"s","machine":"refused-new-machine-QQ","trigger":"t","files":1,"bytes":2,"dur_ms":3,"extra":1}`,
       // refused at the very end: a missing required key
-      `{"error":"boom","ts":"2026-04-01T00:00:03Z","op":"push","repo":"r","scope":"s","machine":"m9","trigger":"t","files":1,"bytes":2}`,
+      `{"error":"boom","ts":"2026-04-01T00:00:03Z","op":"push","repo":"r","scope":"s","machine":"refused-machine-QQ","trigger":"t","files":1,"bytes":2}`,
       good('m2', '"one"'),
     ];
     const taken = lines.map((l, i) => scanner.scanLine(l, out, fileId, i + 1, defaultTenantId));
     expect(taken).toEqual([true, false, false, true]);
     const batch = out.finish();
     expect(batch.length).toBe(2);
-    expect(rowAt(batch, 0, names.list)).toEqual(reference(lines[0]!, 1));
-    expect(rowAt(batch, 1, names.list)).toEqual(reference(lines[3]!, 4));
+    expect(rowAt(batch, 0)).toEqual(reference(lines[0]!, 1));
+    expect(rowAt(batch, 1)).toEqual(reference(lines[3]!, 4));
     expect(batch.texts).toEqual(['outer', 'inner', 'sha-1', 'one', 'sha-1']);
     expect([...batch.errorsFrom]).toEqual([0, 2, 3]);
     // A refused line makes no name either.
-    expect(names.find('new-machine')).toBe(-1);
-    expect(names.find('m9')).toBe(-1);
+    expect(names.find('refused-new-machine-QQ')).toBe(-1);
+    expect(names.find('refused-machine-QQ')).toBe(-1);
   });
 
   it('holds for any sequence of lines: the batch is the reference rows of the lines taken, in order', () => {
@@ -394,26 +394,28 @@ describe('line scanner rollback', () => {
         const batch = out.finish();
         expect(batch.length).toBe(expected.length);
         expect(batch.texts.length).toBe(texts);
-        for (let k = 0; k < expected.length; k++) expect(rowAt(batch, k, names.list)).toEqual(expected[k]);
+        for (let k = 0; k < expected.length; k++) expect(rowAt(batch, k)).toEqual(expected[k]);
       }),
       { numRuns: 500, seed: 20261206 },
     );
   });
 
-  it('keeps ids per name table: a batch of another table gets that table\'s ids', () => {
+  it('keeps ids per name table: a batch built against another table gets that table\'s ids', () => {
     const other = new NameTable();
     other.id('padding, so ids differ between the tables');
+    const ref = reference(REAL[1]!, 2)!;
     for (const table of [other, names, other]) {
       const out = new RowBatchBuilder(1, table);
-      const list = table.list;
       expect(scanner.scanLine(REAL[1]!, out, table.id(FILE), 2, table.id(DEFAULT_TENANT))).toBe(true);
-      expect(rowAt(out.finish(), 0, list)).toEqual(reference(REAL[1]!, 2));
+      const b = out.finish();
+      const keys = [b.tenant, b.repo, b.machine, b.scope, b.trigger, b.file].map((ids) => table.list[ids[0]!]);
+      expect(keys).toEqual([ref.tenant, ref.repo, ref.machine, ref.scope, ref.trigger, FILE]);
     }
   });
 
   it('scanLine is the thread-wide scanner', () => {
     const out = new RowBatchBuilder(1, names);
     expect(scanLine(REAL[0]!, out, fileId, 1, defaultTenantId)).toBe(true);
-    expect(rowAt(out.finish(), 0, names.list)).toEqual(reference(REAL[0]!, 1));
+    expect(rowAt(out.finish(), 0)).toEqual(reference(REAL[0]!, 1));
   });
 });

@@ -588,10 +588,9 @@ export class LineScanner {
     return slot < 0 ? UNCACHED : this.names.ids[slot]!;
   }
 
-  /** The id of a name not in the cache, from the table, where a new name enters as a copy of its own. */
+  /** The id of a name not in the cache, from the table (which keeps a new name as an internalized copy, never the slice). */
   private newName(b: Uint8Array, s: number, e: number, h: number, text: string, names: NameTable): number {
-    let id = names.find(text.slice(s, e)); // an ASCII line: byte offsets are character offsets
-    if (id < 0) id = names.id(detachedSlice(text, s, e));
+    const id = names.id(text.slice(s, e)); // an ASCII line: byte offsets are character offsets
     this.names.keep(b, s, e, h, names.list[id]!, id);
     return id;
   }
