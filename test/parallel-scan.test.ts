@@ -34,7 +34,7 @@ function oneThread(bytes: Buffer, label: string): Scan {
 async function workers(path: string, label: string, size: number, n: number, chunkBytes: number): Promise<Scan> {
   const out: Scan = { rows: [], rejects: [], read: 0, offset: 0, line: 1 };
   const end = await scanInParallel({
-    path, label, defaultTenant: 'default', start: 0, line: 1, size, workers: n, chunkBytes,
+    path, label, defaultTenant: 'default', manifests: true, start: 0, line: 1, size, workers: n, chunkBytes,
     onChunk: (c) => {
       out.rows.push(...rowsOf(c.rows));
       out.rejects.push(...c.rejects);
@@ -92,7 +92,7 @@ describe('parallel scan (worker threads)', () => {
     expect(lastLineEnd(path, 0, 5)).toBe(5);
   });
 
-  it('the built CLI writes byte-identical outputs and checkpoint with --threads 2 and --threads 1', () => {
+  it('the built CLI writes byte-identical outputs and checkpoint with --threads 1, 2 and 3', () => {
     const dir = tempDir('par-cli-');
     const log = join(dir, 'big.ndjson');
     // Past the size below which a run stays on one thread (8 MiB).
@@ -115,10 +115,13 @@ describe('parallel scan (worker threads)', () => {
       return files;
     };
     const one = outputs(1);
-    const two = outputs(2);
-    expect([...two.keys()].sort()).toEqual([...one.keys()].sort());
-    for (const [name, text] of one) expect(two.get(name), name).toBe(text);
     expect(one.size).toBeGreaterThan(4);
+    // 2 threads: one scan worker beside the main thread; 3: two workers, merged in input order.
+    for (const threads of [2, 3]) {
+      const more = outputs(threads);
+      expect([...more.keys()].sort()).toEqual([...one.keys()].sort());
+      for (const [name, text] of one) expect(more.get(name), `${name} with --threads ${threads}`).toBe(text);
+    }
   }, 120_000);
 });
 

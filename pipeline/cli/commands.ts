@@ -21,7 +21,7 @@ export function defineCommands(program: Command): void {
     .option('--alert-failures <n>', 'failures within the window that open an alert, N (default 3)')
     .option('--alert-window <dur>', 'alert window W (default 10m)')
     .option('--tick <dur>', 'follow mode: rebuild outputs this often, at least 1s (default 30s)')
-    .option('--threads <n>', 'threads that scan a big file in a batch run; 1 = no worker threads (default: the cores there are, at most 4)')
+    .option('--threads <n>', 'threads for a batch over a file larger than 8 MiB: this one plus N-1 scan workers; 1 = no workers (default: the cores there are, at most 4)')
     .option('--rebuild', 'discard the checkpoint in STATE/.syncscope and recompute everything from the input')
     .option('--price-base-usd <usd>', 'Spaces subscription per month in USD (default 5.00)')
     .option('--egress-included <bytes>', 'outbound transfer included per month, e.g. 1TiB (default)')

@@ -46,7 +46,7 @@ export class Engine {
   private readonly arrivedSubject = new Subject<ArrivedBatch>();
   private readonly frameSubject = new Subject<OutputFrame>();
   private readonly failureSubject = new Subject<OperatorFailure>();
-  private readonly ingestOptions: IngestOptions;
+  readonly ingestOptions: IngestOptions;
   private current: EngineState;
   private resolvedQueue: Cluster[] = [];
   /** Tenants of rows past a fixed NOW in the batch being gated (tenant-tally keys them). */
@@ -59,11 +59,12 @@ export class Engine {
   readonly failure$: Observable<OperatorFailure> = this.failureSubject.asObservable();
   readonly failures: OperatorFailure[] = [];
 
-  constructor(readonly config: EngineConfig, seed?: EngineState) {
+  /** `manifests: false`: keep no manifest texts (what `run` does; the lints need them). */
+  constructor(readonly config: EngineConfig, seed?: EngineState, options: { readonly manifests?: boolean } = {}) {
     const init = initEngineState();
     const own = seed === undefined ? init : structuredClone({ health: seed.health, latestTs: seed.latestTs, future: seed.future });
     this.current = { ...init, health: own.health, latestTs: own.latestTs, future: own.future };
-    this.ingestOptions = { defaultTenant: config.defaultTenant };
+    this.ingestOptions = { defaultTenant: config.defaultTenant, manifests: options.manifests !== false };
     const report = (f: OperatorFailure): void => this.report(f);
     const rows$ = this.batches.pipe(share());
     // Rows in ts order within the lateness window; a frozen reorder passes no rows on.

@@ -2,7 +2,7 @@ import type { Reject } from '../core/row.js';
 import { explainReject, toRow } from './row-parser.js';
 import { isBlankLine, rawHead, type LineChunk } from '../source/lines.js';
 import { parseTs } from '../core/time.js';
-import { RowBatchBuilder, type RowBatch } from '../core/columns.js';
+import { NAMES, RowBatchBuilder, type RowBatch } from '../core/columns.js';
 import { scanLine } from './line-scanner.js';
 
 export interface IngestResult {
@@ -15,6 +15,8 @@ export interface IngestResult {
 
 export interface IngestOptions {
   readonly defaultTenant: string;
+  /** Keep manifest texts (default true; `run` reads none, only the lints do). */
+  readonly manifests?: boolean;
 }
 
 function reasonOfParseError(err: unknown): string {
@@ -30,7 +32,7 @@ function reasonOfParseError(err: unknown): string {
  * exactly one row or reject.
  */
 export function ingest(chunk: LineChunk, from: number, to: number, file: string, opts: IngestOptions): IngestResult {
-  const out = new RowBatchBuilder(to - from);
+  const out = new RowBatchBuilder(to - from, NAMES, opts.manifests !== false);
   const fileId = out.names.id(file);
   const defaultTenantId = out.names.id(opts.defaultTenant);
   const rejects: Reject[] = [];

@@ -460,8 +460,9 @@ export class LineScanner {
     out.filesTotal[i] = filesTotal;
     out.bytes[i] = bytes;
     out.durMs[i] = durMs;
-    out.manifestBefore[i] = (seen & (1 << K_MANIFEST_BEFORE)) === 0 ? ABSENT : before === null ? NULL : out.text(before);
-    out.manifestAfter[i] = (seen & (1 << K_MANIFEST_AFTER)) === 0 ? ABSENT : after === null ? NULL : out.text(after);
+    const kept = out.manifests;
+    out.manifestBefore[i] = (seen & (1 << K_MANIFEST_BEFORE)) === 0 || !kept ? ABSENT : before === null ? NULL : out.text(before);
+    out.manifestAfter[i] = (seen & (1 << K_MANIFEST_AFTER)) === 0 || !kept ? ABSENT : after === null ? NULL : out.text(after);
     out.commit();
     return true;
   }

@@ -73,7 +73,7 @@ export async function scanInParallel(o: ParallelScanOptions, workerUrl: URL): Pr
   const scanEnd = lastLineEnd(o.path, o.start, o.size);
   const chunkBytes = o.chunkBytes ?? CHUNK_BYTES;
   const count = Math.ceil((scanEnd - o.start) / chunkBytes);
-  const setup: ScanSetup = { path: o.path, label: o.label, defaultTenant: o.defaultTenant };
+  const setup: ScanSetup = { path: o.path, label: o.label, defaultTenant: o.defaultTenant, manifests: o.manifests };
   const workers = Array.from(
     { length: Math.min(o.workers, Math.max(1, count)) },
     () => new Worker(workerUrl, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } }),

@@ -59,7 +59,7 @@ export interface LiveOptions {
   /** Notices as typed events; default: printed on stderr (sinks/notices.ts). */
   readonly emit?: EventSink;
   readonly onProgress?: (bytes: number, total: number | null) => void;
-  /** Scan threads for a batch over a file (`--threads`); 1 = scan on this thread only. */
+  /** Threads for a batch over a file (`--threads`): this one plus N-1 scan workers; 1 = none. */
   readonly threads?: number;
 }
 
@@ -291,10 +291,11 @@ class FileRun extends BaseRun {
       path: bulk.path,
       label: this.opts.inputLabel ?? this.opts.input,
       defaultTenant: this.opts.engine.defaultTenant,
+      manifests: false,
       start: bulk.start,
       line: bulk.line,
       size: bulk.size,
-      workers: threads,
+      workers: threads - 1,
       onChunk: (c) => {
         this.session.feedRows(c);
         this.opts.onProgress?.(c.end, bulk.size);

@@ -21,7 +21,7 @@ export interface RunOptions {
   readonly kv?: KvStore;
   /** Called with (bytesRead, totalBytes) after each chunk, for a progress bar. */
   readonly onProgress?: (bytes: number, total: number | null) => void;
-  /** Scan threads for a batch over a big file (`--threads`; default 1: this thread only). */
+  /** Threads for a batch over a big file (`--threads`): this one plus N-1 scan workers; default 1. */
   readonly threads?: number;
   /** Discard the checkpoint and recompute from the input (`--rebuild`). */
   readonly rebuild?: boolean;

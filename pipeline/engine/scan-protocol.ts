@@ -7,6 +7,7 @@ export interface ScanSetup {
   readonly path: string;
   readonly label: string;
   readonly defaultTenant: string;
+  readonly manifests: boolean;
 }
 
 /** A scanned chunk on the wire: columns with the worker's name ids, texts packed into one string. */

@@ -21,7 +21,7 @@ port.on('message', (task: ChunkTask | null) => {
   }
   let reply: WorkerReply;
   try {
-    const chunk = scanChunk(fd, task, setup.label, { defaultTenant: setup.defaultTenant });
+    const chunk = scanChunk(fd, task, setup.label, { defaultTenant: setup.defaultTenant, manifests: setup.manifests });
     const names = NAMES.list.slice(namesSent);
     namesSent = NAMES.list.length;
     const { message, transfer } = toTransfer(chunk, names);

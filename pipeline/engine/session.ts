@@ -78,7 +78,7 @@ export interface Preview {
  * through end(). The live engine is not touched.
  */
 export function endPreview(live: Engine, clock: number, file: string, tail?: LineChunk): Preview {
-  return endInPlace(new Engine(live.config, live.state), clock, file, tail);
+  return endInPlace(new Engine(live.config, live.state, live.ingestOptions), clock, file, tail);
 }
 
 /** The end-of-input step on `engine` itself: for a final flush, after which it is not fed again. */
@@ -126,7 +126,8 @@ export class Session {
 
   private constructor(private readonly o: SessionOptions, resume: Checkpoint | null, private readonly unlock: () => void) {
     this.resumeFrom = resume?.input ?? null;
-    this.engine = new Engine(o.engine, resume?.engine);
+    // The outputs read no manifest: keep none (lint keeps them, for manifest-break).
+    this.engine = new Engine(o.engine, resume?.engine, { manifests: false });
     this.engine.failure$.subscribe((f) => this.onFailure(f));
     this.outputs = new Outputs(
       o.stateDir,
