@@ -1,5 +1,5 @@
 /**
- * The one-way rule of the layout (README, "Design"): pipeline/core is the shared vocabulary and
+ * The one-way rule of the layout (docs/design.md): pipeline/core is the shared vocabulary and
  * imports nothing outside itself; operators and sinks build on core alone; the Worker is a
  * separate deployable that shares only core; no cycles anywhere. `npm test` runs this check.
  */

@@ -1,5 +1,5 @@
 /**
- * Token rules (documented in worker/README.md):
+ * Token rules (documented in docs/worker.md):
  * - POST /report: `Authorization: Bearer <64 hex chars>`; missing, another scheme, or not exactly
  *   64 hex digits → 401. A well-formed token that is not HMAC-SHA256(REPORT_SECRET, body.tenant_id)
  *   → 403 (it may be valid for some other tenant; the Worker cannot and does not say which).

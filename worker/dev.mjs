@@ -1,6 +1,6 @@
 // `npm run worker:dev`: the Worker on real workerd (Miniflare) at http://127.0.0.1:8787.
 //   PORT             listen port (default 8787)
-//   REPORT_SECRET    HMAC key for report tokens (default: a local-only value, see README.md)
+//   REPORT_SECRET    HMAC key for report tokens (default: a local-only value, see docs/worker.md)
 //   ADMIN_TOKEN      bearer token for /_status/tenants (default: a local-only value)
 //   WORKER_KV_DIR    where the ALERTS namespace persists (default ./state/worker-kv);
 //                    "memory" keeps it in memory, gone when the process stops
@@ -24,7 +24,7 @@ const url = await mf.ready;
 
 const defaults = [!process.env.REPORT_SECRET && 'REPORT_SECRET', !process.env.ADMIN_TOKEN && 'ADMIN_TOKEN'].filter(Boolean);
 console.log(`syncscope worker on ${url.href.replace(/\/$/, '')}  (KV: ${kvPersist || 'in memory'})`);
-if (defaults.length > 0) console.log(`using the local-only default for ${defaults.join(' and ')} (see worker/README.md)`);
+if (defaults.length > 0) console.log(`using the local-only default for ${defaults.join(' and ')} (see docs/worker.md)`);
 console.log(`token for tenant "default": ${createHmac('sha256', reportSecret).update('default').digest('hex')}`);
 
 let stopping = false;

@@ -86,7 +86,7 @@ with neither list anywhere it prints a notice on stderr and finds nothing.`)
     .option('--egress-usd-per-gib <usd>', 'with FILE: outbound transfer beyond the allowance, USD per GiB (default 0.01)')
     .option('--config <file>', 'with FILE: the same JSON config file as run')
     .addHelpText('after', `
-Tables and columns (the SPEC's JSON names; times RFC 3339 UTC; null = empty cell):
+Tables and columns (the snapshot's JSON names; times RFC 3339 UTC; null = empty cell):
   hourly      hour,pushes,failed                  (pushes_per_hour, 24 rows)
   daily       day,pushed_bytes,pulled_bytes       (bytes_per_day, 7 rows)
   repos       repo,ops_24h,failed_24h,ops_7d,failed_7d
