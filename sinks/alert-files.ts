@@ -4,7 +4,8 @@ import { writeFileAtomic } from '../pipeline/core/atomic-write.js';
 import { renderAlert } from './render-alert.js';
 import { type Cluster, alertFileName } from '../pipeline/core/alerts.js';
 
-function listAlertFiles(dir: string): Set<string> {
+/** The alert files in `dir` (none when it is missing). */
+export function listAlertFiles(dir: string): Set<string> {
   if (!existsSync(dir)) return new Set();
   return new Set(readdirSync(dir).filter((f) => f.startsWith('sync-degraded-') && f.endsWith('.md')));
 }

@@ -1,4 +1,5 @@
-import { formatTs } from '../pipeline/core/time.js';
+import * as z from 'zod';
+import { formatTs, instantMs } from '../pipeline/core/time.js';
 import { cell, table } from './format.js';
 import { type Cluster } from '../pipeline/core/alerts.js';
 
@@ -59,4 +60,46 @@ export function renderAlert(c: Cluster): string {
   });
   body.push('');
   return fm.join('\n') + body.join('\n');
+}
+
+/** What an open alert file's front matter says (renderAlert writes it). */
+const OpenFrontMatter = z.object({
+  tenant_id: z.string(),
+  repo: z.string(),
+  opened_at: instantMs,
+  last_failure_at: instantMs,
+  failures: z.string().regex(/^[1-9]\d*$/, 'not a whole number ≥ 1').transform(Number),
+  status: z.literal('open'),
+});
+
+export type OpenAlertFacts = z.output<typeof OpenFrontMatter>;
+
+/**
+ * Reads back the front matter renderAlert wrote for an open cluster: values are plain, or
+ * JSON-quoted when YAML would read them otherwise. Throws an Error saying what is wrong.
+ */
+export function parseOpenAlert(text: string): OpenAlertFacts {
+  const lines = text.split('\n');
+  const end = lines.indexOf('---', 1);
+  if (lines[0] !== '---' || end < 0) throw new Error('no front matter block between --- lines at the top');
+  const fields: Record<string, string> = {};
+  for (const line of lines.slice(1, end)) {
+    const m = /^([a-z_]+): (.*)$/.exec(line);
+    if (m === null) throw new Error(`front matter line is not "key: value": ${JSON.stringify(line)}`);
+    const value = m[2]!;
+    fields[m[1]!] = value.startsWith('"') ? unquote(value) : value;
+  }
+  const r = OpenFrontMatter.safeParse(fields);
+  if (!r.success) throw new Error(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+function unquote(value: string): string {
+  try {
+    const v: unknown = JSON.parse(value);
+    if (typeof v === 'string') return v;
+  } catch {
+    // reported below as the value it is
+  }
+  throw new Error(`front matter value is not a JSON string: ${value}`);
 }

@@ -1,8 +1,10 @@
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import * as z from 'zod';
 import { writeFileAtomic } from '../pipeline/core/atomic-write.js';
 import { onFile } from '../pipeline/core/io-error.js';
-import { formatTs } from '../pipeline/core/time.js';
+import { formatTs, instantMs } from '../pipeline/core/time.js';
 import { alertFileName, type Cluster, type HistoryMark } from '../pipeline/core/alerts.js';
 
 /** SPEC §4's line for a cluster that resolved at `resolvedAt` (keys in the SPEC's order). */
@@ -166,5 +168,94 @@ export class ResolvedHistory {
     if (text === this.tailOnDisk) return;
     this.final = writeAt(this.path, this.final, text);
     this.tailOnDisk = text;
+  }
+}
+
+const HistoryEntry = z.object({
+  ts: instantMs,
+  machine: z.string(),
+  op: z.string(),
+  scope: z.string(),
+  trigger: z.string(),
+  errors: z.array(z.string()),
+  file: z.string(),
+  line: z.number().int().min(1),
+});
+
+/** The line resolvedLine writes; unknown keys are ignored, as in the input rows. */
+const HistoryLineSchema = z
+  .object({
+    file: z.string().regex(/^sync-degraded-[^/]*\.md$/, 'not an alert file name'),
+    tenant_id: z.string(),
+    repo: z.string(),
+    opened_at: instantMs,
+    last_failure_at: instantMs,
+    resolved_at: instantMs,
+    failures: z.number().int().min(1),
+    entries: z.array(HistoryEntry),
+  })
+  .refine((l) => l.failures === l.entries.length, { message: 'failures differs from the number of entries' });
+
+/** A line of alerts-resolved.ndjson read back: the alert's file name and its cluster (resolved_at set). */
+export interface ResolvedAlert {
+  readonly file: string;
+  readonly cluster: Cluster & { resolved_at: number };
+}
+
+/** Reads one line resolvedLine wrote, or throws an Error saying what is wrong with it. */
+export function parseResolvedLine(text: string): ResolvedAlert {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error('not JSON');
+  }
+  const r = HistoryLineSchema.safeParse(json);
+  if (!r.success) throw new Error(r.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '));
+  const l = r.data;
+  const seq = /-h[0-9a-f]{8}-(\d+)\.md$/.exec(l.file);
+  return {
+    file: l.file,
+    cluster: {
+      tenant_id: l.tenant_id,
+      repo: l.repo,
+      opened_at: l.opened_at,
+      seq: seq === null ? 1 : Number(seq[1]),
+      last_failure_at: l.last_failure_at,
+      failures: l.entries.map((e) => ({ t: e.ts, file: e.file, line: e.line, machine: e.machine, op: e.op, scope: e.scope, trigger: e.trigger, errors: e.errors })),
+      resolved_at: l.resolved_at,
+    },
+  };
+}
+
+/** One line of the history file: the alert it holds, or why it could not be read. */
+export type HistoryRead = { readonly line: number; readonly alert: ResolvedAlert } | { readonly line: number; readonly problem: string };
+
+/**
+ * The lines of alerts-resolved.ndjson in file order (1-based line numbers), read as a stream so a
+ * long history is never held whole; blank lines are skipped. A missing file has no lines.
+ */
+export async function* readResolvedHistory(path: string): AsyncGenerator<HistoryRead> {
+  try {
+    statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw onFile(err, 'read', path);
+  }
+  let n = 0;
+  try {
+    for await (const text of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+      n++;
+      if (text.trim() === '') continue;
+      let read: HistoryRead;
+      try {
+        read = { line: n, alert: parseResolvedLine(text) };
+      } catch (err) {
+        read = { line: n, problem: (err as Error).message };
+      }
+      yield read;
+    }
+  } catch (err) {
+    throw onFile(err, 'read', path);
   }
 }

@@ -73,6 +73,25 @@ with neither list anywhere it prints a notice on stderr and finds nothing.`)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (raw: Record<string, unknown>) => (await import('./doctor.js')).doctorCommand(raw));
 
+  const alerts = commonFlags(program.command('alerts'))
+    .description('List open alerts (files in STATE/log/alerts) and resolved ones (lines of STATE/log/alerts-resolved.ndjson); `alerts show FILE` prints one. Writes nothing.')
+    .enablePositionalOptions()
+    .option('--since <when>', 'only alerts still open, or resolved at or after WHEN: a duration before NOW (24h, 7d) or an RFC 3339 timestamp (default: all)')
+    .option('--tenant <id>', 'only alerts of this tenant_id (exact)')
+    .option('--repo <name>', 'only alerts of this repo (exact)')
+    .addOption(new Option('--open', 'only open alerts').conflicts('resolved'))
+    .addOption(new Option('--resolved', 'only resolved alerts'))
+    .addOption(new Option('--format <format>', 'text: one line per alert; json: an array of objects').choices(['text', 'json']).default('text'))
+    .addHelpText('after', `
+Order: open alerts first, newest opened first; then resolved ones, newest resolved first.
+With --now latest, NOW is the newest time the alerts know (a resolved_at, or an open alert's last failure).
+Exit 0 (also when none match), 1 when a file cannot be read, 2 on usage or a FILE for show that names no alert or several.`)
+    .action(async (raw: Record<string, unknown>) => (await import('./alerts.js')).alertsCommand(raw));
+  commonFlags(alerts.command('show'))
+    .description('Print one alert, open or resolved, as the markdown of an open alert file (a resolved one says status: resolved and resolved_at).')
+    .argument('<file>', 'the alert file name as listed (the .md may be left off, a path to it works), or a prefix that names exactly one alert')
+    .action(async (file: string, raw: Record<string, unknown>, cmd: Command) => (await import('./alerts.js')).alertShowCommand(file, raw, cmd));
+
   commonFlags(program.command('export'))
     .description('Print a table as CSV: from the latest snapshot (STATE/log/sync-summary.json; aggregates from STATE/log/evals.aggregate.ndjson), or recomputed in memory from a log FILE (nothing is written to STATE).')
     .argument('[file]', 'recompute from this log (or - for stdin) instead of reading the snapshot; --now applies')

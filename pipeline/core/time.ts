@@ -35,6 +35,16 @@ function two(s: string, i: number): number {
   return digit(s, i) * 10 + digit(s, i + 1);
 }
 
+/** A string holding an RFC 3339 timestamp, read as epoch ms (for files syncscope wrote). */
+export const instantMs = z.string().transform((s, ctx) => {
+  const ms = parseTs(s);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `not an RFC 3339 timestamp: ${JSON.stringify(s)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 /**
  * Parses RFC 3339 (as zod's `iso.datetime({ offset: true })` accepts it) to epoch ms, or NaN.
  * The common `YYYY-MM-DDTHH:MM:SS[.fff]Z` layout is parsed by hand; anything else goes through
