@@ -7,7 +7,7 @@
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 
-/** A valid row with every field §4–§6 need; `line` is its 1-based line in `file`. */
+/** A valid row with every field §3.1–§6 need; `line` is its 1-based line in `file`. */
 export interface OracleRow {
   t: number;
   op: 'push' | 'pull';
@@ -17,6 +17,7 @@ export interface OracleRow {
   machine: string;
   trigger: string;
   bytes: number;
+  dur_ms: number;
   failed: boolean;
   /** The error chain, outermost first (a lone string is a chain of one). */
   errors: string[];

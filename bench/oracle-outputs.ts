@@ -1,7 +1,8 @@
 /**
- * Compares what `syncscope run` wrote under its state dir with the oracle's §4–§6 results: the
- * snapshot's `cost` and `alerts`, the open alert files in log/alerts/, log/alerts-resolved.ndjson, the
- * KV ALERTS tallies (the embedded file KV under kv/ALERTS/) and log/evals.aggregate.ndjson. Only
+ * Compares what `syncscope run` wrote under its state dir with the oracle's §3.1–§6 results: the
+ * snapshot's `health`, `top_errors_24h`, `latency_24h`, `trend`, `cost` and `alerts`, the open
+ * alert files in log/alerts/, log/alerts-resolved.ndjson, the KV ALERTS tallies (the embedded
+ * file KV under kv/ALERTS/) and log/evals.aggregate.ndjson. Only
  * what the SPEC specifies is compared: the markdown of an alert file is checked for its front
  * matter and for each entry's facts in order, not for its layout.
  *
@@ -13,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OracleCluster } from './oracle-alerts.js';
 import { byName, formatTs, parseJsonExact } from './oracle-common.js';
+import { diffWhatIsWrongNowField, WHAT_IS_WRONG_NOW_FIELDS } from './oracle-health.js';
 import type { OracleSummary } from './oracle.js';
 import { TALLY_FIELDS } from './oracle-tenants.js';
 
@@ -60,7 +62,7 @@ export function diffStateWithOracle(expected: OracleSummary, stateDir: string, o
   return out;
 }
 
-// ---- snapshot: cost and alerts ------------------------------------------------------------
+// ---- snapshot: §3.1, cost and alerts ------------------------------------------------------
 
 function checkSnapshot(expected: OracleSummary, path: string, out: StateDiff): void {
   const d = out.diffs;
@@ -84,13 +86,7 @@ function checkSnapshot(expected: OracleSummary, path: string, out: StateDiff): v
       d.push(`snapshot cost.by_tenant[${i}]: got ${show(g)}, expected ${show(w)}`);
     }
   });
-  if (isObj(snap.trend)) {
-    for (const [field, cents] of [['cost_7d_usd_cents', expected.cost.week_usd_cents], ['cost_prev_7d_usd_cents', expected.cost.prev_week_usd_cents]] as const) {
-      if (!sameInt(snap.trend[field], cents)) d.push(`snapshot trend.${field}: got ${show(snap.trend[field])}, expected ${cents}`);
-    }
-  } else {
-    out.deviations.push('snapshot has no `trend` (SPEC §3.1), so its cost_7d_usd_cents / cost_prev_7d_usd_cents are not checked');
-  }
+  checkWhatIsWrongNow(expected, snap, out);
 
   const alerts = isObj(snap.alerts) ? snap.alerts : {};
   const open = (Array.isArray(alerts.open) ? (alerts.open as unknown[]) : []).filter(isObj).sort((a, b) => byName(String(a.file), String(b.file)));
@@ -106,6 +102,26 @@ function checkSnapshot(expected: OracleSummary, path: string, out: StateDiff): v
   });
   if (!sameInt(alerts.resolved, expected.alerts.resolved.length)) {
     d.push(`snapshot alerts.resolved: got ${show(alerts.resolved)}, expected ${expected.alerts.resolved.length}`);
+  }
+}
+
+/**
+ * §3.1's four fields, each compared exactly when present. A missing one is a failure once the
+ * snapshot has `health`; until the product writes §3.1 (no `health` key at all), the missing
+ * ones are only a deviation, so this branch's CI stays green on a product without them.
+ * TRANSITIONAL GATE: once the product's snapshot carries §3.1, delete the `strict` test so that
+ * a missing field always fails.
+ */
+function checkWhatIsWrongNow(expected: OracleSummary, snap: Obj, out: StateDiff): void {
+  const strict = 'health' in snap;
+  const missing = WHAT_IS_WRONG_NOW_FIELDS.filter((f) => !(f in snap));
+  if (missing.length > 0) {
+    const names = missing.map((f) => `\`${f}\``).join(', ');
+    if (strict) out.diffs.push(`snapshot has no ${names} (SPEC §3.1)`);
+    else out.deviations.push(`snapshot has no ${names} (SPEC §3.1), so they are not checked (strict once the snapshot has \`health\`)`);
+  }
+  for (const field of WHAT_IS_WRONG_NOW_FIELDS) {
+    if (field in snap) out.diffs.push(...diffWhatIsWrongNowField(field, expected.whatIsWrong, snap[field]).map((line) => `snapshot ${line}`));
   }
 }
 

@@ -3,7 +3,8 @@
  * (rows, pushes_per_hour, bytes_per_day, repos, machines), written from the SPEC text alone and
  * sharing no code with pipeline/, operators/ or sinks/. `npm run bench:ci` compares the
  * pipeline's sync-summary.json with it. Clarity over speed: maps keyed by hour and day, one pass.
- * The valid rows are also kept, so that §4 (alerts, bench/oracle-alerts.ts), §5 (KV tallies,
+ * The valid rows are also kept, so that §3.1 (health, top errors, latency, trend,
+ * bench/oracle-health.ts), §4 (alerts, bench/oracle-alerts.ts), §5 (KV tallies,
  * bench/oracle-tenants.ts) and §6 (cost, bench/oracle-cost.ts) run over them stably sorted by
  * ts at the end; bench/oracle-outputs.ts compares those with the files `run` writes.
  */
@@ -11,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { clusterFailures, DEFAULT_ALERT_OPTIONS, type AlertOptions, type AlertsResult } from './oracle-alerts.js';
 import { byName, DAY, daysInMonth, formatTs, HOUR, type OracleRow } from './oracle-common.js';
 import { computeCost, DEFAULT_PRICES, type OracleCost, type Prices } from './oracle-cost.js';
+import { whatIsWrongNow, type WhatIsWrongNow } from './oracle-health.js';
 import { tenantTallies, type OracleTally } from './oracle-tenants.js';
 
 export { formatTs };
@@ -61,6 +63,8 @@ export interface OracleSummary {
   tenants: OracleTally[];
   /** §6: aggregates and weekly totals. */
   cost: OracleCost;
+  /** §3.1: health, top_errors_24h, latency_24h, trend. */
+  whatIsWrong: WhatIsWrongNow;
 }
 
 /** A row that passed validation, reduced to what the outputs need (no file and line yet). */
@@ -140,7 +144,7 @@ export function validateRow(o: unknown, defaultTenant = 'default'): { row: Valid
   const errors = typeof error === 'string' ? (error === '' ? [] : [error]) : Array.isArray(error) ? (error as string[]) : [];
   return {
     row: {
-      t, op: r.op, repo: r.repo as string, machine: r.machine as string, bytes: r.bytes as number, failed,
+      t, op: r.op, repo: r.repo as string, machine: r.machine as string, bytes: r.bytes as number, dur_ms: r.dur_ms as number, failed,
       // An empty tenant_id counts as none given (the pipeline's reading; §1 does not say).
       tenant: typeof r.tenant_id === 'string' && r.tenant_id !== '' ? r.tenant_id : defaultTenant,
       scope: r.scope as string, trigger: r.trigger as string, errors,
@@ -177,8 +181,12 @@ export class Oracle {
   private readonly repoHours = new Map<string, Map<number, Tally>>(); // a = ops, b = failed
   private readonly repoDays = new Map<string, Map<number, Tally>>();
   private readonly lastSuccessPush = new Map<string, number | null>();
-  /** Every valid row in input order, for §4–§6 (which need ts order, not one pass). */
+  /** Every valid row in input order, for §3.1–§6 (which need ts order, not one pass). */
   private readonly rows: OracleRow[] = [];
+  /** The ts of the last valid line so far, which a rejected line takes (§3.1); null before the first. */
+  private lastValidT: number | null = null;
+  /** The ts each rejected line takes, in input order. */
+  private readonly rejectedAt: Array<number | null> = [];
 
   constructor(private readonly opts: OracleOptions = {}) {
     this.maxLateness = opts.maxLatenessMs ?? DEFAULT_MAX_LATENESS_MS;
@@ -192,29 +200,35 @@ export class Oracle {
     if (line.trim() === '') return; // blank lines are tolerated and not counted
     this.counts.read++;
     if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
-      this.counts.rejected++;
+      this.reject();
       return;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
     } catch {
-      this.counts.rejected++;
+      this.reject();
       return;
     }
     const v = validateRow(parsed, this.opts.tenant);
     if (!('row' in v)) {
-      this.counts.rejected++;
+      this.reject();
       return;
     }
     // Every valid line of one input counts, byte-identical or not (duplicates exist only at a
     // stdin restart, which a one-file oracle never sees).
     const row: OracleRow = { ...v.row, file: this.opts.file ?? '-', line: this.lineNo };
     this.rows.push(row);
+    this.lastValidT = row.t;
     this.counts.valid++;
     if (row.t < this.maxSeen - this.maxLateness) this.counts.late++;
     if (row.t > this.maxSeen) this.maxSeen = row.t;
     this.count(row);
+  }
+
+  private reject(): void {
+    this.counts.rejected++;
+    this.rejectedAt.push(this.lastValidT);
   }
 
   /** Adds a valid row's contribution; rows after NOW are left out of every output. */
@@ -269,7 +283,8 @@ export class Oracle {
     const alerts = clusterFailures(sorted, now, this.opts.alerts ?? DEFAULT_ALERT_OPTIONS);
     const tenants = tenantTallies(sorted, new Set(this.rows.map((r) => r.tenant)), alerts, now);
     const cost = computeCost(sorted, now, { ...DEFAULT_PRICES, ...this.opts.prices });
-    return { now: formatTs(now), rows: { ...this.counts }, pushes_per_hour, bytes_per_day, repos, machines, alerts, tenants, cost };
+    const whatIsWrong = whatIsWrongNow({ rows: sorted, rejectedAt: this.rejectedAt, now, openAlerts: alerts.open.length, cost });
+    return { now: formatTs(now), rows: { ...this.counts }, pushes_per_hour, bytes_per_day, repos, machines, alerts, tenants, cost, whatIsWrong };
   }
 }
 

@@ -2,8 +2,8 @@
  * `npm run bench` — throughput and peak memory of the pipeline against the floor (read + split +
  * JSON.parse) and jq, on generated logs of several sizes; `npm run bench:ci` — one size (200k
  * rows) with a correctness gate: every `run` (with 2 threads and with 1) is checked against the
- * independent oracle (bench/oracle.ts): the snapshot's §1–§3 numbers, and the §4–§6 outputs
- * under its state dir (alerts, KV tallies, cost; see bench/oracle-outputs.ts).
+ * independent oracle (bench/oracle.ts): the snapshot's §1–§3 numbers, and the §3.1–§6 outputs
+ * under its state dir (what is wrong now, alerts, KV tallies, cost; see bench/oracle-outputs.ts).
  * `--phases` profiles one `run` per size instead and prints where the time goes (bench/phases.ts).
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -163,7 +163,8 @@ async function prepareSize(rows: number, args: Args, jq: boolean): Promise<Size>
   const expected = await computeOracleFromFile(file);
   log(`oracle: now=${expected.now}, read=${expected.rows.read} valid=${expected.rows.valid} rejected=${expected.rows.rejected}, ` +
     `${expected.alerts.open.length} open / ${expected.alerts.resolved.length} resolved alerts, ${expected.tenants.length} tenants, ` +
-    `${expected.cost.aggregates.length} aggregates, week ${expected.cost.week_usd_cents} cents (${((performance.now() - oracleStart) / 1000).toFixed(1)} s)`);
+    `${expected.cost.aggregates.length} aggregates, week ${expected.cost.week_usd_cents} cents, ` +
+    `health ${expected.whatIsWrong.health.level}${expected.whatIsWrong.health.causes.length > 0 ? ` (${expected.whatIsWrong.health.causes.join(', ')})` : ''} (${((performance.now() - oracleStart) / 1000).toFixed(1)} s)`);
 
   const cli = args.cli;
   const missing = existsSync(cli) ? undefined : `${relative(cli)} is missing`;
@@ -266,7 +267,7 @@ async function bench(args: Args): Promise<number> {
     process.stderr.write(`\nbench: FAILED\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
     return 1;
   }
-  log('every pipeline `run` matches the oracle (snapshot and §4–§6 outputs)');
+  log('every pipeline `run` matches the oracle (snapshot and §3.1–§6 outputs)');
   return 0;
 }
 
@@ -415,14 +416,14 @@ function checkSnapshot(state: string, expected: OracleSummary): string[] {
 }
 
 /**
- * Compares the §4–§6 outputs under the state dir with the oracle; returns failure lines. Known
+ * Compares the §3.1–§6 outputs under the state dir with the oracle; returns failure lines. Known
  * places where the pipeline keeps a fact in another form than the SPEC says are warnings.
  */
 function checkStateDir(state: string, expected: OracleSummary, ranFrom: number, ranTo: number): string[] {
   const started = performance.now();
   const { diffs, deviations } = diffStateWithOracle(expected, state, { ranFrom, ranTo });
   for (const d of deviations) log(`warning: pipeline deviates from SPEC: ${d}`);
-  log(`§4–§6 outputs checked against the oracle in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(`§3.1–§6 outputs checked against the oracle in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return diffs.map((d) => `state dir differs from oracle: ${d}`);
 }
 

@@ -288,7 +288,7 @@ describe('oracle', () => {
 
   it('reports each field where a snapshot differs, and nothing when equal', () => {
     const expected = computeOracle(generate({ rows: 2000 }));
-    const snapshot = JSON.parse(JSON.stringify({ ...expected, generated_at: 'x', cost: {} }));
+    const snapshot = JSON.parse(JSON.stringify({ ...expected, generated_at: 'x', cost: {}, whatIsWrong: {} }));
     expect(diffWithOracle(expected, snapshot)).toEqual([]);
     snapshot.repos[0].failed_7d += 1;
     snapshot.machines.pop();
