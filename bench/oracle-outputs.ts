@@ -89,7 +89,7 @@ function checkSnapshot(expected: OracleSummary, path: string, out: StateDiff): v
       if (!sameInt(snap.trend[field], cents)) d.push(`snapshot trend.${field}: got ${show(snap.trend[field])}, expected ${cents}`);
     }
   } else {
-    out.deviations.push('snapshot has no `trend` (SPEC §3.1), so its cost_7d_usd_cents / cost_prev_7d_usd_cents are not checked');
+    out.deviations.push('snapshot has no `trend`, so its cost_7d_usd_cents / cost_prev_7d_usd_cents are not checked');
   }
 
   const alerts = isObj(snap.alerts) ? snap.alerts : {};
@@ -176,7 +176,7 @@ function alertFilesIn(dir: string): string[] {
 
 function checkOpenAlerts(open: readonly OracleCluster[], dir: string, out: StateDiff): void {
   if (!existsSync(dir)) {
-    out.diffs.push(`log/alerts/ does not exist (SPEC §4: it exists even when empty), expected ${open.length} open alert file(s)`);
+    out.diffs.push(`log/alerts/ does not exist (it must exist even when empty), expected ${open.length} open alert file(s)`);
     return;
   }
   const names = alertFilesIn(dir);
@@ -195,7 +195,7 @@ function checkOpenAlerts(open: readonly OracleCluster[], dir: string, out: State
 function checkResolvedAlerts(resolved: readonly OracleCluster[], log: string, out: StateDiff): void {
   const d = out.diffs;
   const file = join(log, 'alerts-resolved.ndjson');
-  if (existsSync(join(log, 'alerts-resolved'))) d.push('log/alerts-resolved/ exists: resolved alerts are lines of log/alerts-resolved.ndjson, not files (SPEC §4 v2)');
+  if (existsSync(join(log, 'alerts-resolved'))) d.push('log/alerts-resolved/ exists: resolved alerts are lines of log/alerts-resolved.ndjson, not files');
   if (!existsSync(file)) {
     if (resolved.length > 0) d.push(`log/alerts-resolved.ndjson is missing, expected ${resolved.length} line(s)`);
     return;
@@ -277,7 +277,7 @@ function checkKv(expected: OracleSummary, dir: string, opts: StateDiffOptions, o
     const meta = isObj(entry.metadata) ? entry.metadata : {};
     for (const [where, o] of [['value', value], ['metadata', meta]] as const) {
       const extra = Object.keys(o).filter((k) => !allowed.has(k));
-      if (extra.length > 0) d.push(`kv ${key}: ${where} holds ${show(extra)}, beyond the tenant-level facts of §5`);
+      if (extra.length > 0) d.push(`kv ${key}: ${where} holds ${show(extra)}, beyond the tenant-level facts`);
     }
     for (const [k, v] of Object.entries(meta)) {
       if (canonical(v) !== canonical(value[k])) d.push(`kv ${key}: metadata ${k} is ${show(v)}, the value says ${show(value[k])}`);

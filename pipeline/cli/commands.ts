@@ -32,9 +32,10 @@ export function defineCommands(program: Command): void {
     .action(async (file: string | undefined, raw: Record<string, unknown>) => (await import('./run.js')).runCommand(file, raw));
 
   commonFlags(program.command('status'))
-    .description('Print the tenant status from the embedded KV: ok, degraded, or no_data when no tenant reported within 24h.')
+    .description('Print the tenant status from the embedded KV, or from the status Worker with --kv-url: ok, degraded, or no_data when no tenant reported within 24h.')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--strict', 'exit 1 when degraded or no_data', false)
+    .option('--kv-url <url>', 'ask the status Worker at URL (its public GET /_status, no token needed) instead of the embedded KV; the Worker judges by its own clock, so --now does not apply')
     .action(async (raw: Record<string, unknown>) => (await import('./status.js')).statusCommand(raw));
 
   commonFlags(program.command('lint'))
@@ -86,7 +87,7 @@ with neither list anywhere it prints a notice on stderr and finds nothing.`)
     .option('--egress-usd-per-gib <usd>', 'with FILE: outbound transfer beyond the allowance, USD per GiB (default 0.01)')
     .option('--config <file>', 'with FILE: the same JSON config file as run')
     .addHelpText('after', `
-Tables and columns (the SPEC's JSON names; times RFC 3339 UTC; null = empty cell):
+Tables and columns (the snapshot's JSON names; times RFC 3339 UTC; null = empty cell):
   hourly      hour,pushes,failed                  (pushes_per_hour, 24 rows)
   daily       day,pushed_bytes,pulled_bytes       (bytes_per_day, 7 rows)
   repos       repo,ops_24h,failed_24h,ops_7d,failed_7d
