@@ -13,8 +13,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { generateLines, writeLines, type FullGenOptions } from './gen.js';
+import { scriptArgs } from './script-args.js';
 
 export interface SoakSample {
   /** Seconds since the pipeline started. */
@@ -125,15 +125,26 @@ export async function soak(opts: { rows: number; days: number; tick: string; see
   }
 }
 
+const USAGE = `usage: node dist/bench/follow-soak.js [options]   (npm run bench:follow-soak -- [options])
+
+Streams generated rows into \`syncscope run -\` (stdin held open, ticks on) and samples its
+resident memory, which must stay flat however many rows pass.
+
+  --rows N     rows to stream (default 10000000)
+  --days D     span of the generated log in days (default 120)
+  --tick DUR   the run's --tick, with a unit (default 1s)
+  --seed S     generator seed (default soak)
+  --json       print the result as one JSON object
+  -h, --help   this text
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      rows: { type: 'string', default: '10000000' },
-      days: { type: 'string', default: '120' },
-      tick: { type: 'string', default: '1s' },
-      seed: { type: 'string', default: 'soak' },
-      json: { type: 'boolean', default: false },
-    },
+  const values = scriptArgs({ name: 'follow-soak', npm: 'bench:follow-soak', usage: USAGE }, process.argv.slice(2), {
+    rows: { type: 'string', default: '10000000' },
+    days: { type: 'string', default: '120' },
+    tick: { type: 'string', default: '1s' },
+    seed: { type: 'string', default: 'soak' },
+    json: { type: 'boolean', default: false },
   });
   const rows = Number(values.rows);
   const days = Number(values.days);

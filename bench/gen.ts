@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { DelayBuffer, DiurnalClock } from './gen-time.js';
 import { buildWorld, type Machine, type Repo, type Tenant } from './gen-world.js';
 import { Prng } from './prng.js';
+import { scriptArgs } from './script-args.js';
 
 export interface GenOptions {
   /** Output lines, bad lines included. */
@@ -412,23 +413,21 @@ export interface GenCli extends GenOptions {
   out?: string;
 }
 
+const GEN_FLAGS = {
+  rows: { type: 'string' },
+  seed: { type: 'string' },
+  start: { type: 'string' },
+  days: { type: 'string' },
+  tenants: { type: 'string' },
+  out: { type: 'string' },
+  'no-bad': { type: 'boolean' },
+  'no-disorder': { type: 'boolean' },
+  'burst-at': { type: 'string' },
+} as const;
+
 /** Parses the CLI arguments (exported so the test can regenerate the sample from the documented command). */
 export function parseGenArgs(argv: string[]): GenCli {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      rows: { type: 'string' },
-      seed: { type: 'string' },
-      start: { type: 'string' },
-      days: { type: 'string' },
-      tenants: { type: 'string' },
-      out: { type: 'string' },
-      'no-bad': { type: 'boolean' },
-      'no-disorder': { type: 'boolean' },
-      'burst-at': { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, strict: true, options: GEN_FLAGS });
   const need = (name: 'rows' | 'seed' | 'start' | 'days'): string => {
     const v = values[name];
     if (v === undefined) throw new Error(`--${name} is required`);
@@ -497,10 +496,7 @@ Writes a deterministic, seeded sync-events log (ndjson): the same options give t
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return;
-  }
+  scriptArgs({ name: 'gen', npm: 'gen', usage: USAGE }, argv, GEN_FLAGS); // --help, and unknown flags in one line
   let cli: GenCli;
   let lines: Generator<string>;
   try {

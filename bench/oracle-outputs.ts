@@ -192,7 +192,7 @@ function alertFilesIn(dir: string): string[] {
 
 function checkOpenAlerts(open: readonly OracleCluster[], dir: string, out: StateDiff): void {
   if (!existsSync(dir)) {
-    out.diffs.push(`log/alerts/ does not exist (SPEC §4: it exists even when empty), expected ${open.length} open alert file(s)`);
+    out.diffs.push(`log/alerts/ does not exist (it must exist even when empty), expected ${open.length} open alert file(s)`);
     return;
   }
   const names = alertFilesIn(dir);
@@ -211,7 +211,7 @@ function checkOpenAlerts(open: readonly OracleCluster[], dir: string, out: State
 function checkResolvedAlerts(resolved: readonly OracleCluster[], log: string, out: StateDiff): void {
   const d = out.diffs;
   const file = join(log, 'alerts-resolved.ndjson');
-  if (existsSync(join(log, 'alerts-resolved'))) d.push('log/alerts-resolved/ exists: resolved alerts are lines of log/alerts-resolved.ndjson, not files (SPEC §4 v2)');
+  if (existsSync(join(log, 'alerts-resolved'))) d.push('log/alerts-resolved/ exists: resolved alerts are lines of log/alerts-resolved.ndjson, not files');
   if (!existsSync(file)) {
     if (resolved.length > 0) d.push(`log/alerts-resolved.ndjson is missing, expected ${resolved.length} line(s)`);
     return;
@@ -293,7 +293,7 @@ function checkKv(expected: OracleSummary, dir: string, opts: StateDiffOptions, o
     const meta = isObj(entry.metadata) ? entry.metadata : {};
     for (const [where, o] of [['value', value], ['metadata', meta]] as const) {
       const extra = Object.keys(o).filter((k) => !allowed.has(k));
-      if (extra.length > 0) d.push(`kv ${key}: ${where} holds ${show(extra)}, beyond the tenant-level facts of §5`);
+      if (extra.length > 0) d.push(`kv ${key}: ${where} holds ${show(extra)}, beyond the tenant-level facts`);
     }
     for (const [k, v] of Object.entries(meta)) {
       if (canonical(v) !== canonical(value[k])) d.push(`kv ${key}: metadata ${k} is ${show(v)}, the value says ${show(value[k])}`);

@@ -10,13 +10,13 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { defaultThreads } from '../pipeline/engine/parallel-scan.js';
 import type { FullGenOptions } from './gen.js';
 import { cachedLog, countLines, validRowsFile } from './log-cache.js';
 import { measure, median, rssMethod, type Measurement } from './measure.js';
 import { computeOracleFromFile, diffWithOracle, type OracleSummary } from './oracle.js';
 import { diffStateWithOracle } from './oracle-outputs.js';
+import { scriptArgs } from './script-args.js';
 import { mergeSummaries, renderPhases, renderTopFunctions, summariseProfile, type CpuProfile } from './phases.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,24 +70,18 @@ interface Args {
   threads: number | undefined;
 }
 
-function parseCli(argv: string[]): Args | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      sizes: { type: 'string' },
-      ci: { type: 'boolean' },
-      runs: { type: 'string' },
-      seed: { type: 'string' },
-      days: { type: 'string' },
-      'jq-max-rows': { type: 'string' },
-      cli: { type: 'string' },
-      phases: { type: 'boolean' },
-      threads: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+function parseCli(argv: string[]): Args {
+  const values = scriptArgs({ name: 'bench', npm: 'bench', usage: USAGE }, argv, {
+    sizes: { type: 'string' },
+    ci: { type: 'boolean' },
+    runs: { type: 'string' },
+    seed: { type: 'string' },
+    days: { type: 'string' },
+    'jq-max-rows': { type: 'string' },
+    cli: { type: 'string' },
+    phases: { type: 'boolean' },
+    threads: { type: 'string' },
   });
-  if (values.help === true) return 'help';
   const ci = values.ci === true;
   const int = (name: string, text: string, min = 1): number => {
     const n = Number(text);
@@ -267,7 +261,7 @@ async function bench(args: Args): Promise<number> {
     process.stderr.write(`\nbench: FAILED\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
     return 1;
   }
-  log('every pipeline `run` matches the oracle (snapshot and §3.1–§6 outputs)');
+  log('every pipeline `run` matches the oracle (snapshot with what-is-wrong-now, alerts, KV tallies and cost aggregates)');
   return 0;
 }
 
@@ -422,8 +416,8 @@ function checkSnapshot(state: string, expected: OracleSummary): string[] {
 function checkStateDir(state: string, expected: OracleSummary, ranFrom: number, ranTo: number): string[] {
   const started = performance.now();
   const { diffs, deviations } = diffStateWithOracle(expected, state, { ranFrom, ranTo });
-  for (const d of deviations) log(`warning: pipeline deviates from SPEC: ${d}`);
-  log(`§3.1–§6 outputs checked against the oracle in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  for (const d of deviations) log(`warning: pipeline deviates from the contract: ${d}`);
+  log(`what-is-wrong-now, alerts, KV tallies and cost aggregates checked against the oracle in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return diffs.map((d) => `state dir differs from oracle: ${d}`);
 }
 
@@ -488,10 +482,6 @@ function log(message: string): void {
 
 async function main(): Promise<number> {
   const args = parseCli(process.argv.slice(2));
-  if (args === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   return args.phases ? phases(args) : bench(args);
 }
 

@@ -15,10 +15,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { generateLines, writeLines, type FullGenOptions } from './gen.js';
 import { cachedLog } from './log-cache.js';
+import { scriptArgs } from './script-args.js';
 import { measure, readVmKiB, rssMethod, workerPid, type Measurement } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,20 +50,14 @@ interface Args {
   days: number;
 }
 
-function parseCli(argv: string[]): Args | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      rows: { type: 'string' },
-      mode: { type: 'string' },
-      threads: { type: 'string' },
-      seed: { type: 'string' },
-      days: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+function parseCli(argv: string[]): Args {
+  const values = scriptArgs({ name: 'soak', npm: 'bench:soak', usage: USAGE }, argv, {
+    rows: { type: 'string' },
+    mode: { type: 'string' },
+    threads: { type: 'string' },
+    seed: { type: 'string' },
+    days: { type: 'string' },
   });
-  if (values.help === true) return 'help';
   const int = (name: string, text: string): number => {
     const n = Number(text);
     if (text.trim() === '' || !Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${text}"`);
@@ -190,10 +184,6 @@ function reportOf(mode: Mode, runArgs: string[], rows: number, m: Measurement, s
 
 async function main(): Promise<number> {
   const args = parseCli(process.argv.slice(2));
-  if (args === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const reports: Report[] = [];
   let code = 0;
   for (const mode of args.modes) {

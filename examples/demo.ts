@@ -3,11 +3,29 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Snapshot } from '../pipeline/core/snapshot.js';
+import { scriptArgs } from '../bench/script-args.js';
 
 /**
  * `npm run demo`: the main job on the bundled sample log, into a scratch state folder, then
  * where the dashboard is and its headline numbers.
  */
+scriptArgs(
+  {
+    name: 'demo',
+    npm: 'demo',
+    usage: `usage: npm run demo   (node dist/examples/demo.js)
+
+Runs syncscope on the bundled sample log (examples/sample-sync-events.ndjson) into a scratch
+state folder (.tmp/demo-state), then prints where the dashboard is and its headline numbers.
+Takes no options.
+
+  -h, --help   this text
+`,
+  },
+  process.argv.slice(2),
+  {},
+);
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = join(root, 'examples', 'sample-sync-events.ndjson');
 const state = join(root, '.tmp', 'demo-state');

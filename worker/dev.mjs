@@ -11,6 +11,28 @@ import { Miniflare } from 'miniflare';
 import { bundleWorker } from './build.mjs';
 import { LOCAL_ADMIN_TOKEN, LOCAL_REPORT_SECRET, localWorkerOptions } from './local.mjs';
 
+const USAGE = `usage: npm run worker:dev   (node worker/dev.mjs)
+
+Runs the status Worker locally on workerd at http://127.0.0.1:8787 until Ctrl-C. Takes no
+options; set these in the environment instead:
+
+  PORT            listen port (default 8787)
+  REPORT_SECRET   HMAC key for report tokens (default: a local-only value)
+  ADMIN_TOKEN     bearer token for /_status/tenants (default: a local-only value)
+  WORKER_KV_DIR   where the ALERTS namespace persists (default ./state/worker-kv);
+                  "memory" keeps it in memory, gone when the process stops
+`;
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+if (args.length > 0) {
+  const what = args[0].startsWith('-') ? `unknown option '${args[0]}'` : `unexpected argument '${args[0]}'`;
+  process.stderr.write(`worker:dev: ${what} (see npm run worker:dev -- --help)\n`);
+  process.exit(2);
+}
+
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number; got "${process.env.PORT}"`);
 const reportSecret = process.env.REPORT_SECRET || LOCAL_REPORT_SECRET;

@@ -32,9 +32,10 @@ export function defineCommands(program: Command): void {
     .action(async (file: string | undefined, raw: Record<string, unknown>) => (await import('./run.js')).runCommand(file, raw));
 
   commonFlags(program.command('status'))
-    .description('Print the tenant status from the embedded KV: ok, degraded, or no_data when no tenant reported within 24h.')
+    .description('Print the tenant status from the embedded KV, or from the status Worker with --kv-url: ok, degraded, or no_data when no tenant reported within 24h.')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--strict', 'exit 1 when degraded or no_data', false)
+    .option('--kv-url <url>', 'ask the status Worker at URL (its public GET /_status, no token needed) instead of the embedded KV; the Worker judges by its own clock, so --now does not apply')
     .action(async (raw: Record<string, unknown>) => (await import('./status.js')).statusCommand(raw));
 
   commonFlags(program.command('lint'))

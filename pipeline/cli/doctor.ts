@@ -14,7 +14,7 @@ import { fetchStatus, HttpKvStore } from '../../sinks/kv/http-kv.js';
 import { slug } from '../core/alerts.js';
 import { renderEvent } from '../../sinks/notices.js';
 import * as z from 'zod';
-import { engineConfigFrom, parseOrUsage } from './options.js';
+import { durationProblem, engineConfigFrom, parseOrUsage } from './options.js';
 import { type EngineConfig } from '../state/engine-state.js';
 
 /**
@@ -97,7 +97,7 @@ export function checkDurMs(log: string, n: number): CheckResult {
     }
   }
   if (rows.length === 0) {
-    return { ...base, ok: false, reason: `${log} has no rows at its end`, fix: 'check the sync client writes one JSON row per push and pull (SPEC §1)' };
+    return { ...base, ok: false, reason: `${log} has no rows at its end`, fix: 'check the sync client writes one JSON row per push and pull (sync-events v1)' };
   }
   const missing = rows.filter((r) => !(typeof r.dur_ms === 'number' && Number.isSafeInteger(r.dur_ms) && r.dur_ms >= 0));
   const positive = rows.filter((r) => typeof r.dur_ms === 'number' && r.dur_ms > 0).length;
@@ -390,12 +390,12 @@ const DoctorFlags = z.object({
   log: z.string().min(1).optional(),
   maxAge: z.string().optional().transform((v, ctx) => {
     if (v === undefined) return undefined;
-    const ms = parseDuration(v);
-    if (!Number.isFinite(ms) || ms < 1000) {
-      ctx.addIssue({ code: 'custom', message: `--max-age must be a duration like 90s, 10m or 2h (at least 1s); got "${v}"` });
+    const problem = durationProblem(v, 1000);
+    if (problem !== null) {
+      ctx.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
     }
-    return ms;
+    return parseDuration(v);
   }),
   simulate: z.boolean().default(false),
   format: z.enum(['text', 'json']),

@@ -140,10 +140,32 @@ const ExportFlags = z.object({
   out: z.string().min(1).optional(),
 });
 
+/** Flags that shape a recomputation from a log FILE; the snapshot already has its own NOW, tenant and prices. */
+const FILE_ONLY_FLAGS: Readonly<Record<string, string>> = {
+  now: '--now',
+  tenant: '--tenant',
+  maxLateness: '--max-lateness',
+  priceBaseUsd: '--price-base-usd',
+  egressIncluded: '--egress-included',
+  egressUsdPerGib: '--egress-usd-per-gib',
+  config: '--config',
+};
+
+/** Without FILE these flags would be silently ignored: say so instead (exit 2). */
+function refuseFileOnlyFlags(raw: Record<string, unknown>): void {
+  const given = Object.keys(FILE_ONLY_FLAGS).filter((k) => raw[k] !== undefined).map((k) => FILE_ONLY_FLAGS[k]);
+  if (given.length === 0) return;
+  throw new UsageError(
+    `export: ${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} only with a log FILE to recompute from; ` +
+    'without one, export prints the latest snapshot as the last run computed it (its NOW is the snapshot\'s "now")',
+  );
+}
+
 /** `syncscope export`: commander has parsed FILE and the flags (commands.ts). */
 export async function exportCommand(file: string | undefined, raw: Record<string, unknown>): Promise<void> {
   if (raw.table === undefined) throw new UsageError(`--table is required: one of ${TABLES.join(', ')}`);
   const flags = parseOrUsage(ExportFlags, raw);
+  if (file === undefined) refuseFileOnlyFlags(raw);
   const { cli, engine } = engineConfigFrom(raw);
   let csv: string;
   if (file !== undefined) {

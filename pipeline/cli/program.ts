@@ -17,7 +17,6 @@ program
   .name('syncscope')
   .description('One-scan stream processor for file-sync event logs: dashboard, alerts, tenant status, exact cost, lints.')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
   .hook('preAction', (_program, action) => {
     command = action.name();
@@ -25,6 +24,25 @@ program
   });
 
 defineCommands(program);
+sayParseErrorsInOneLine(program);
+
+/**
+ * Commander's own parse errors (unknown option, missing argument, bad choice, unknown command)
+ * in the one message style: `syncscope: run: unknown option '--bogus' (see syncscope run --help)`.
+ * Set on each command after they are all defined, so each line names its command.
+ */
+function sayParseErrorsInOneLine(root: Command): void {
+  const configure = (cmd: Command, path: string): void => {
+    cmd.configureOutput({
+      outputError: (text, write) => {
+        const why = text.replace(/^error: /, '').trim().split('\n').map((l) => l.trim()).filter((l) => l !== '').join(' ');
+        write(`syncscope: ${path === '' ? '' : `${path}: `}${why} (see syncscope ${path === '' ? '' : `${path} `}--help)\n`);
+      },
+    });
+    for (const sub of cmd.commands) configure(sub, path === '' ? sub.name() : `${path} ${sub.name()}`);
+  };
+  configure(root, '');
+}
 
 async function main(argv: string[]): Promise<void> {
   try {
@@ -36,7 +54,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`syncscope: ${err.message}\n`);
+      // Several problems at once (zod issues) are one line each, every line in the one style.
+      process.stderr.write(err.message.split('\n').map((l) => `syncscope: ${l}\n`).join(''));
       process.exitCode = 2;
       return;
     }

@@ -1,17 +1,35 @@
 import { getSystemErrorMap } from 'node:util';
 
-/** Plain words for the OS errors a run meets on its files; any other code gets the OS's own text. */
+/**
+ * Plain words for the OS errors the CLI meets on its files and sockets, the one place they are
+ * worded; any other code gets the OS's own text.
+ */
 const ERRNO_WORDS: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
   EROFS: 'read-only file system',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
-  ENOENT: 'no such file or directory',
+  ENOENT: 'not found',
   ENOTDIR: 'not a directory',
   EISDIR: 'is a directory',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'directory not empty',
   EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
   ENAMETOOLONG: 'file name too long',
+  EFBIG: 'file too large',
+  ELOOP: 'too many symbolic links',
+  EBUSY: 'busy',
   EIO: 'input/output error',
+  EADDRINUSE: 'address already in use',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'timed out',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed (temporary)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
 };
 
 export type OsError = NodeJS.ErrnoException & { code: string };
@@ -19,7 +37,7 @@ export type OsError = NodeJS.ErrnoException & { code: string };
 /** An error from the OS (ENOSPC, EACCES, …), as opposed to a bug or a usage error. */
 export function isOsError(err: unknown): err is OsError {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  return err instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+  return err instanceof Error && typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code);
 }
 
 /** "read-only file system (EROFS)". */
@@ -57,4 +75,10 @@ export function describeOsError(err: OsError): string {
 /** Bad usage: the one error class the CLI maps to exit code 2 with a plain message. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** Any error as one line for a message: an OS error in words with its path, else its own message. */
+export function describeError(err: unknown): string {
+  if (isOsError(err)) return describeOsError(err);
+  return err instanceof Error ? err.message : String(err);
 }

@@ -144,11 +144,11 @@ export function compactTs(ms: number): string {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS };
 
-/** Parses `500ms`, `30s`, `10m`, `1h`, `2d` (or a bare number of seconds) to ms; NaN when malformed. */
+/** Parses `500ms`, `30s`, `10m`, `1h`, `2d` to ms; NaN when malformed or without a unit (`5` could mean anything). */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
   if (!m) return NaN;
-  const unit = UNIT_MS[m[2] ?? 's'] as number;
+  const unit = UNIT_MS[m[2] as string] as number;
   return Math.round(Number(m[1]) * unit);
 }
 
@@ -163,7 +163,7 @@ export function parseNowOption(text: string | undefined): NowPolicy {
   if (text === undefined) return { kind: 'wall' };
   if (text === 'latest') return { kind: 'latest' };
   const ms = parseTs(text);
-  if (Number.isNaN(ms)) throw new Error(`--now must be an RFC 3339 timestamp with Z or an offset, or "latest"; got "${text}"`);
+  if (Number.isNaN(ms)) throw new Error(`--now: must be an RFC 3339 timestamp with Z or an offset, or "latest"; got "${text}"`);
   return { kind: 'fixed', ms };
 }
 

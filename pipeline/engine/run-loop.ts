@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { asyncScheduler, EMPTY, interval, lastValueFrom, map, merge, ReplaySubject, Subject, takeUntil, type Observable, type SchedulerLike } from 'rxjs';
 import { oneAtATime } from './one-at-a-time.js';
 import type { EventSink } from '../core/events.js';
+import { describeError } from '../core/io-error.js';
 import { printEvent } from '../../sinks/notices.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
@@ -208,7 +209,7 @@ abstract class BaseRun implements LiveRun {
         await this.session.flush({ position: this.position(), final: false });
       } catch (err) {
         // A failed rebuild (disk full, …) must not end a months-long follow: retried next tick.
-        this.emit({ kind: 'rebuild-failed', error: (err as Error).message });
+        this.emit({ kind: 'rebuild-failed', error: describeError(err) });
       }
       return;
     }

@@ -3,6 +3,7 @@ import type { SchedulerLike } from 'rxjs';
 import { Engine, trialEngineState } from './engine.js';
 import type { OperatorFailure } from './fan-out.js';
 import { formatTs } from '../core/time.js';
+import { describeError } from '../core/io-error.js';
 import type { KvStore, TenantTally } from '../core/kv-store.js';
 import type { LineChunk } from '../source/lines.js';
 import { checkpointPath, configKey, diffConfig, discardCheckpoint, encodeCheckpointWith, encodeEngineState, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../state/checkpoint.js';
@@ -268,7 +269,7 @@ export class Session {
       this.fatal ??= f;
       return;
     }
-    this.o.emit({ kind: 'operator-failed', operator: f.operator, error: f.cause instanceof Error ? f.cause.message : String(f.cause) });
+    this.o.emit({ kind: 'operator-failed', operator: f.operator, error: describeError(f.cause) });
   }
 
   private save(cp: Checkpoint | string, clock: number): void {
@@ -284,7 +285,7 @@ export class Session {
       if (this.saveError !== null) this.o.emit({ kind: 'checkpoint-written-again' });
       this.saveError = null;
     } catch (err) {
-      const msg = (err as Error).message;
+      const msg = describeError(err);
       if (msg !== this.saveError) this.o.emit({ kind: 'checkpoint-write-failed', error: msg });
       this.saveError = msg;
     }

@@ -1,5 +1,6 @@
 import { TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/core/kv-store.js';
 import type { StatusBody } from '../../pipeline/core/status.js';
+import { inWords, isOsError } from '../../pipeline/core/io-error.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { reportTokenSource } from './report-token.js';
 import { backoffDelay, DEFAULT_RETRY, realSleep, type RetryPolicy } from './retry.js';
@@ -273,17 +274,38 @@ export class HttpKvStore implements KvStore {
   }
 }
 
+/** The Worker's /_status could not be read: unreachable, timed out, or not a status answer. */
+export class StatusFetchError extends Error {
+  override readonly name = 'StatusFetchError';
+}
+
 /** GET /_status from the Worker (SPEC §5 body). 503 with a status body is `degraded` or `no_data` under ?strict=1. */
 export async function fetchStatus(baseUrl: string, options: { readonly strict?: boolean; readonly timeoutMs?: number } = {}): Promise<StatusBody> {
   const url = new URL('_status', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   if (options.strict) url.searchParams.set('strict', '1');
-  const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
-  const text = await response.text();
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    text = await response.text();
+  } catch (err) {
+    throw new StatusFetchError(`cannot reach ${url.href}: ${whyUnreachable(err, timeoutMs)}`, { cause: err });
+  }
   if (response.status === 200 || response.status === 503) {
     const body = parseStatusBody(text);
     if (body !== null) return body;
+    throw new StatusFetchError(`${url.href} answered HTTP ${response.status}, but not with a status body: ${text.slice(0, 120) || '(empty body)'}`);
   }
-  throw new Error(`GET ${url.pathname} failed: HTTP ${response.status}: ${workerMessage(text)}`);
+  throw new StatusFetchError(`${url.href} answered HTTP ${response.status}: ${workerMessage(text)}`);
+}
+
+/** "connection refused (ECONNREFUSED)", "no answer within 10 s", from what fetch() threw. */
+function whyUnreachable(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
+  const cause = err instanceof Error ? (err as { cause?: unknown }).cause : undefined;
+  if (isOsError(cause)) return inWords(cause);
+  return describeNetworkError(err);
 }
 
 function parseStatusBody(text: string): StatusBody | null {

@@ -18,5 +18,5 @@ export function reportTokenSource(env: Readonly<Record<string, string | undefine
   if (token) return () => token;
   const secret = env[REPORT_SECRET_ENV];
   if (secret) return (tenantId) => reportToken(secret, tenantId);
-  throw new Error(`--kv-url needs a report token: set ${REPORT_TOKEN_ENV}, or ${REPORT_SECRET_ENV} to derive one per tenant`);
+  throw new Error(`no report token: set ${REPORT_TOKEN_ENV}, or ${REPORT_SECRET_ENV} to derive one per tenant`);
 }
