@@ -64,8 +64,6 @@ export const RunOptionsSchema = CommonOptions.extend({
   rebuild: z.boolean().default(false),
   threads: positiveInt('--threads').optional(),
   progress: z.boolean().default(true),
-  quiet: z.boolean().default(false),
-  format: z.enum(['text', 'json']).default('text'),
 });
 
 export type RunCliOptions = z.output<typeof RunOptionsSchema>;

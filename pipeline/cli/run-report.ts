@@ -37,8 +37,19 @@ export function healthOf(snapshot: Snapshot): Health {
   return { level: snapshot.alerts.open.length > 0 ? 'critical' : 'ok', reasons: [] };
 }
 
+/** What `run --format json` prints (docs-drafts/run-output.md says what each field means). */
+export interface RunJson {
+  readonly now: string;
+  readonly generated_at: string;
+  readonly rows: { read: number; valid: number; rejected: number; late: number; duplicate: number };
+  readonly health: { level: Health['level']; reasons: string[] };
+  readonly alerts: { open: number; opened: number; resolved: number };
+  /** Absolute path of the dashboard. */
+  readonly dashboard: string;
+}
+
 /** The object `run --format json` prints, field for field and in this order. */
-export function jsonSummary(s: RunSummary): object {
+export function jsonSummary(s: RunSummary): RunJson {
   const snap = s.result.snapshot;
   const { read, valid, rejected, late, duplicate } = snap.rows;
   const health = healthOf(snap);

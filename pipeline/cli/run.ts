@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { engineConfigFrom, checkInput } from './options.js';
+import * as z from 'zod';
+import { engineConfigFrom, checkInput, parseOrUsage } from './options.js';
 import { runLive, type RunResult } from '../engine/run.js';
 import { DEFAULT_POLL_MS, type LiveRun } from '../engine/run-loop.js';
 import { defaultThreads } from '../engine/parallel-scan.js';
@@ -22,9 +23,16 @@ function pollMs(): number {
   return Number.isFinite(n) && n >= 10 ? n : DEFAULT_POLL_MS;
 }
 
+/** How the run reports (run-report.ts): flags of `run` alone (export and lint have a --format of their own). */
+const ReportOptions = z.object({
+  quiet: z.boolean().default(false),
+  format: z.enum(['text', 'json']).default('text'),
+});
+
 /** `syncscope run`: commander has parsed FILE and the flags (commands.ts); validate them and run. */
 export async function runCommand(file: string | undefined, raw: Record<string, unknown>): Promise<void> {
   const { cli, engine } = engineConfigFrom(raw);
+  const { quiet, format } = parseOrUsage(ReportOptions, { quiet: raw.quiet, format: raw.format });
   if (file !== undefined && cli.follow !== undefined) throw new UsageError('give the log either as FILE or as --follow FILE, not both');
   const follow = cli.follow !== undefined && cli.follow !== '-';
   const input = cli.follow ?? file ?? resolve(cli.state, 'log', 'sync-events.ndjson');
@@ -34,10 +42,10 @@ export async function runCommand(file: string | undefined, raw: Record<string, u
   } else checkInput(input);
 
   const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
-  const draw = drawsProgress({ wanted: cli.progress, quiet: cli.quiet, isTTY: process.stderr.isTTY === true, term: process.env.TERM });
+  const draw = drawsProgress({ wanted: cli.progress, quiet, isTTY: process.stderr.isTTY === true, term: process.env.TERM });
   const progress: ProgressLine | null = draw ? await createProgress() : null;
   const live = follow || input === '-';
-  const reporter = runReporter({ quiet: cli.quiet, format: cli.format, live }, {
+  const reporter = runReporter({ quiet, format, live }, {
     err: progress === null ? (text) => process.stderr.write(text) : progress.print,
     out: (text) => new Promise((done) => process.stdout.write(text, () => done())),
   });
