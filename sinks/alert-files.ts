@@ -23,6 +23,11 @@ export class AlertFiles {
     this.onDisk = listAlertFiles(dir);
   }
 
+  /** The alert files there are now (at start: what the previous run left). */
+  names(): string[] {
+    return [...this.onDisk];
+  }
+
   /** Removes the files of clusters that resolved. */
   close(names: readonly string[]): void {
     if (this.onDisk.size === 0) return;

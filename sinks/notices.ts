@@ -1,4 +1,5 @@
-import type { InputName, PipelineEvent } from '../pipeline/core/events.js';
+import type { EventKind, InputName, PipelineEvent } from '../pipeline/core/events.js';
+import { formatTs } from '../pipeline/core/time.js';
 
 function rescan(input: InputName): string {
   return input.path === null ? 'starting a fresh scan with this stdin stream (stdin cannot be re-read)' : `rebuilding from ${input.path} (full re-scan)`;
@@ -63,10 +64,57 @@ export function renderEvent(e: PipelineEvent): string {
       return `the status Worker is unreachable (${e.error}); ${e.queued} tally(ies) kept in ${e.keptIn}, sent on the next tick or run`;
     case 'worker-reachable':
       return 'the status Worker is reachable again; queued tallies delivered';
+    case 'run-following': {
+      const every = `outputs every ${e.tickMs / 1000}s in ${e.outputs}`;
+      return e.input.path === null ? `reading stdin until it ends; ${every}` : `following ${e.input.path}; ${every}`;
+    }
+    case 'alert-opened':
+      return `alert opened: ${e.tenantId}/${e.repo}, ${e.failures} failures since ${formatTs(e.since)} (${e.file})`;
+    case 'alert-resolved':
+      return `alert resolved: ${e.tenantId}/${e.repo} at ${formatTs(e.resolvedAt)}, ${e.failures} failures`;
   }
 }
 
-/** The default consumer: one line on stderr per event. */
+/**
+ * Who needs to hear of an event: `error` (something failed, rows could not be read, or such a
+ * failure is over) is printed even with --quiet; `notice` (what syncscope noticed and handled)
+ * is not; `alert` (an alert opened or resolved) is printed by a run that follows, not with --quiet.
+ */
+export type Audience = 'error' | 'notice' | 'alert';
+
+const AUDIENCE: Readonly<Record<EventKind, Audience>> = {
+  'file-missing': 'notice',
+  'file-not-regular': 'notice',
+  'file-present': 'notice',
+  'file-rotated': 'notice',
+  'file-truncated': 'notice',
+  'file-replaced-by-copy': 'notice',
+  'file-shorter-than-checkpoint': 'notice',
+  'sighup-reopen': 'notice',
+  'resume-in-old-file': 'notice',
+  'truncated-while-stopped': 'error',
+  'copied-while-stopped': 'notice',
+  'gone-while-stopped': 'error',
+  'checkpoint-discarded': 'notice',
+  'checkpoint-unusable': 'notice',
+  'checkpoint-settings-differ': 'notice',
+  'checkpoint-for-other-input': 'notice',
+  'checkpoint-write-failed': 'error',
+  'checkpoint-written-again': 'error',
+  'run-following': 'notice',
+  'operator-failed': 'error',
+  'rebuild-failed': 'error',
+  'worker-unreachable': 'error',
+  'worker-reachable': 'error',
+  'alert-opened': 'alert',
+  'alert-resolved': 'alert',
+};
+
+export function audienceOf(e: PipelineEvent): Audience {
+  return AUDIENCE[e.kind];
+}
+
+/** The default consumer (library use and tests): one line on stderr per event. */
 export function printEvent(e: PipelineEvent): void {
   process.stderr.write(`syncscope: ${renderEvent(e)}\n`);
 }

@@ -2,7 +2,7 @@
 // (the table is keyed by kind, so a new kind without an example does not type-check).
 import { describe, expect, it } from 'vitest';
 import type { EventKind, PipelineEvent } from '../pipeline/core/events.js';
-import { renderEvent } from '../sinks/notices.js';
+import { audienceOf, renderEvent } from '../sinks/notices.js';
 
 const EXAMPLES: { readonly [K in EventKind]: ReadonlyArray<[Extract<PipelineEvent, { kind: K }>, string]> } = {
   'file-missing': [
@@ -57,7 +57,32 @@ const EXAMPLES: { readonly [K in EventKind]: ReadonlyArray<[Extract<PipelineEven
   'worker-unreachable': [[{ kind: 'worker-unreachable', error: 'ECONNREFUSED', queued: 3, keptIn: '/s/.syncscope' },
     'the status Worker is unreachable (ECONNREFUSED); 3 tally(ies) kept in /s/.syncscope, sent on the next tick or run']],
   'worker-reachable': [[{ kind: 'worker-reachable' }, 'the status Worker is reachable again; queued tallies delivered']],
+  'run-following': [
+    [{ kind: 'run-following', input: { path: 'logs/x.ndjson' }, tickMs: 30_000, outputs: '/s/log' }, 'following logs/x.ndjson; outputs every 30s in /s/log'],
+    [{ kind: 'run-following', input: { path: null }, tickMs: 1500, outputs: '/s/log' }, 'reading stdin until it ends; outputs every 1.5s in /s/log'],
+  ],
+  'alert-opened': [[
+    { kind: 'alert-opened', tenantId: 'acme', repo: 'web', failures: 3, since: Date.parse('2026-04-08T01:02:03Z'), file: '/s/log/alerts/sync-degraded-x.md' },
+    'alert opened: acme/web, 3 failures since 2026-04-08T01:02:03Z (/s/log/alerts/sync-degraded-x.md)',
+  ]],
+  'alert-resolved': [[
+    { kind: 'alert-resolved', tenantId: 'acme', repo: 'web', failures: 4, resolvedAt: Date.parse('2026-04-08T01:20:00Z'), file: '/s/log/alerts/sync-degraded-x.md' },
+    'alert resolved: acme/web at 2026-04-08T01:20:00Z, 4 failures',
+  ]],
 };
+
+describe('audienceOf: what --quiet keeps', () => {
+  it('keeps failures, lost rows and the end of a failure; alert lines are their own audience; the rest are notices', () => {
+    const errors = (Object.keys(EXAMPLES) as EventKind[]).filter((k) => audienceOf(EXAMPLES[k][0]![0]) === 'error').sort();
+    expect(errors).toEqual([
+      'checkpoint-write-failed', 'checkpoint-written-again', 'gone-while-stopped', 'operator-failed', 'rebuild-failed',
+      'truncated-while-stopped', 'worker-reachable', 'worker-unreachable',
+    ]);
+    expect(audienceOf(EXAMPLES['alert-opened'][0]![0])).toBe('alert');
+    expect(audienceOf(EXAMPLES['alert-resolved'][0]![0])).toBe('alert');
+    expect(audienceOf(EXAMPLES['run-following'][0]![0])).toBe('notice');
+  });
+});
 
 describe('renderEvent', () => {
   for (const [kind, cases] of Object.entries(EXAMPLES)) {

@@ -1,10 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { engineConfigFrom, checkInput } from './options.js';
+import * as z from 'zod';
+import { engineConfigFrom, checkInput, parseOrUsage } from './options.js';
 import { runLive, type RunResult } from '../engine/run.js';
 import { DEFAULT_POLL_MS, type LiveRun } from '../engine/run-loop.js';
 import { defaultThreads } from '../engine/parallel-scan.js';
-import { createProgress } from './progress.js';
+import { createProgress, drawsProgress, type ProgressLine } from './progress.js';
+import { runReporter } from './run-report.js';
 import { HttpKvStore } from '../../sinks/kv/http-kv.js';
 import { stateLayout } from '../core/layout.js';
 import type { KvStore } from '../core/kv-store.js';
@@ -21,9 +23,16 @@ function pollMs(): number {
   return Number.isFinite(n) && n >= 10 ? n : DEFAULT_POLL_MS;
 }
 
+/** How the run reports (run-report.ts): flags of `run` alone (export and lint have a --format of their own). */
+const ReportOptions = z.object({
+  quiet: z.boolean().default(false),
+  format: z.enum(['text', 'json']).default('text'),
+});
+
 /** `syncscope run`: commander has parsed FILE and the flags (commands.ts); validate them and run. */
 export async function runCommand(file: string | undefined, raw: Record<string, unknown>): Promise<void> {
   const { cli, engine } = engineConfigFrom(raw);
+  const { quiet, format } = parseOrUsage(ReportOptions, { quiet: raw.quiet, format: raw.format });
   if (file !== undefined && cli.follow !== undefined) throw new UsageError('give the log either as FILE or as --follow FILE, not both');
   const follow = cli.follow !== undefined && cli.follow !== '-';
   const input = cli.follow ?? file ?? resolve(cli.state, 'log', 'sync-events.ndjson');
@@ -33,11 +42,17 @@ export async function runCommand(file: string | undefined, raw: Record<string, u
   } else checkInput(input);
 
   const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
-  const progress = cli.progress && input !== '-' && !follow ? await createProgress() : null;
+  const draw = drawsProgress({ wanted: cli.progress, quiet, isTTY: process.stderr.isTTY === true, term: process.env.TERM });
+  const progress: ProgressLine | null = draw ? await createProgress() : null;
+  const live = follow || input === '-';
+  const reporter = runReporter({ quiet, format, live }, {
+    err: progress === null ? (text) => process.stderr.write(text) : progress.print,
+    out: (text) => new Promise((done) => process.stdout.write(text, () => done())),
+  });
   const started = Date.now();
   // A signal may have come while the CLI was loading (the entry caught it): then this run
   // stops right after it starts, which flushes every output.
-  let live: LiveRun | null = null;
+  let run: LiveRun | null = null;
   let signalled = false;
   onStopSignal((sig) => {
     if (signalled) {
@@ -45,15 +60,15 @@ export async function runCommand(file: string | undefined, raw: Record<string, u
       process.exit(0);
     }
     signalled = true;
-    live?.stop();
+    run?.stop();
     setTimeout(() => {
       process.stderr.write(`syncscope: ${sig}: flushing took longer than ${EXIT_DEADLINE_MS} ms; exiting (the checkpoint was written first)\n`);
       process.exit(0);
     }, EXIT_DEADLINE_MS).unref();
   });
-  process.on('SIGHUP', () => live?.reopen());
-  if (follow) process.stderr.write(`syncscope: following ${input}; outputs every ${cli.tick / 1000}s in ${resolve(cli.state, 'log')}\n`);
-  live = runLive({
+  process.on('SIGHUP', () => run?.reopen());
+  if (live) reporter.emit({ kind: 'run-following', input: { path: follow ? input : null }, tickMs: cli.tick, outputs: resolve(cli.state, 'log') });
+  run = runLive({
     input,
     stateDir: cli.state,
     engine,
@@ -62,19 +77,20 @@ export async function runCommand(file: string | undefined, raw: Record<string, u
     pollMs: pollMs(),
     rebuild: cli.rebuild,
     threads: cli.threads ?? defaultThreads(),
-    onProgress: progress?.update,
+    emit: reporter.emit,
+    ...(progress === null ? {} : { onProgress: progress.update }),
     ...(kv === undefined ? {} : { kv }),
   });
-  if (signalled) live.stop();
+  if (signalled) run.stop();
   // The handlers stay until exit (they do not keep the process alive): a signal that lands
   // after the last flush still exits 0 instead of killing the process by default action.
   let result: RunResult;
   try {
-    result = await live.done;
+    result = await run.done;
   } finally {
     progress?.stop();
   }
-  report(result, (Date.now() - started) / 1000);
+  await reporter.finish(result, (Date.now() - started) / 1000);
   if (result.stopped) {
     // stdin may still be open (tail -f): do not wait for it.
     process.exitCode = 0;
@@ -88,18 +104,5 @@ function workerKv(url: string, stateDir: string): KvStore {
     return new HttpKvStore({ baseUrl: url, outboxPath: join(stateLayout(stateDir).internalDir, 'kv-outbox.json') });
   } catch (err) {
     throw new UsageError(`--kv-url: ${(err as Error).message}`);
-  }
-}
-
-function report(result: RunResult, secs: number): void {
-  const { rows } = result.snapshot;
-  const how = result.stopped ? 'stopped; outputs and checkpoint flushed' : result.resumed ? 'totals; resumed from checkpoint' : 'full scan';
-  process.stderr.write(
-    `syncscope: ${rows.read} rows read, ${rows.valid} valid, ${rows.rejected} rejected, ${rows.duplicate} duplicate, ${rows.late} late in ${secs.toFixed(2)}s (${how})\n` +
-    `syncscope: dashboard ${result.layout.summaryMd}\n`,
-  );
-  if (rows.rejected > 0 && result.firstRejects.length > 0) {
-    const shown = result.firstRejects.map((r) => `  line ${r.line}: ${r.reason}`).join('\n');
-    process.stderr.write(`syncscope: ${rows.rejected} line(s) rejected, written to ${result.layout.rejects}; first ${result.firstRejects.length} this run:\n${shown}\n`);
   }
 }

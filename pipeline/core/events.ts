@@ -34,11 +34,28 @@ export type PipelineEvent =
   | { readonly kind: 'checkpoint-for-other-input'; readonly saved: string | null; readonly input: InputName }
   | { readonly kind: 'checkpoint-write-failed'; readonly error: string }
   | { readonly kind: 'checkpoint-written-again' }
+  // Starting a run that follows: a file (`--follow FILE`), or stdin until it ends (`run -`).
+  | { readonly kind: 'run-following'; readonly input: InputName; readonly tickMs: number; readonly outputs: string }
   // While running.
   | { readonly kind: 'operator-failed'; readonly operator: string; readonly error: string }
   | { readonly kind: 'rebuild-failed'; readonly error: string }
   | { readonly kind: 'worker-unreachable'; readonly error: string; readonly queued: number; readonly keptIn: string }
-  | { readonly kind: 'worker-reachable' };
+  | { readonly kind: 'worker-reachable' }
+  /**
+   * An alert file appeared (`opened`) or an alert that was open went away because its cluster
+   * resolved (`resolved`): see Outputs in pipeline/engine/outputs.ts for exactly when. Times are
+   * epoch ms; `file` is the alert file's path.
+   */
+  | {
+      readonly kind: 'alert-opened';
+      readonly tenantId: string;
+      readonly repo: string;
+      readonly failures: number;
+      /** The cluster's first failure. */
+      readonly since: number;
+      readonly file: string;
+    }
+  | { readonly kind: 'alert-resolved'; readonly tenantId: string; readonly repo: string; readonly failures: number; readonly resolvedAt: number; readonly file: string };
 
 /** The input as notices name it: a file path, or stdin (null path). */
 export interface InputName {

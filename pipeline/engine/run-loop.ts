@@ -59,9 +59,17 @@ export interface LiveOptions {
   readonly stdinTicks?: boolean;
   /** Notices as typed events; default: printed on stderr (sinks/notices.ts). */
   readonly emit?: EventSink;
-  readonly onProgress?: (bytes: number, total: number | null) => void;
+  /** After each step of reading (at most every few MiB): how far the run has read. */
+  readonly onProgress?: (p: ReadProgress) => void;
   /** Threads for a batch over a file (`--threads`): this one plus N-1 scan workers; 1 = none. */
   readonly threads?: number;
+}
+
+/** How far a run has read: bytes so far, the file's size in a batch over a file (else null), rows read. */
+export interface ReadProgress {
+  readonly bytes: number;
+  readonly total: number | null;
+  readonly rows: number;
 }
 
 export interface LiveResult {
@@ -219,6 +227,10 @@ abstract class BaseRun implements LiveRun {
     }
   }
 
+  protected progress(bytes: number, total: number | null): void {
+    this.opts.onProgress?.({ bytes, total, rows: this.session.engine.state.health.read });
+  }
+
   protected flush(req: FlushRequest): Promise<FlushResult> {
     return this.session.flush(req);
   }
@@ -258,8 +270,8 @@ class FileRun extends BaseRun {
 
   protected work(): boolean {
     const more = this.tailer.read((c: LineChunk) => this.session.feed(c), READ_BUDGET, this.opts.follow);
-    const p = this.tailer.progress;
-    if (p !== null) this.opts.onProgress?.(p.read, p.total);
+    // A followed file has no end to count down to: rows only.
+    if (this.opts.onProgress !== undefined) this.progress(this.tailer.progress?.read ?? 0, null);
     if (!more && !this.caughtUp) {
       // Caught up with the file: first outputs now rather than a whole tick later.
       this.caughtUp = true;
@@ -299,7 +311,7 @@ class FileRun extends BaseRun {
       workers: threads - 1,
       onChunk: (c) => {
         this.session.feedRows(c);
-        this.opts.onProgress?.(c.end, bulk.size);
+        this.progress(c.end, bulk.size);
       },
       stopped: () => this.stopping,
     }, SCAN_WORKER).then((end) => this.tailer.skipTo(end.offset, end.line));
@@ -309,15 +321,17 @@ class FileRun extends BaseRun {
     const parallel = this.scanWithWorkers(this.opts.threads ?? 1);
     if (parallel !== null) await parallel;
     const feed = (c: LineChunk): void => this.session.feed(c);
-    while (!this.stopping && this.tailer.read(feed, READ_BUDGET, false)) {
+    const progress = (): void => {
       const p = this.tailer.progress;
-      if (p !== null) this.opts.onProgress?.(p.read, p.total);
+      if (p !== null) this.progress(p.read, p.total);
+    };
+    while (!this.stopping && this.tailer.read(feed, READ_BUDGET, false)) {
+      progress();
       await yieldToLoop();
     }
     const position = this.tailer.position();
     if (this.stopping) return this.result(await this.flush({ position, final: true }), true);
-    const p = this.tailer.progress;
-    if (p !== null) this.opts.onProgress?.(p.read, p.total);
+    progress();
     // The unterminated last line counts now but may still grow: outputs include it, the
     // checkpoint stays before it and the next run reads it again.
     return this.result(await this.flush({ position, final: true, tail: this.tailer.finish() }), false);
@@ -330,6 +344,7 @@ class StdinRun extends BaseRun {
   private readonly queue: Buffer[] = [];
   private readonly replay: ReplayOverlap;
   private ended = false;
+  private bytesFed = 0;
 
   constructor(opts: LiveOptions) {
     super(opts);
@@ -352,8 +367,11 @@ class StdinRun extends BaseRun {
     let n = 0;
     for (let buf = this.queue.shift(); buf !== undefined; buf = this.queue.shift()) {
       this.deliver(this.replay.push(this.splitter.push(buf)));
-      if (++n >= 64) return this.queue.length > 0;
+      this.bytesFed += buf.length;
+      if (++n >= 64) break;
     }
+    if (n > 0) this.progress(this.bytesFed, null);
+    if (n >= 64) return this.queue.length > 0;
     if (this.stream.isPaused() && !this.ended && !this.stopping) this.stream.resume();
     return false;
   }

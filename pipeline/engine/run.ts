@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
 import type { KvStore } from '../core/kv-store.js';
-import { startRun, type LiveRun } from './run-loop.js';
+import { startRun, type LiveRun, type ReadProgress } from './run-loop.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Snapshot } from '../core/snapshot.js';
 import { type Reject } from '../core/row.js';
@@ -19,8 +19,8 @@ export interface RunOptions {
   /** Injected clock: the wall clock in production, virtual time in tests. */
   readonly scheduler?: SchedulerLike;
   readonly kv?: KvStore;
-  /** Called with (bytesRead, totalBytes) after each chunk, for a progress bar. */
-  readonly onProgress?: (bytes: number, total: number | null) => void;
+  /** Called after each step of reading, for the progress line. */
+  readonly onProgress?: (p: ReadProgress) => void;
   /** Threads for a batch over a big file (`--threads`): this one plus N-1 scan workers; default 1. */
   readonly threads?: number;
   /** Discard the checkpoint and recompute from the input (`--rebuild`). */
