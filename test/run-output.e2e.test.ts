@@ -55,10 +55,14 @@ describe.concurrent('run --quiet', () => {
     expect(r.stderr).toBe(`syncscope: cannot write ${join(state, '.syncscope', 'run.lock')}: not a directory (ENOTDIR)\n`);
   });
 
-  it('--quiet wins over --format json: nothing on stdout', async () => {
+  it('--quiet with --format json: the object on stdout, nothing on stderr (not even the rejected lines)', async () => {
     const state = join(tempDir('quiet-json'), 'state');
-    const r = await runCli(['run', BASIC, '--state', state, ...FLAGS, '--quiet', '--format', 'json']);
-    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    const r = await runCli(['run', BAD, '--state', state, ...FLAGS, '--quiet', '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { rows: { rejected: number } };
+    expect(out.rows.rejected).toBe(readSnapshot(state).rows.rejected);
+    expect(out.rows.rejected).toBeGreaterThan(0);
   });
 });
 

@@ -6,11 +6,11 @@ import { audienceOf, renderEvent } from '../../sinks/notices.js';
 
 /**
  * How `syncscope run` talks to whoever runs it: the typed pipeline events as they happen and the
- * summary at the end, through one of three renderers chosen in one place (`runReporter`):
+ * summary at the end, rendered in one place (`runReporter`) along two independent choices:
  *
- * - text: notices on stderr, alert lines when the run follows, a summary on stderr;
- * - json: the same on stderr, and one JSON object on stdout at the end (`jsonSummary`);
- * - quiet: errors only, no summary.
+ * - stderr: notices, alert lines when the run follows, the text summary; with --quiet errors only;
+ * - --format: the text summary on stderr, or one JSON object on stdout at the end (`jsonSummary`),
+ *   which --quiet keeps.
  */
 export type RunFormat = 'text' | 'json';
 
@@ -95,32 +95,39 @@ interface Renderer {
   summary(s: RunSummary): Promise<void>;
 }
 
-/** Notices and errors always; alert lines only while following (a batch counts them in its summary). */
-function eventsOnStderr(streams: Streams, live: boolean): (e: PipelineEvent) => void {
-  return (e) => {
-    if (audienceOf(e) !== 'alert' || live) streams.err(`syncscope: ${renderEvent(e)}\n`);
+/**
+ * What goes to stderr: everything (notices, errors, alert lines while following, the summary's
+ * text), or with --quiet errors alone. Alert lines only while following: a batch counts them.
+ */
+const STDERR: Readonly<Record<'verbose' | 'quiet', (err: Streams['err'], live: boolean) => (e: PipelineEvent) => void>> = {
+  verbose: (err, live) => (e) => {
+    if (audienceOf(e) !== 'alert' || live) err(`syncscope: ${renderEvent(e)}\n`);
+  },
+  quiet: (err) => (e) => {
+    if (audienceOf(e) === 'error') err(`syncscope: ${renderEvent(e)}\n`);
+  },
+};
+
+/**
+ * The end of the run: the text summary on stderr, or the JSON object on stdout. The JSON was
+ * asked for by name, so --quiet keeps it and drops only the stderr lines around it.
+ */
+const SUMMARY: Readonly<Record<RunFormat, (streams: Streams, quiet: boolean) => (s: RunSummary) => Promise<void>>> = {
+  text: (streams, quiet) => async (s) => {
+    if (!quiet) streams.err(textSummary(s));
+  },
+  json: (streams, quiet) => async (s) => {
+    if (!quiet) streams.err(rejectsSummary(s.result));
+    await streams.out(`${JSON.stringify(jsonSummary(s))}\n`);
+  },
+};
+
+function renderer(o: { quiet: boolean; format: RunFormat; live: boolean }, streams: Streams): Renderer {
+  return {
+    event: STDERR[o.quiet ? 'quiet' : 'verbose'](streams.err, o.live),
+    summary: SUMMARY[o.format](streams, o.quiet),
   };
 }
-
-const RENDERERS: Readonly<Record<RunFormat | 'quiet', (streams: Streams, live: boolean) => Renderer>> = {
-  text: (streams, live) => ({
-    event: eventsOnStderr(streams, live),
-    summary: async (s) => streams.err(textSummary(s)),
-  }),
-  json: (streams, live) => ({
-    event: eventsOnStderr(streams, live),
-    summary: async (s) => {
-      streams.err(rejectsSummary(s.result));
-      await streams.out(`${JSON.stringify(jsonSummary(s))}\n`);
-    },
-  }),
-  quiet: (streams) => ({
-    event: (e) => {
-      if (audienceOf(e) === 'error') streams.err(`syncscope: ${renderEvent(e)}\n`);
-    },
-    summary: async () => {},
-  }),
-};
 
 export interface RunReporter {
   /** Every typed event of the run, as it happens (the run's EventSink). */
@@ -134,15 +141,15 @@ export interface RunReporter {
  * run follows (`--follow`, or stdin until it ends), so alert lines are printed as they happen.
  */
 export function runReporter(o: { quiet: boolean; format: RunFormat; live: boolean }, streams: Streams): RunReporter {
-  const renderer = RENDERERS[o.quiet ? 'quiet' : o.format](streams, o.live);
+  const render = renderer(o, streams);
   let opened = 0;
   let resolved = 0;
   return {
     emit(e) {
       if (e.kind === 'alert-opened') opened++;
       else if (e.kind === 'alert-resolved') resolved++;
-      renderer.event(e);
+      render.event(e);
     },
-    finish: (result, secs) => renderer.summary({ result, secs, opened, resolved }),
+    finish: (result, secs) => render.summary({ result, secs, opened, resolved }),
   };
 }
