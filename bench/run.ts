@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultThreads } from '../pipeline/engine/parallel-scan.js';
-import type { FullGenOptions } from './gen.js';
+import { EVERY_FAULT, type FullGenOptions } from './gen.js';
 import { cachedLog, countLines, validRowsFile } from './log-cache.js';
 import { measure, median, rssMethod, type Measurement } from './measure.js';
 import { computeOracleFromFile, diffWithOracle, type OracleSummary } from './oracle.js';
@@ -52,7 +52,7 @@ const USAGE = `usage: node dist/bench/run.js [options]        (npm run bench / n
 `;
 
 /** Everything that shapes a bench log besides its rows, seed and days, written out. */
-const LOG_SHAPE = { start: '2026-04-01T00:00:00Z', tenants: 5, badLines: true, disorder: true, burstAt: null } as const;
+const LOG_SHAPE = { start: '2026-04-01T00:00:00Z', tenants: 5, disorder: true, burstAt: null, ...EVERY_FAULT } as const;
 
 function logOptions(rows: number, args: Args): FullGenOptions {
   return { rows, seed: args.seed, days: args.days, ...LOG_SHAPE };

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateLines, parseGenArgs, type GenOptions } from '../bench/gen.js';
+import { EVERY_FAULT, generateLines, parseGenArgs, type GenOptions } from '../bench/gen.js';
 import { computeOracle, diffWithOracle, parseRfc3339, validateRow, type ValidRow } from '../bench/oracle.js';
 
-const BASE: GenOptions = { rows: 20_000, seed: 'test', start: '2026-04-01T00:00:00Z', days: 7 };
+const BASE: GenOptions = { rows: 20_000, seed: 'test', start: '2026-04-01T00:00:00Z', days: 7, ...EVERY_FAULT };
 const generate = (o: Partial<GenOptions> = {}): string[] => [...generateLines({ ...BASE, ...o })];
 
 interface Parsed {
