@@ -178,7 +178,8 @@ async function prepareSize(rows: number, args: Args, jq: boolean): Promise<Size>
       ? pipeline(`pipeline \`run\` (every output), \`--threads ${CI_THREADS}\``, 'run', ['--threads', String(CI_THREADS)])
       : pipeline(`pipeline \`run\` (every output), default threads (${defaultThreads()} here)`, 'run', []),
     pipeline('pipeline `run` (every output), `--threads 1`', 'run', ['--threads', '1']),
-    pipeline('pipeline `lint`', 'lint', []),
+    // The whole log, as before lint judged the last 24h by default: the same findings to build.
+    pipeline('pipeline `lint`', 'lint', ['--since', 'all']),
   ];
   if (jq && rows <= args.jqMaxRows) {
     const clean = await validRowsFile(file);

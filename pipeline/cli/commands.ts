@@ -50,7 +50,7 @@ export function defineCommands(program: Command): void {
     .option('--only <ids>', 'run only these lints, comma-separated')
     .option('--skip <ids>', 'skip these lints, comma-separated')
     .option('--max-findings <n>', 'print at most N findings (exact counts are still reported)')
-    .option('--since <dur>', 'row lints report only rows newer than NOW minus DUR (e.g. 24h, 7d), or "all" for the whole log (default 24h); stale-machine, privacy and alert-threshold are judged at NOW', '24h')
+    .option('--since <dur>', 'row lints report only rows newer than NOW minus DUR (e.g. 24h, 7d), or "all" for the whole log; stale-machine, privacy and alert-threshold are judged at NOW', '24h')
     .addHelpText('after', `
 Severities: errors: manifest-break, rejects, privacy.
             warnings: stale-machine, mass-change, future-ts, alert-threshold.
