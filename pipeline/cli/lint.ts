@@ -160,10 +160,11 @@ function dateRejects(rows: RowBatch, rejects: readonly Reject[], lastRowTs: Map<
   let i = 0;
   for (let k = 0; k < rejects.length; k++) {
     const r = rejects[k]!;
-    for (; i < length && line[i]! < r.line; i++) lastRowTs.set(file[i]!, t[i]!);
+    while (i < length && line[i]! < r.line) i++;
+    if (i > 0) lastRowTs.set(file[i - 1]!, t[i - 1]!);
     out[k] = lastRowTs.get(NAMES.find(r.file)) ?? null;
   }
-  if (i < length) lastRowTs.set(file[length - 1]!, t[length - 1]!);
+  if (length > 0) lastRowTs.set(file[length - 1]!, t[length - 1]!);
   return out;
 }
 
