@@ -20,7 +20,7 @@
  * (or half the span); a few rows emitted up to ~4 min late (pulls and failures only, so no two
  * pushes of a chain swap places within a second).
  *
- * Faults, each only when asked for (`--faults` = all of them, the generator's mix before v2):
+ * Faults, each only when asked for (`--faults` = all of them, what the bench uses):
  * `--incidents` failures in bursts (a machine retrying a failing repo every 15–150 s, sometimes
  * a whole tenant), about 3% of rows; `--manifest-breaks` rare breaks (a second writer);
  * `--mass-changes` rare pushes of more than half the tree (and small trees changed by half);
@@ -64,7 +64,7 @@ export interface GenOptions {
 /** Every option written out: what the bench passes, so a change of a default never changes what it measures. */
 export type FullGenOptions = Required<GenOptions>;
 
-/** Every fault on: the generator's mix before v2, which the bench and the stress tests use. */
+/** Every fault on: the generator's default mix before it was made healthy, which the bench and the stress tests use. */
 export const EVERY_FAULT = { badLines: true, incidents: true, massChanges: true, manifestBreaks: true, idleMachines: true } as const;
 
 /** Bump whenever the same options start giving different output: cached bench logs are named by it. */
@@ -581,7 +581,7 @@ Writes a deterministic, seeded sync-events log (ndjson): the same options give t
 
 By default the log is healthy: \`syncscope lint --now <start + days>\` finds nothing and no alert
 opens. Faults, each only when asked for:
-  --faults           all of the below (the mix before v2; the bench uses it)
+  --faults           all of the below (what the bench and the stress tests use)
   --bad-lines        unparseable / invalid lines: ~1 per 20k rows, at least 4 in 1000+
   --no-bad           with --faults: no bad lines
   --incidents        failure bursts (retries every 15-150 s, spreading in a tenant) that open alerts
