@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { generateLines, writeLines, type FullGenOptions } from './gen.js';
+import { EVERY_FAULT, generateLines, writeLines, type FullGenOptions } from './gen.js';
 import { scriptArgs } from './script-args.js';
 
 export interface SoakSample {
@@ -60,7 +60,7 @@ const median = (xs: number[]): number => {
 
 /** Everything that shapes the rows, written out: a change of the generator's defaults never changes what is measured. */
 function logOptions(opts: { rows: number; days: number; seed: string }): FullGenOptions {
-  return { rows: opts.rows, seed: opts.seed, start: '2026-01-01T00:00:00Z', days: opts.days, tenants: 5, badLines: true, disorder: true, burstAt: null };
+  return { rows: opts.rows, seed: opts.seed, start: '2026-01-01T00:00:00Z', days: opts.days, tenants: 5, disorder: true, burstAt: null, ...EVERY_FAULT };
 }
 
 export async function soak(opts: { rows: number; days: number; tick: string; seed: string; log?: (msg: string) => void }): Promise<SoakResult> {

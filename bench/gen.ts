@@ -4,19 +4,28 @@
  * repos, in-flight retries), never by the number of rows.
  *
  *   node dist/bench/gen.js --rows N --seed S --start 2026-04-01T00:00:00Z --days D
- *                          [--tenants T] [--out FILE] [--no-bad] [--no-disorder] [--burst-at TS]
+ *                          [--tenants T] [--out FILE] [--no-disorder] [--burst-at TS]
+ *                          [--faults | --bad-lines --incidents --mass-changes --manifest-breaks --idle-machines]
  *
  * `--rows` counts output lines (bad lines included). The bundled sample was produced with
  * exactly this command (test/gen.test.ts regenerates it from this line and compares bytes):
  *
- *   node dist/bench/gen.js --rows 4000 --seed 3 --start 2026-04-08T00:00:00Z --days 9 --burst-at 2026-04-14T10:00:00Z --out examples/sample-sync-events.ndjson
+ *   node dist/bench/gen.js --rows 4000 --seed 3 --start 2026-04-08T00:00:00Z --days 9 --burst-at 2026-04-14T10:00:00Z --faults --out examples/sample-sync-events.ndjson
  *
- * What the logs contain: a diurnal rhythm (busiest 15:00 UTC); log-normal sizes (pushes ~250 KB
- * median, pulls a few MB on average, rare multi-GiB fresh clones); per (tenant, repo, scope) a
- * manifest chain that successful pushes extend, with rare breaks (a second writer); failures in
- * bursts (a machine retrying a failing repo every 15–150 s, sometimes a whole tenant), about 3%
- * of rows; a few rows emitted up to ~4 min late; ~1 bad line per 20k rows (at least 4 in a log of
- * 1000+ rows, one of each kind).
+ * By default a log is a healthy steady state: `syncscope lint --now <start + days>` finds
+ * nothing and no alert opens. What it contains: a diurnal rhythm (busiest 15:00 UTC); log-normal
+ * sizes (pushes ~250 KB median, pulls a few MB on average, rare multi-GiB fresh clones); per
+ * (tenant, repo, scope) a manifest chain that successful pushes extend; scattered failures
+ * (never N = 3 of one tenant and repo within 10 min); every machine pushing at least every 12h
+ * (or half the span); a few rows emitted up to ~4 min late (pulls and failures only, so no two
+ * pushes of a chain swap places within a second).
+ *
+ * Faults, each only when asked for (`--faults` = all of them, what the bench uses):
+ * `--incidents` failures in bursts (a machine retrying a failing repo every 15–150 s, sometimes
+ * a whole tenant), about 3% of rows; `--manifest-breaks` rare breaks (a second writer);
+ * `--mass-changes` rare pushes of more than half the tree (and small trees changed by half);
+ * `--idle-machines` machines may go quiet for days; `--bad-lines` ~1 bad line per 20k rows (at
+ * least 4 in a log of 1000+ rows, one of each kind); `--burst-at TS` one burst that opens an alert.
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -37,8 +46,16 @@ export interface GenOptions {
   days: number;
   /** How many tenants, 1–6 (default 5). */
   tenants?: number;
-  /** Mix in unparseable / invalid lines (default true). */
+  /** Mix in unparseable / invalid lines (default false). */
   badLines?: boolean;
+  /** Failure incidents: retries of a failing repo that open alerts, spreading within a tenant (default false). */
+  incidents?: boolean;
+  /** Rare pushes of more than half the tracked files; small trees may change by half (default false). */
+  massChanges?: boolean;
+  /** Rare manifest-chain breaks, a second writer; late pushes (default false). */
+  manifestBreaks?: boolean;
+  /** Machines may go quiet for days, so stale-machine finds them (default false: each pushes every 12h). */
+  idleMachines?: boolean;
   /** Emit a few rows out of ts order (default true). */
   disorder?: boolean;
   /** Force a burst of 6 failures, then a success, starting at the first row at/after this ts (null or absent: none). */
@@ -47,6 +64,9 @@ export interface GenOptions {
 
 /** Every option written out: what the bench passes, so a change of a default never changes what it measures. */
 export type FullGenOptions = Required<GenOptions>;
+
+/** Every fault on: the generator's default mix before it was made healthy, which the bench and the stress tests use. */
+export const EVERY_FAULT = { badLines: true, incidents: true, massChanges: true, manifestBreaks: true, idleMachines: true } as const;
 
 /** Bump whenever the same options start giving different output: cached bench logs are named by it. */
 export const GENERATOR_VERSION = 1;
@@ -69,6 +89,8 @@ interface Retry extends Actor {
   failuresLeft: number;
   error: ErrorChain;
   recovers: boolean;
+  /** A burst asked for (--burst-at): its failures are never turned into successes. */
+  forced?: true;
 }
 
 /** Per (tenant, repo, scope): the manifest the last successful push left, and the tracked files. */
@@ -90,6 +112,9 @@ const P_BIG_PULL = 0.0005; // of successful pulls: a fresh clone of GiBs
 const P_LATE = 0.004;
 const P_EXPLICIT_DEFAULT_TENANT = 0.1;
 const BAD_LINE_EVERY = 20_000;
+// Healthy logs stay under the default alert rule: at most 2 failures of a (tenant, repo) within this.
+const ALERT_WINDOW_MS = 10 * 60_000;
+const KEEPALIVE_MS = 12 * 3_600_000;
 const MAX_DELAY_MS = 230_000; // under the 4 min bound, so outputs stay order-independent
 const KB = 1000;
 const MB = 1000 * KB;
@@ -132,6 +157,11 @@ class LogGenerator {
   private nextBad: number;
   private badSeen = 0;
   private readonly badCount: number;
+  /** Healthy mode: recent failure ts per (tenant, repo); null when incidents are on. */
+  private readonly recentFailures: Map<string, number[]> | null;
+  /** Healthy mode: each machine's last successful push (the start before its first); null with idle machines. */
+  private readonly lastPush: Map<Machine, number> | null;
+  private readonly keepAliveMs: number;
 
   constructor(private readonly opts: GenOptions) {
     const { rows, days } = opts;
@@ -142,8 +172,12 @@ class LogGenerator {
     this.clock = new DiurnalClock(parseStart(opts.start, 'start'), days, Math.max(rows, 1));
     const burstAt = opts.burstAt ?? null;
     this.burstAt = burstAt === null ? null : parseStart(burstAt, 'burstAt');
-    this.badCount = opts.badLines === false ? 0 : badLineCount(rows);
+    this.badCount = opts.badLines === true ? badLineCount(rows) : 0;
     this.nextBad = this.pickBadSlot();
+    this.recentFailures = opts.incidents === true ? null : new Map();
+    const start = parseStart(opts.start, 'start');
+    this.lastPush = opts.idleMachines === true ? null : new Map(this.tenants.flatMap((x) => x.machines).map((m) => [m, start]));
+    this.keepAliveMs = Math.min(KEEPALIVE_MS, (days * 86_400_000) / 2);
   }
 
   *lines(): Generator<string> {
@@ -161,7 +195,7 @@ class LogGenerator {
       const { t, line } = due !== undefined && due.at <= slot ? this.retryRow(due) : this.freshRow(slot);
       // Drawn even with disorder off, so --no-disorder gives the same rows, only in order.
       const delay = this.rng.chance(P_LATE) ? this.lateness() : 0;
-      if (delay > 0 && this.opts.disorder !== false) {
+      if (delay > 0 && this.opts.disorder !== false && (this.opts.manifestBreaks === true || !isSuccessfulPush(line))) {
         this.late.hold(line, t + delay);
       } else {
         yield* this.late.release(t);
@@ -179,34 +213,70 @@ class LogGenerator {
   // ---- which row comes next ----------------------------------------------------------------
 
   private freshRow(t: number): { t: number; line: string } {
+    const idle = this.idleMachine(t);
+    if (idle !== undefined) return { t, line: this.successRow(this.actorFor(idle, 'push'), t) };
     const actor = this.pickActor();
     if (this.burstAt !== null && t >= this.burstAt) {
       this.burstAt = null;
-      return { t, line: this.startIncident(actor, t, 6, true, this.errorFor(actor)) };
+      return { t, line: this.startIncident(actor, t, 6, true, this.errorFor(actor), true) };
     }
     if (this.rng.chance(P_INCIDENT)) {
       const size = this.rng.weighted(INCIDENT_SIZES, INCIDENT_SIZE_WEIGHTS);
       const error = this.errorFor(actor);
+      if (this.recentFailures !== null) {
+        // Healthy: a failure and at most one retry, never enough for an alert.
+        if (!this.mayFail(actor, t)) return { t, line: this.successRow(actor, t) };
+        return { t, line: this.startIncident(actor, t, 2, true, error) };
+      }
       const line = this.startIncident(actor, t, size, this.rng.chance(P_RECOVERS), error);
       if (this.rng.chance(P_INCIDENT_SPREADS)) this.spreadIncident(actor, t, error);
       return { t, line };
     }
-    if (this.rng.chance(P_ISOLATED_FAILURE)) return { t, line: this.failedRow(actor, t, this.errorFor(actor)) };
+    if (this.rng.chance(P_ISOLATED_FAILURE) && this.mayFail(actor, t)) return { t, line: this.failedRow(actor, t, this.errorFor(actor)) };
     return { t, line: this.successRow(actor, t) };
+  }
+
+  /** Healthy mode: a machine whose last successful push is more than the keep-alive ago pushes next. */
+  private idleMachine(t: number): Machine | undefined {
+    if (this.lastPush === null) return undefined;
+    for (const [m, at] of this.lastPush) if (t - at > this.keepAliveMs) return m;
+    return undefined;
+  }
+
+  private actorFor(machine: Machine, op: Op): Actor {
+    const repo = this.rng.pick(machine.repos);
+    return { machine, repo, scope: repo.scopes[0] as string, op, trigger: this.pickTrigger(op) };
+  }
+
+  /**
+   * Healthy mode: whether a failure of this (tenant, repo) at `t` keeps every window of the alert
+   * rule's W under N = 3 failures (at most one other within W either side); records it if so.
+   * Always true when incidents are on.
+   */
+  private mayFail(a: Actor, t: number, forced = false): boolean {
+    const recent = this.recentFailures;
+    if (recent === null) return true;
+    const key = `${a.machine.tenant.id}\u0000${a.repo.name}`;
+    const list = (recent.get(key) ?? []).filter((x) => x >= t - 2 * ALERT_WINDOW_MS);
+    if (!forced && list.filter((x) => Math.abs(x - t) <= ALERT_WINDOW_MS).length >= 2) return false;
+    list.push(t);
+    recent.set(key, list);
+    return true;
   }
 
   private retryRow(r: Retry): { t: number; line: string } {
     this.retries.shift();
-    if (r.failuresLeft === 0) return { t: r.at, line: this.successRow(r, r.at) };
+    if (r.failuresLeft === 0 || !this.mayFail(r, r.at, r.forced === true)) return { t: r.at, line: this.successRow(r, r.at) };
     const line = this.failedRow(r, r.at, r.error);
     this.scheduleNext(r, r.at, r.failuresLeft - 1);
     return { t: r.at, line };
   }
 
   /** The first failure of an incident; the machine retries `size − 1` more times. */
-  private startIncident(actor: Actor, t: number, size: number, recovers: boolean, error: ErrorChain): string {
+  private startIncident(actor: Actor, t: number, size: number, recovers: boolean, error: ErrorChain, forced = false): string {
+    if (forced) this.mayFail(actor, t, true);
     const line = this.failedRow(actor, t, error);
-    this.scheduleNext({ ...actor, at: t, failuresLeft: 0, error, recovers }, t, size - 1);
+    this.scheduleNext({ ...actor, at: t, failuresLeft: 0, error, recovers, ...(forced ? { forced: true as const } : {}) }, t, size - 1);
     return line;
   }
 
@@ -276,18 +346,20 @@ class LogGenerator {
         bytes = 0;
         after = chain.head;
       } else {
-        if (this.rng.chance(P_MASS_CHANGE)) {
+        if (this.rng.chance(P_MASS_CHANGE) && this.opts.massChanges === true) {
           files = Math.ceil(chain.filesTotal * (0.55 + 0.45 * this.rng.next()));
           bytes = Math.round(this.rng.logNormal(40 * MB, 1));
         } else {
           files = Math.min(chain.filesTotal, 1 + Math.floor(this.rng.logNormal(3, 1.1)));
           bytes = Math.round(this.rng.logNormal(250 * KB, 1.4));
         }
-        if (this.rng.chance(P_MANIFEST_BREAK)) before = known !== chain.head ? known : this.manifest();
+        if (this.rng.chance(P_MANIFEST_BREAK) && this.opts.manifestBreaks === true) before = known !== chain.head ? known : this.manifest();
         after = this.manifest();
         chain.head = after;
         chain.filesTotal = Math.max(1, chain.filesTotal + this.rng.between(-1, 2));
+        if (this.opts.massChanges !== true) files = Math.min(files, Math.floor(chain.filesTotal / 2));
       }
+      this.lastPush?.set(a.machine, t);
     } else {
       before = known;
       after = chain.head;
@@ -311,7 +383,8 @@ class LogGenerator {
   private failedRow(a: Actor, t: number, error: ErrorChain): string {
     const { key, chain } = this.chainOf(a);
     const before = a.op === 'push' ? chain.head : (this.known.get(`${a.machine.name}\u0000${key}`) ?? chain.head);
-    const files = a.op === 'push' ? Math.min(chain.filesTotal, 1 + Math.floor(this.rng.logNormal(3, 1.1))) : 0;
+    const cap = this.opts.massChanges === true ? chain.filesTotal : Math.floor(chain.filesTotal / 2);
+    const files = a.op === 'push' ? Math.min(cap, 1 + Math.floor(this.rng.logNormal(3, 1.1))) : 0;
     const timedOut = JSON.stringify(error).includes('ETIMEDOUT');
     const bytes = this.rng.chance(0.5) ? 0 : Math.round(this.rng.logNormal(80 * KB, 1.2)); // partial transfer
     const durMs = timedOut ? 30_000 + this.rng.int(5_000) : Math.round(this.rng.logNormal(900, 0.8));
@@ -395,6 +468,11 @@ class LogGenerator {
   }
 }
 
+/** A successful push line as format() writes it (ok true, or an old client's empty error). */
+function isSuccessfulPush(line: string): boolean {
+  return line.includes('"op":"push"') && (line.endsWith('"ok":true}') || line.endsWith('"error":""}'));
+}
+
 function badLineCount(rows: number): number {
   if (rows >= 1000) return Math.max(4, Math.round(rows / BAD_LINE_EVERY));
   return rows >= 100 ? 1 : 0;
@@ -421,6 +499,12 @@ const GEN_FLAGS = {
   tenants: { type: 'string' },
   out: { type: 'string' },
   'no-bad': { type: 'boolean' },
+  faults: { type: 'boolean' },
+  'bad-lines': { type: 'boolean' },
+  incidents: { type: 'boolean' },
+  'mass-changes': { type: 'boolean' },
+  'manifest-breaks': { type: 'boolean' },
+  'idle-machines': { type: 'boolean' },
   'no-disorder': { type: 'boolean' },
   'burst-at': { type: 'string' },
 } as const;
@@ -443,9 +527,14 @@ export function parseGenArgs(argv: string[]): GenCli {
     seed: need('seed'),
     start: need('start'),
     days: number('days', need('days')),
-    badLines: values['no-bad'] !== true,
     disorder: values['no-disorder'] !== true,
   };
+  const all = values.faults === true;
+  if (all || values['bad-lines'] === true) cli.badLines = values['no-bad'] !== true;
+  if (all || values.incidents === true) cli.incidents = true;
+  if (all || values['mass-changes'] === true) cli.massChanges = true;
+  if (all || values['manifest-breaks'] === true) cli.manifestBreaks = true;
+  if (all || values['idle-machines'] === true) cli.idleMachines = true;
   if (values.tenants !== undefined) cli.tenants = number('tenants', values.tenants);
   if (values['burst-at'] !== undefined) cli.burstAt = values['burst-at'];
   if (values.out !== undefined) cli.out = values.out;
@@ -487,9 +576,18 @@ Writes a deterministic, seeded sync-events log (ndjson): the same options give t
   --start TS       RFC 3339 start of the span, e.g. 2026-04-01T00:00:00Z
   --days D         length of the span in days (fractions allowed)
   --tenants T      how many tenants, 1–6 (default 5)
-  --no-bad         no unparseable / invalid lines (default: ~1 per 20k rows, at least 4 in 1000+)
   --no-disorder    every row in ts order (default: a few rows up to ~4 min late)
-  --burst-at TS    force a burst of 6 failures, then a success, at the first row at/after TS
+
+By default the log is healthy: \`syncscope lint --now <start + days>\` finds nothing and no alert
+opens. Faults, each only when asked for:
+  --faults           all of the below (what the bench and the stress tests use)
+  --bad-lines        unparseable / invalid lines: ~1 per 20k rows, at least 4 in 1000+
+  --no-bad           with --faults: no bad lines
+  --incidents        failure bursts (retries every 15-150 s, spreading in a tenant) that open alerts
+  --mass-changes     rare pushes of more than half the tracked files
+  --manifest-breaks  rare manifest-chain breaks (a second writer)
+  --idle-machines    machines may go quiet for days (stale-machine)
+  --burst-at TS      one burst of 6 failures, then a success, at the first row at/after TS
   --out FILE       write to FILE (default: stdout)
   -h, --help       this text
 `;

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { generateLines, writeLines, type FullGenOptions } from './gen.js';
+import { EVERY_FAULT, generateLines, writeLines, type FullGenOptions } from './gen.js';
 import { cachedLog } from './log-cache.js';
 import { scriptArgs } from './script-args.js';
 import { measure, readVmKiB, rssMethod, workerPid, type Measurement } from './measure.js';
@@ -76,7 +76,7 @@ function parseCli(argv: string[]): Args {
 
 /** Everything that shapes the soak's rows, written out, so a change of the generator's defaults never changes what is measured. */
 function logOptions(args: Args): FullGenOptions {
-  return { rows: args.rows, seed: args.seed, start: '2026-04-01T00:00:00Z', days: args.days, tenants: 5, badLines: true, disorder: true, burstAt: null };
+  return { rows: args.rows, seed: args.seed, start: '2026-04-01T00:00:00Z', days: args.days, tenants: 5, disorder: true, burstAt: null, ...EVERY_FAULT };
 }
 
 interface Report {

@@ -3,13 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FullGenOptions } from '../bench/gen.js';
+import { EVERY_FAULT, type FullGenOptions } from '../bench/gen.js';
 import { logFileName } from '../bench/log-cache.js';
 import { summariseProfile, type CallFrame, type CpuProfile, type Phase } from '../bench/phases.js';
 import { REPO_ROOT, ensureBuilt } from './core-helpers.js';
 
 describe('logFileName', () => {
-  const base: FullGenOptions = { rows: 1000, seed: 'bench', start: '2026-04-01T00:00:00Z', days: 30, tenants: 5, badLines: true, disorder: true, burstAt: null };
+  const base: FullGenOptions = { rows: 1000, seed: 'bench', start: '2026-04-01T00:00:00Z', days: 30, tenants: 5, disorder: true, burstAt: null, ...EVERY_FAULT };
 
   it('is stable, readable, and changes with every option', () => {
     expect(logFileName({ ...base })).toBe(logFileName(base));
@@ -17,6 +17,7 @@ describe('logFileName', () => {
     const variants: Partial<FullGenOptions>[] = [
       { rows: 1001 }, { seed: 'other' }, { start: '2026-04-02T00:00:00Z' }, { days: 31 }, { tenants: 4 },
       { badLines: false }, { disorder: false }, { burstAt: '2026-04-10T00:00:00Z' },
+      { incidents: false }, { massChanges: false }, { manifestBreaks: false }, { idleMachines: false },
     ];
     const names = variants.map((v) => logFileName({ ...base, ...v }));
     expect(new Set([logFileName(base), ...names]).size).toBe(variants.length + 1);

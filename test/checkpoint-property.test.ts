@@ -17,7 +17,7 @@ import { ResolvedHistory, resolvedLine } from '../sinks/resolved-history.js';
 import { aggregateRows } from '../operators/metrics/cost-per-tenant-day.js';
 import { openClusters } from '../operators/metrics/failure-clusters.js';
 import { renderAlert } from '../sinks/render-alert.js';
-import { generateLines } from '../bench/gen.js';
+import { EVERY_FAULT, generateLines } from '../bench/gen.js';
 import { type Reject } from '../pipeline/core/row.js';
 import { alertFileName } from '../pipeline/core/alerts.js';
 import type { AggregateRow, Snapshot } from '../pipeline/core/snapshot.js';
@@ -29,7 +29,7 @@ const H = 3_600_000;
 
 /** Small generated logs (disorder, bad lines, a failure burst) with tail -f replays mixed in. */
 function makeLog(seed: number): Buffer {
-  const lines = [...generateLines({ rows: 300, seed: `cp-${seed}`, start: '2026-04-08T00:00:00Z', days: 0.15, tenants: 3, burstAt: '2026-04-08T01:00:00Z' })];
+  const lines = [...generateLines({ rows: 300, seed: `cp-${seed}`, start: '2026-04-08T00:00:00Z', days: 0.15, tenants: 3, burstAt: '2026-04-08T01:00:00Z', ...EVERY_FAULT })];
   const out: string[] = [];
   lines.forEach((l, i) => {
     out.push(i % 97 === 50 ? `${l}\r` : l); // a CRLF line now and then

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { generateLines } from '../bench/gen.js';
+import { EVERY_FAULT, generateLines } from '../bench/gen.js';
 import { computeOracle, diffWithOracle } from '../bench/oracle.js';
 import { startRun } from '../pipeline/engine/run-loop.js';
 import { runBatch } from '../pipeline/engine/run.js';
@@ -48,7 +48,7 @@ describe('every line of a file counts (no dedup by content)', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.array(fc.record({ at: fc.nat({ max: 10_000 }), copies: fc.integer({ min: 1, max: 3 }), gap: fc.nat({ max: 4 }) }), { minLength: 1, maxLength: 30 }),
         async (seed, repeats) => {
-          const base = [...generateLines({ rows: 300, seed, start: '2026-04-15T00:00:00Z', days: 1, tenants: 3 })];
+          const base = [...generateLines({ rows: 300, seed, start: '2026-04-15T00:00:00Z', days: 1, tenants: 3, ...EVERY_FAULT })];
           // Copy lines (valid, invalid, failing alike) to a few lines later: retries, identical pulls.
           const log = base.slice();
           for (const r of repeats) {
@@ -77,7 +77,7 @@ describe('stdin restarts: only the replayed overlap is a duplicate', () => {
   function distinctLog(seed: number, n: number): string[] {
     const seen = new Set<string>();
     const out: string[] = [];
-    for (const l of generateLines({ rows: n, seed, start: '2026-04-15T14:00:00Z', days: (n * 2) / 1440, tenants: 3 })) {
+    for (const l of generateLines({ rows: n, seed, start: '2026-04-15T14:00:00Z', days: (n * 2) / 1440, tenants: 3, ...EVERY_FAULT })) {
       if (l.trim() === '' || seen.has(l)) continue;
       seen.add(l);
       out.push(l);

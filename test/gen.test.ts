@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generateLines, parseGenArgs, type GenOptions } from '../bench/gen.js';
+import { EVERY_FAULT, generateLines, parseGenArgs, type GenOptions } from '../bench/gen.js';
 import { computeOracle, diffWithOracle, parseRfc3339, validateRow, type ValidRow } from '../bench/oracle.js';
 
-const BASE: GenOptions = { rows: 20_000, seed: 'test', start: '2026-04-01T00:00:00Z', days: 7 };
+const BASE: GenOptions = { rows: 20_000, seed: 'test', start: '2026-04-01T00:00:00Z', days: 7, ...EVERY_FAULT };
 const generate = (o: Partial<GenOptions> = {}): string[] => [...generateLines({ ...BASE, ...o })];
 
 interface Parsed {
@@ -296,5 +296,51 @@ describe('oracle', () => {
       `repos[0].failed_7d: got ${expected.repos[0]!.failed_7d + 1}, expected ${expected.repos[0]!.failed_7d}`,
       `machines: length ${expected.machines.length - 1}, expected ${expected.machines.length}`,
     ]);
+  });
+});
+
+describe('the default log: a healthy steady state', () => {
+  const opts: GenOptions = { rows: 20_000, seed: 'healthy', start: '2026-04-01T00:00:00Z', days: 7 };
+  const lines = [...generateLines(opts)];
+  const rows = validRows(lines);
+
+  it('has no bad line, no manifest break, no mass change', () => {
+    expect(rows.length).toBe(lines.length);
+    const head = new Map<string, unknown>();
+    let breaks = 0;
+    for (const p of byTs(rows)) {
+      if (p.row.op !== 'push' || p.row.failed) continue;
+      const key = `${tenantOf(p)}/${p.row.repo}/${String(p.raw.scope)}`;
+      if (head.has(key) && head.get(key) !== p.raw.manifest_before) breaks++;
+      head.set(key, p.raw.manifest_after);
+    }
+    expect(breaks).toBe(0);
+    const mass = rows.filter((p) => p.row.op === 'push' && typeof p.raw.files_total === 'number' && (p.raw.files as number) * 2 > p.raw.files_total);
+    expect(mass).toEqual([]);
+  });
+
+  it('fails now and then, but never 3 times for one tenant and repo within 10 min', () => {
+    const failed = rows.filter((p) => p.row.failed).length / rows.length;
+    expect(failed).toBeGreaterThan(0.005);
+    const byKey = new Map<string, number[]>();
+    for (const p of byTs(rows)) if (p.row.failed) byKey.set(`${tenantOf(p)}/${p.row.repo}`, [...(byKey.get(`${tenantOf(p)}/${p.row.repo}`) ?? []), p.row.t]);
+    for (const ts of byKey.values()) for (let i = 0; i + 2 < ts.length; i++) expect(ts[i + 2]! - ts[i]!).toBeGreaterThan(10 * 60_000);
+  });
+
+  it('has every machine push successfully within the last 24h of the log', () => {
+    const end = Date.parse(opts.start) + opts.days * 86_400_000;
+    const last = new Map<string, number>();
+    for (const p of byTs(rows)) if (p.row.op === 'push' && !p.row.failed) last.set(p.row.machine, p.row.t);
+    expect(last.size).toBeGreaterThan(5);
+    for (const t of last.values()) expect(end - t).toBeLessThan(24 * 3_600_000);
+  });
+
+  it('takes the faults back one flag at a time; --faults is all of them, the mix before v2', () => {
+    const base = ['--rows', '10', '--seed', '1', '--start', opts.start, '--days', '1'];
+    expect(parseGenArgs(base)).toEqual({ rows: 10, seed: '1', start: opts.start, days: 1, disorder: true });
+    expect(parseGenArgs([...base, '--faults'])).toEqual({ rows: 10, seed: '1', start: opts.start, days: 1, disorder: true, ...EVERY_FAULT });
+    expect(parseGenArgs([...base, '--faults', '--no-bad'])).toMatchObject({ ...EVERY_FAULT, badLines: false });
+    expect(parseGenArgs([...base, '--incidents', '--mass-changes'])).toEqual({ rows: 10, seed: '1', start: opts.start, days: 1, disorder: true, incidents: true, massChanges: true });
+    expect(parseGenArgs([...base, '--manifest-breaks', '--idle-machines', '--bad-lines'])).toMatchObject({ manifestBreaks: true, idleMachines: true, badLines: true });
   });
 });

@@ -10,7 +10,7 @@ import { toRow } from '../pipeline/engine/row-parser.js';
 import { parseTs } from '../pipeline/core/time.js';
 import { NAMES, NameTable, RowBatchBuilder, rowAt } from '../pipeline/core/columns.js';
 import type { Row } from '../pipeline/core/row.js';
-import { generateLines } from '../bench/gen.js';
+import { EVERY_FAULT, generateLines } from '../bench/gen.js';
 
 const FILE = 'logs/sync-events.ndjson';
 const DEFAULT_TENANT = 'default';
@@ -57,7 +57,7 @@ function holdsAgainstReference(text: string): boolean {
 // ---- lines ------------------------------------------------------------------------------------
 
 const genLines = (rows: number, seed: string, extra: object = {}): string[] =>
-  [...generateLines({ rows, seed, start: '2026-04-01T00:00:00Z', days: 3, ...extra })];
+  [...generateLines({ rows, seed, start: '2026-04-01T00:00:00Z', days: 3, ...EVERY_FAULT, ...extra })];
 
 /** Real lines (every client quirk of the generator: millis, +02:00 offsets, legacy error strings, bad lines). */
 const REAL = genLines(3000, 'scanner-real');

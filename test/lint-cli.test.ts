@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOUR, runCliSync, tempDir } from './core-helpers.js';
+import { HOUR, iso, runCliSync, tempDir } from './core-helpers.js';
 import { LINT_FIXTURES, NOW, NOW_MS, PRIVATE_DENY, ev, writeGoodLists, writeLines } from './lint-helpers.js';
 import type { Finding } from '../operators/lint/common.js';
 
@@ -18,7 +18,7 @@ describe('syncscope lint: exit codes', () => {
     const r = runCliSync(['lint', fixture('manifest-break.clean.ndjson'), '--state', goodState(), '--now', NOW]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^syncscope lint: 0 errors, 0 warnings; NOW 2026-04-16T12:00:00Z; 6 rows read, 6 valid, 0 rejected\n/);
+    expect(r.stdout).toMatch(/^syncscope lint: 0 errors, 0 warnings; last 24h; --since all for the whole log; NOW 2026-04-16T12:00:00Z; 6 rows read, 6 valid, 0 rejected\n/);
     expect(r.stdout).toContain('clean: manifest-break, rejects, privacy, stale-machine, mass-change, future-ts, alert-threshold');
   });
 
@@ -73,10 +73,10 @@ describe('syncscope lint: selection, caps, json', () => {
     const r = runCliSync(['lint', input, '--state', goodState(), '--now', NOW, '--format', 'json', '--max-findings', '2']);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as Finding[];
-    // files[i] is the file of lines[i], named as given
+    // files[i] is the file of lines[i], named as given; a reject's ts is that of the valid row before it
     expect(out).toEqual([
       { lint: 'rejects', severity: 'error', lines: [1], files: [input], ts: null, message: expect.stringContaining('invalid JSON') },
-      { lint: 'rejects', severity: 'error', lines: [3], files: [input], ts: null, message: expect.stringContaining('invalid JSON') },
+      { lint: 'rejects', severity: 'error', lines: [3], files: [input], ts: iso(NOW_MS - HOUR), message: expect.stringContaining('invalid JSON') },
     ]);
     expect(Object.keys(out[0]!)).toEqual(['lint', 'severity', 'lines', 'files', 'ts', 'message']);
     expect(r.stderr).toContain('syncscope lint: 3 errors, 2 warnings (rejects 3, mass-change 2); showing 2 of 5 (--max-findings)');

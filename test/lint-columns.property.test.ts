@@ -17,6 +17,7 @@ import { lintManifestBreak } from '../operators/lint/manifest-break.js';
 import { lintStaleMachine } from '../operators/lint/stale-machine.js';
 import { lintMassChange } from '../operators/lint/mass-change.js';
 import { lintFutureTs } from '../operators/lint/future-ts.js';
+import { WHOLE_INPUT } from '../operators/lint/window.js';
 
 // ---- random logs -----------------------------------------------------------------------------
 
@@ -234,13 +235,13 @@ describe('columnar lints against a reference over records', () => {
         const batches: LintBatch[] = [];
         for (let pos = 0, c = 0; pos < rows.length; c++) {
           const size = cuts[c % cuts.length]!;
-          batches.push({ rows: batchOf(rows.slice(pos, pos + size)), rejects: [], now: null, end: false });
+          batches.push({ rows: batchOf(rows.slice(pos, pos + size)), rejects: [], rejectTs: [], now: null, end: false });
           pos += size;
         }
-        batches.push({ rows: EMPTY_BATCH, rejects: [], now, end: true });
+        batches.push({ rows: EMPTY_BATCH, rejects: [], rejectTs: [], now, end: true });
         const expected = reference(rows, { latenessMs, nowCut, now, keep });
         for (const [id, want] of expected) {
-          const got = await lastValueFrom(from(batches).pipe(operatorFor(id, { nowCut, keep }, latenessMs), last()));
+          const got = await lastValueFrom(from(batches).pipe(operatorFor(id, { nowCut, keep, window: WHOLE_INPUT }, latenessMs), last()));
           expect({ id, count: got.out.count, findings: got.out.findings }).toEqual({ id, ...want });
         }
       }),

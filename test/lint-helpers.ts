@@ -62,6 +62,8 @@ export interface LintOpts {
   engine?: Partial<EngineConfig>;
   tenant?: string | null;
   keep?: number;
+  /** The row lints' window; default the whole input (these tests judge every row). */
+  sinceMs?: number;
   lists?: SyncLists;
 }
 
@@ -79,6 +81,7 @@ export async function lintFile(input: string, o: LintOpts = {}): Promise<LintRep
     tenant: o.tenant ?? null,
     lints: o.lints ?? LINT_IDS,
     keep: o.keep ?? Infinity,
+    sinceMs: o.sinceMs ?? Infinity,
     lists,
   });
 }

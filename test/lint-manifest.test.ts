@@ -9,6 +9,7 @@ import type { LintBatch } from '../operators/lint/common.js';
 import { parseTs } from '../pipeline/core/time.js';
 import { type Row } from '../pipeline/core/row.js';
 import { batchOf, EMPTY_BATCH } from '../pipeline/core/columns.js';
+import { WHOLE_INPUT } from '../operators/lint/window.js';
 
 const T0 = NOW_MS - 60 * MIN;
 const at = (min: number, sec = 0): number => T0 + min * MIN + sec * 1000;
@@ -175,11 +176,11 @@ describe('manifest-break: property', () => {
           let pos = 0;
           for (let c = 0; pos < arrival.length; c++) {
             const size = cuts[c % cuts.length]!;
-            batches.push({ rows: batchOf(arrival.slice(pos, pos + size)), rejects: [], now: null, end: false });
+            batches.push({ rows: batchOf(arrival.slice(pos, pos + size)), rejects: [], rejectTs: [], now: null, end: false });
             pos += size;
           }
-          batches.push({ rows: EMPTY_BATCH, rejects: [], now: NOW_MS, end: true });
-          const state = await lastValueFrom(from(batches).pipe(lintManifestBreak({ nowCut: NOW_MS, keep: Infinity }, L), last()));
+          batches.push({ rows: EMPTY_BATCH, rejects: [], rejectTs: [], now: NOW_MS, end: true });
+          const state = await lastValueFrom(from(batches).pipe(lintManifestBreak({ nowCut: NOW_MS, keep: Infinity, window: WHOLE_INPUT }, L), last()));
           const got = state.out.findings.map((f) => f.lines);
           expect(got).toEqual(expected);
           expect(state.out.count).toBe(expected.length);

@@ -7,6 +7,7 @@ import { NOW_MS, PRIVATE_DENY, ev, lintLines, listsOf, writeLines } from './lint
 import { compileGlobs, parseGlobText, SYNC_AGGREGATE_PATH, syncVerdict, type SyncLists } from '../pipeline/core/sync-lists.js';
 import { lintPrivacy } from '../operators/lint/privacy.js';
 import { EMPTY_BATCH } from '../pipeline/core/columns.js';
+import { WHOLE_INPUT } from '../operators/lint/window.js';
 
 /** A state dir with these list files (undefined = no file). */
 function stateWith(allow?: string, deny?: string): string {
@@ -25,7 +26,7 @@ function verdicts(lists: SyncLists) {
 }
 
 async function findings(lists: SyncLists) {
-  const s = await lastValueFrom(from([{ rows: EMPTY_BATCH, rejects: [], now: NOW_MS, end: true }]).pipe(lintPrivacy({ nowCut: NOW_MS, keep: Infinity }, lists), last()));
+  const s = await lastValueFrom(from([{ rows: EMPTY_BATCH, rejects: [], rejectTs: [], now: NOW_MS, end: true }]).pipe(lintPrivacy({ nowCut: NOW_MS, keep: Infinity, window: WHOLE_INPUT }, lists), last()));
   return s.out.findings;
 }
 

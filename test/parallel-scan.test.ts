@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateLines } from '../bench/gen.js';
+import { EVERY_FAULT, generateLines } from '../bench/gen.js';
 import { LineSplitter } from '../pipeline/source/lines.js';
 import { ingest } from '../pipeline/engine/ingest.js';
 import { lastLineEnd, MIN_PARALLEL_BYTES, scanInParallel } from '../pipeline/engine/parallel-scan.js';
@@ -45,7 +45,7 @@ async function workers(path: string, label: string, size: number, n: number, chu
   return { ...out, offset: end.offset, line: end.line };
 }
 
-const realistic = [...generateLines({ rows: 400, seed: 'par', start: '2026-04-01T00:00:00Z', days: 1 })];
+const realistic = [...generateLines({ rows: 400, seed: 'par', start: '2026-04-01T00:00:00Z', days: 1, ...EVERY_FAULT })];
 const tricky = [
   '',
   '   ',
@@ -96,7 +96,7 @@ describe('parallel scan (worker threads)', () => {
     const dir = tempDir('par-cli-');
     const log = join(dir, 'big.ndjson');
     // Past the size below which a run stays on one thread (8 MiB).
-    const lines = [...generateLines({ rows: 36_000, seed: 'threads', start: '2026-04-01T00:00:00Z', days: 3 })];
+    const lines = [...generateLines({ rows: 36_000, seed: 'threads', start: '2026-04-01T00:00:00Z', days: 3, ...EVERY_FAULT })];
     writeFileSync(log, `${lines.join('\n')}\n`);
     expect(statSync(log).size).toBeGreaterThan(MIN_PARALLEL_BYTES);
     const outputs = (threads: number): Map<string, string> => {

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLines, type GenOptions } from '../bench/gen.js';
+import { EVERY_FAULT, generateLines, type GenOptions } from '../bench/gen.js';
 import { computeOracleFromFile, diffWithOracle, type OracleOptions, type OracleSummary } from '../bench/oracle.js';
 import { diffStateWithOracle } from '../bench/oracle-outputs.js';
 import { ensureBuilt, runCli, tempDir } from './core-helpers.js';
@@ -42,7 +42,7 @@ async function runAndCompare(log: string, name: string, args: string[], opts: Or
 
 function writeGenerated(name: string, opts: GenOptions): string {
   const log = join(dir, `${name}.ndjson`);
-  writeFileSync(log, `${[...generateLines(opts)].join('\n')}\n`);
+  writeFileSync(log, `${[...generateLines({ ...EVERY_FAULT, ...opts })].join('\n')}\n`);
   return log;
 }
 
@@ -59,7 +59,7 @@ describe('syncscope run equals the oracle on generated logs', () => {
   }
 
   it('a log that grows: a run over its first part, then one over the whole (resumed) equals the oracle of the whole', async () => {
-    const lines = [...generateLines({ rows: 20_000, seed: 13, start: '2026-03-27T00:00:00Z', days: 9 })];
+    const lines = [...generateLines({ rows: 20_000, seed: 13, start: '2026-03-27T00:00:00Z', days: 9, ...EVERY_FAULT })];
     const log = join(dir, 'grows.ndjson');
     const state = join(dir, 'state-grows');
     writeFileSync(log, `${lines.slice(0, 11_000).join('\n')}\n`);

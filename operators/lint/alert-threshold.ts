@@ -40,7 +40,7 @@ export function foldAlertThreshold(s: AlertThresholdState, b: LintBatch, ctx: Li
   const span = s.newest >= s.oldest ? s.newest - s.oldest : 0;
   if (span >= BASELINE_MS) return;
   const have = s.newest >= s.oldest ? `${humanDuration(span)} of rows (since ${formatTs(s.oldest)})` : 'no rows';
-  report(s.out, ctx.keep, () => ({
+  report(s.out, ctx, null, () => ({
     lines: [],
     files: [],
     ts: null,

@@ -21,7 +21,7 @@ export function foldFutureTs(s: FutureTsState, b: LintBatch, ctx: LintContext): 
   for (let i = 0; i < length; i++) {
     const t = ts[i]!;
     if (t <= limit) continue;
-    report(s.out, ctx.keep, () => ({
+    report(s.out, ctx, t, () => ({
       lines: [line[i]!],
       files: [names[file[i]!]!],
       ts: formatTs(t),

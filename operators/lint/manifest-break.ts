@@ -61,7 +61,7 @@ function judge(s: ManifestBreakState, b: RowBatch, ctx: LintContext): void {
       const before = manifestOf(b, beforeCode);
       if (before !== prev.after) {
         const p = prev;
-        report(s.out, ctx.keep, () => ({
+        report(s.out, ctx, t[i]!, () => ({
           lines: [p.line, line[i]!],
           files: [names[p.file]!, names[file[i]!]!],
           ts: formatTs(t[i]!),

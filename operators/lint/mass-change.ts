@@ -21,7 +21,7 @@ export function foldMassChange(s: MassChangeState, b: LintBatch, ctx: LintContex
     const files = filesCol[i]!;
     const total = filesTotal[i]!;
     if (files * 2 <= total) continue;
-    report(s.out, ctx.keep, () => {
+    report(s.out, ctx, t[i]!, () => {
       const pct = total === 0 ? '∞' : `${Math.round((files * 100) / total)}%`;
       return {
         lines: [line[i]!],

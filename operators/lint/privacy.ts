@@ -25,7 +25,7 @@ function reasons(verdicts: readonly SyncVerdict[]): string {
 function leakFinding(s: PrivacyState, lists: SyncLists, ctx: LintContext, tree: PrivateTree): void {
   const leaked = tree.probes.map((p) => syncVerdict(lists, p)).filter((v) => v.synced);
   if (leaked.length === 0) return;
-  report(s.out, ctx.keep, () => {
+  report(s.out, ctx, null, () => {
     const names = leaked.map((v) => v.path.slice(tree.dir.length)).join(', ');
     const globs = [`${tree.dir}**`, ...tree.except.map((p) => `!${p}`)].map((g) => JSON.stringify(g)).join(' then ');
     return {
@@ -40,7 +40,7 @@ function leakFinding(s: PrivacyState, lists: SyncLists, ctx: LintContext, tree: 
 function aggregateFinding(s: PrivacyState, lists: SyncLists, ctx: LintContext): void {
   const agg = syncVerdict(lists, SYNC_AGGREGATE_PATH);
   if (agg.synced) return;
-  report(s.out, ctx.keep, () => {
+  report(s.out, ctx, null, () => {
     const why = [!agg.allowed ? `not allowed: ${agg.allowReason}` : '', agg.denied ? `denied: ${agg.denyReason}` : ''].filter(Boolean).join('; ');
     const fixes = [
       !agg.allowed ? `add "${SYNC_AGGREGATE_PATH}" to ${listTarget(lists.allow, lists.allowFile, 'SYNC_ALLOW')}` : '',

@@ -1,10 +1,13 @@
+import { formatTs } from '../../pipeline/core/time.js';
 import { initTally, report, type LintBatch, type LintContext, type LintOperator, type LintTally } from './common.js';
 import { foldBatches } from '../fold.js';
 
 /**
  * rejects (SPEC §1, §7): any input line that did not become a row. The message gives the
  * schema reason, never the line's text: a JSON parse error quotes the raw line, which may hold
- * another tenant's error text, so it is reduced to "invalid JSON".
+ * another tenant's error text, so it is reduced to "invalid JSON". A reject has no ts of its
+ * own: it is dated by the nearest valid row before it in its file (the finding's `ts`), or
+ * reported whatever the window when there is none.
  */
 export interface RejectsState {
   readonly out: LintTally;
@@ -19,10 +22,11 @@ export function foldRejects(s: RejectsState, b: LintBatch, ctx: LintContext): vo
   const rejects = b.rejects;
   for (let i = 0; i < rejects.length; i++) {
     const r = rejects[i]!;
-    report(s.out, ctx.keep, () => ({
+    const at = b.rejectTs[i] ?? null;
+    report(s.out, ctx, at, () => ({
       lines: [r.line],
       files: [r.file],
-      ts: null,
+      ts: at === null ? null : formatTs(at),
       message: `not a valid sync-events v1 row (${lintReason(r.reason)}): fix the writer so every line is one JSON object with the required fields; \`syncscope run\` lists it in sync-events.rejects.ndjson`,
     }));
   }

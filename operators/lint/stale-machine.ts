@@ -59,7 +59,7 @@ export function foldStaleMachine(s: StaleMachineState, b: LintBatch, ctx: LintCo
     if (m.last !== null && now - m.last <= STALE_MACHINE_MS) continue;
     const last = m.last;
     const name = names[id]!;
-    report(s.out, ctx.keep, () => last === null
+    report(s.out, ctx, null, () => last === null
       ? {
         lines: [m.newestLine],
         files: [names[m.newestFile]!],

@@ -53,10 +53,12 @@ export function defineCommands(program: Command): void {
     .option('--only <ids>', 'run only these lints, comma-separated')
     .option('--skip <ids>', 'skip these lints, comma-separated')
     .option('--max-findings <n>', 'print at most N findings (exact counts are still reported)')
+    .option('--since <dur>', 'row lints report only rows newer than NOW minus DUR (e.g. 24h, 7d), or "all" for the whole log; stale-machine, privacy and alert-threshold are judged at NOW', '24h')
     .addHelpText('after', `
 Severities: errors: manifest-break, rejects, privacy.
             warnings: stale-machine, mass-change, future-ts, alert-threshold.
 Exit 1 on any finding; with --fail-on error, warnings alone exit 0.
+A rejected line counts at the ts of the valid row before it in its file (always reported when there is none).
 Privacy reads STATE/bin/sync/SYNC_ALLOW and SYNC_DENY, or env SYNC_ALLOW / SYNC_DENY (the env wins);
 with neither list anywhere it prints a notice on stderr and finds nothing.`)
     .action(async (file: string | undefined, raw: Record<string, unknown>) => (await import('./lint.js')).lintCommand(file, raw));

@@ -1,7 +1,7 @@
 import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { lintFails, lintScan } from './lint.js';
+import { DEFAULT_SINCE_MS, lintFails, lintScan } from './lint.js';
 import { runBatch } from '../engine/run.js';
 import { statusFromFileKv } from './status.js';
 import { loadSyncLists } from '../core/sync-lists.js';
@@ -50,6 +50,50 @@ export interface DoctorOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Wall clock (dashboard age, KV updated_at); injectable for tests. */
   readonly clock?: () => number;
+  /**
+   * The flags doctor was given that shape what it sees (--state, --now, --tenant, --config, the
+   * alert rule, --max-lateness), already split into words, and --log when given: the commands it
+   * suggests carry them, so pasting one reproduces doctor's view. Default: `--state STATE`.
+   */
+  readonly given?: GivenFlags;
+}
+
+export interface GivenFlags {
+  readonly flags: readonly string[];
+  readonly log: string | null;
+}
+
+/** A word for a POSIX shell: as is when plain, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `syncscope <command>` with the flags doctor was given and the log it read, ready to paste. */
+export function suggestedCommand(o: DoctorOptions, command: 'run' | 'lint'): string {
+  const given = o.given ?? { flags: ['--state', o.stateDir], log: null };
+  // lint and run take the log as FILE; without --log, --state already names it.
+  const words = ['syncscope', command, ...given.flags, ...(given.log === null ? [] : [given.log])];
+  return words.map(shellWord).join(' ');
+}
+
+/** Flags of `syncscope doctor` that `run` and `lint` take too, as commander names them. */
+const SHARED_FLAGS = [
+  ['now', '--now'],
+  ['tenant', '--tenant'],
+  ['config', '--config'],
+  ['maxLateness', '--max-lateness'],
+  ['alertFailures', '--alert-failures'],
+  ['alertWindow', '--alert-window'],
+] as const;
+
+/** What doctor was given, from its parsed flags: --state always, the others when given. */
+export function givenFlags(raw: Record<string, unknown>, stateDir: string): GivenFlags {
+  const flags = ['--state', stateDir];
+  for (const [key, flag] of SHARED_FLAGS) {
+    const v = raw[key];
+    if (typeof v === 'string') flags.push(flag, v);
+  }
+  return { flags, log: typeof raw.log === 'string' ? raw.log : null };
 }
 
 export const RECENT_ROWS = 20;
@@ -122,16 +166,16 @@ export function checkDurMs(log: string, n: number): CheckResult {
 }
 
 /** 2. sync-summary.md's generated_at is within --max-age of the wall clock. */
-export function checkDashboardFresh(stateDir: string, maxAgeMs: number, wallClock: number): CheckResult {
+export function checkDashboardFresh(stateDir: string, maxAgeMs: number, wallClock: number, runCommand = `syncscope run --state ${shellWord(stateDir)}`): CheckResult {
   const path = stateLayout(stateDir).summaryMd;
   const base = { id: 'dashboard-fresh' as const, title: 'the dashboard is fresh', details: [] as string[] };
   const fixRun = `is \`syncscope run --follow\` running for this state? Start it; for a batch install run from cron, pass --max-age of at least the cron interval (e.g. --max-age 70m)`;
-  if (!existsSync(path)) return { ...base, ok: false, reason: `no dashboard at ${path}`, fix: `run \`syncscope run --state ${stateDir}\`` };
+  if (!existsSync(path)) return { ...base, ok: false, reason: `no dashboard at ${path}`, fix: `run \`${runCommand}\`` };
   const first = readFileSync(path, 'utf8').split('\n', 1)[0] ?? '';
   const m = /^generated_at:\s*(\S+)\s*$/.exec(first);
   const at = m ? Date.parse(m[1]!) : NaN;
   if (!Number.isFinite(at)) {
-    return { ...base, ok: false, reason: `${path} does not start with "generated_at: <RFC3339>"`, fix: `rebuild it with \`syncscope run --state ${stateDir}\`` };
+    return { ...base, ok: false, reason: `${path} does not start with "generated_at: <RFC3339>"`, fix: `rebuild it with \`${runCommand}\`` };
   }
   const age = wallClock - at;
   const stamp = formatTs(at);
@@ -181,7 +225,7 @@ export function checkNoOpenAlerts(stateDir: string): CheckResult {
   };
 }
 
-/** 4. `syncscope lint` would exit 0 (run in-process, same scan). */
+/** 4. `syncscope lint` would exit 0 (run in-process, same scan, same default 24h window). */
 export async function checkLint(o: DoctorOptions): Promise<CheckResult> {
   const base = { id: 'lint' as const, title: 'lint exits 0' };
   if (!existsSync(o.log)) return { ...base, ok: false, reason: `no log at ${o.log} to lint`, fix: 'pass --log FILE or --state DIR', details: [] };
@@ -191,6 +235,7 @@ export async function checkLint(o: DoctorOptions): Promise<CheckResult> {
     tenant: o.tenant,
     lints: LINT_IDS,
     keep: 0,
+    sinceMs: DEFAULT_SINCE_MS,
     lists: loadSyncLists(o.stateDir, o.env ?? process.env),
   });
   const per = report.lints.filter((id) => (report.counts[id] ?? 0) > 0).map((id) => `${id} ${report.counts[id]}`);
@@ -200,7 +245,7 @@ export async function checkLint(o: DoctorOptions): Promise<CheckResult> {
       ...base,
       ok: false,
       reason: `lint finds ${counts} (${per.join(', ')})`,
-      fix: `run \`syncscope lint --state ${o.stateDir} ${o.log}\` for each finding and its fix`,
+      fix: `run \`${suggestedCommand(o, 'lint')}\` for each finding and its fix`,
       details: [],
     };
   }
@@ -354,7 +399,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   const clock = o.clock ?? Date.now;
   const results: CheckResult[] = [
     checkDurMs(o.log, o.recentRows ?? RECENT_ROWS),
-    checkDashboardFresh(o.stateDir, o.maxAgeMs, clock()),
+    checkDashboardFresh(o.stateDir, o.maxAgeMs, clock(), suggestedCommand(o, 'run')),
     checkNoOpenAlerts(o.stateDir),
     await checkLint(o),
   ];
@@ -414,6 +459,7 @@ export async function doctorCommand(raw: Record<string, unknown>): Promise<void>
     maxAgeMs: flags.maxAge ?? 2 * cli.tick,
     tenant: typeof raw.tenant === 'string' ? cli.tenant : null,
     simulate: flags.simulate,
+    given: givenFlags(raw, cli.state),
     ...(cli.kvUrl !== undefined ? { kvUrl: cli.kvUrl } : {}),
   });
   if (flags.format === 'json') process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -5,8 +5,9 @@ import { concat, defer, last, map, of, share, type Observable } from 'rxjs';
 import { Engine } from '../engine/engine.js';
 import { LineSplitter } from '../source/lines.js';
 import { type SyncLists, loadSyncLists, noSyncLists, noSyncListsNotice } from '../core/sync-lists.js';
-import { formatTs } from '../core/time.js';
-import { LINT_SEVERITY, type Finding, type LintBatch, type LintContext, type LintId, type LintOperator, type LintTally, LINT_IDS } from '../../operators/lint/common.js';
+import { formatTs, parseDuration } from '../core/time.js';
+import { LINT_SEVERITY, settle, type Finding, type LintBatch, type LintContext, type LintId, type LintOperator, type LintTally, LINT_IDS } from '../../operators/lint/common.js';
+import { RowWindow } from '../../operators/lint/window.js';
 import { lintStaleMachine } from '../../operators/lint/stale-machine.js';
 import { lintMassChange } from '../../operators/lint/mass-change.js';
 import { lintManifestBreak } from '../../operators/lint/manifest-break.js';
@@ -15,6 +16,7 @@ import { lintRejects } from '../../operators/lint/rejects.js';
 import { lintPrivacy } from '../../operators/lint/privacy.js';
 import { lintAlertThreshold } from '../../operators/lint/alert-threshold.js';
 import { type InputHealth } from '../core/snapshot.js';
+import { type Reject } from '../core/row.js';
 import { type ClusterRule } from '../core/alerts.js';
 import { resolve } from 'node:path';
 import * as z from 'zod';
@@ -37,12 +39,16 @@ export interface LintScanOptions {
   readonly lints: readonly LintId[];
   /** Findings kept per lint; counts are exact regardless. */
   readonly keep: number;
+  /** Row lints report rows with ts > NOW − sinceMs (Infinity: the whole input). */
+  readonly sinceMs: number;
   readonly lists: SyncLists;
   readonly clock?: () => number;
 }
 
 export interface LintReport {
   readonly now: number;
+  /** The row lints' window (Infinity: the whole input). */
+  readonly sinceMs: number;
   readonly lints: readonly LintId[];
   /** Exact number of findings per selected lint. */
   readonly counts: Partial<Record<LintId, number>>;
@@ -54,6 +60,9 @@ export interface LintReport {
 }
 
 const CHUNK = 1 << 20;
+
+/** The row lints' window when --since is not given. */
+export const DEFAULT_SINCE_MS = 24 * 3600_000;
 
 /** Report order: error lints first (so a --max-findings cap never hides them behind warnings), each group in SPEC order. */
 export const REPORT_ORDER: readonly LintId[] = [
@@ -93,17 +102,23 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
   const started = clock();
   const policy = o.engine.nowPolicy.kind === 'wall' ? { kind: 'fixed' as const, ms: started } : o.engine.nowPolicy;
   const engine = new Engine({ ...o.engine, nowPolicy: policy });
-  const ctx: LintContext = { nowCut: policy.kind === 'fixed' ? policy.ms : Infinity, keep: o.keep };
+  const window = new RowWindow(o.sinceMs, policy.kind === 'fixed' ? policy.ms : null);
+  const ctx: LintContext = { nowCut: policy.kind === 'fixed' ? policy.ms : Infinity, keep: o.keep, window };
   const tenant = o.tenant;
+  const lastRowTs = new Map<number, number>();
 
   const input$: Observable<LintBatch> = concat(
-    engine.arrived$.pipe(map((a): LintBatch => ({
-      rows: tenant === null ? a.rows : rowsOfTenant(a.rows, tenant),
-      rejects: a.rejects,
-      now: null,
-      end: false,
-    }))),
-    defer(() => of<LintBatch>({ rows: EMPTY_BATCH, rejects: [], now: engine.nowAt(started), end: true })),
+    engine.arrived$.pipe(map((a): LintBatch => {
+      window.see(a.rows);
+      return {
+        rows: tenant === null ? a.rows : rowsOfTenant(a.rows, tenant),
+        rejects: a.rejects,
+        rejectTs: dateRejects(a.rows, a.rejects, lastRowTs),
+        now: null,
+        end: false,
+      };
+    })),
+    defer(() => of<LintBatch>({ rows: EMPTY_BATCH, rejects: [], rejectTs: [], now: engine.nowAt(started), end: true })),
   ).pipe(share());
 
   const results = new Map<LintId, LintTally>();
@@ -124,12 +139,33 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
   for (const id of REPORT_ORDER) {
     const t = results.get(id);
     if (t === undefined) continue;
+    settle(t, window.startAt(now), o.keep);
     counts[id] = t.count;
     findings.push(...t.findings);
     if (LINT_SEVERITY[id] === 'error') errors += t.count;
     else warnings += t.count;
   }
-  return { now, lints: REPORT_ORDER.filter((id) => results.has(id)), counts, findings, errors, warnings, health: { ...engine.state.health } };
+  return { now, sinceMs: o.sinceMs, lints: REPORT_ORDER.filter((id) => results.has(id)), counts, findings, errors, warnings, health: { ...engine.state.health } };
+}
+
+/**
+ * The ts each reject is judged at: that of the nearest valid row before it in its file (any
+ * tenant's), or null when there is none. `lastRowTs` (by file name id) carries the last valid
+ * row of each file across batches; a batch holds the rows and rejects of consecutive lines of
+ * one file, each in line order.
+ */
+function dateRejects(rows: RowBatch, rejects: readonly Reject[], lastRowTs: Map<number, number>): (number | null)[] {
+  const { t, line, file, length } = rows;
+  const out: (number | null)[] = new Array<number | null>(rejects.length);
+  let i = 0;
+  for (let k = 0; k < rejects.length; k++) {
+    const r = rejects[k]!;
+    while (i < length && line[i]! < r.line) i++;
+    if (i > 0) lastRowTs.set(file[i - 1]!, t[i - 1]!);
+    out[k] = lastRowTs.get(NAMES.find(r.file)) ?? null;
+  }
+  if (length > 0) lastRowTs.set(file[length - 1]!, t[length - 1]!);
+  return out;
 }
 
 /** `--only a,b` / `--skip c` to the selected lints; throws with the unknown ids named. */
@@ -163,7 +199,30 @@ export function summaryLine(report: LintReport, shown: number): string {
   const total = report.errors + report.warnings;
   const per = report.lints.filter((id) => (report.counts[id] ?? 0) > 0).map((id) => `${id} ${report.counts[id]}`).join(', ');
   const capped = shown < total ? `; showing ${shown} of ${total} (--max-findings)` : '';
-  return `syncscope lint: ${plural(report.errors, 'error')}, ${plural(report.warnings, 'warning')}${per ? ` (${per})` : ''}${capped}; NOW ${formatTs(report.now)}; ${report.health.read} rows read, ${report.health.valid} valid, ${report.health.rejected} rejected`;
+  return `syncscope lint: ${plural(report.errors, 'error')}, ${plural(report.warnings, 'warning')}${per ? ` (${per})` : ''}${capped}; ${windowText(report.sinceMs)}; NOW ${formatTs(report.now)}; ${report.health.read} rows read, ${report.health.valid} valid, ${report.health.rejected} rejected`;
+}
+
+/** Which rows the row lints judged, and how to judge the rest. */
+function windowText(sinceMs: number): string {
+  return sinceMs === Infinity ? 'the whole log' : `last ${sinceText(sinceMs)}; --since all for the whole log`;
+}
+
+/** A window length as --since takes it: 24h, 7d, 90m, 45s (days only from two on, as people say "the last 24h"). */
+function sinceText(ms: number): string {
+  const units: Array<[number, string]> = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
+  for (const [size, unit] of units) {
+    if (ms % size === 0 && (unit !== 'd' || ms >= 2 * size)) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** `--since`: a duration like 24h or 7d, or `all`; Infinity for all. */
+export function parseSince(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_SINCE_MS;
+  if (text.trim() === 'all') return Infinity;
+  const ms = parseDuration(text);
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--since must be a duration like 24h, 7d or 90m, or "all"; got "${text}"`);
+  return ms;
 }
 
 /**
@@ -238,6 +297,7 @@ export async function lintCommand(file: string | undefined, raw: Record<string, 
   }
   const input = file ?? resolve(cli.state, 'log', 'sync-events.ndjson');
   checkInput(input);
+  const sinceMs = parseSince(typeof raw.since === 'string' ? raw.since : undefined);
   const lists = loadSyncLists(cli.state);
   if (lints.includes('privacy') && noSyncLists(lists)) process.stderr.write(`${noSyncListsNotice(lists)}\n`);
   const report = await lintScan({
@@ -246,6 +306,7 @@ export async function lintCommand(file: string | undefined, raw: Record<string, 
     tenant: typeof raw.tenant === 'string' ? cli.tenant : null,
     lints,
     keep: flags.maxFindings,
+    sinceMs,
     lists,
   });
   if (flags.format === 'json') {
