@@ -1,4 +1,5 @@
 import type { InputName, PipelineEvent } from '../pipeline/core/events.js';
+import { humanDuration } from '../pipeline/core/time.js';
 
 function rescan(input: InputName): string {
   return input.path === null ? 'starting a fresh scan with this stdin stream (stdin cannot be re-read)' : `rebuilding from ${input.path} (full re-scan)`;
@@ -63,6 +64,10 @@ export function renderEvent(e: PipelineEvent): string {
       return `the status Worker is unreachable (${e.error}); ${e.queued} tally(ies) kept in ${e.keptIn}, sent on the next tick or run`;
     case 'worker-reachable':
       return 'the status Worker is reachable again; queued tallies delivered';
+    case 'log-stale':
+      return e.newestRowTs === null || e.newestRowAgeS === null
+        ? `the log looks empty: no valid row at or before NOW (${e.now}), so the dashboard shows nothing; if its rows are after NOW, try --now latest`
+        : `the log looks old: its newest row (${e.newestRowTs}) is ${humanDuration(e.newestRowAgeS * 1000)} before NOW (${e.now}), so the last 24h show nothing; try --now latest`;
   }
 }
 

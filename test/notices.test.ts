@@ -57,6 +57,12 @@ const EXAMPLES: { readonly [K in EventKind]: ReadonlyArray<[Extract<PipelineEven
   'worker-unreachable': [[{ kind: 'worker-unreachable', error: 'ECONNREFUSED', queued: 3, keptIn: '/s/.syncscope' },
     'the status Worker is unreachable (ECONNREFUSED); 3 tally(ies) kept in /s/.syncscope, sent on the next tick or run']],
   'worker-reachable': [[{ kind: 'worker-reachable' }, 'the status Worker is reachable again; queued tallies delivered']],
+  'log-stale': [
+    [{ kind: 'log-stale', now: '2026-12-01T05:00:00Z', newestRowTs: '2026-04-16T19:10:38Z', newestRowAgeS: 19_734_562 },
+      'the log looks old: its newest row (2026-04-16T19:10:38Z) is 228d 9h before NOW (2026-12-01T05:00:00Z), so the last 24h show nothing; try --now latest'],
+    [{ kind: 'log-stale', now: '2026-12-01T05:00:00Z', newestRowTs: null, newestRowAgeS: null },
+      'the log looks empty: no valid row at or before NOW (2026-12-01T05:00:00Z), so the dashboard shows nothing; if its rows are after NOW, try --now latest'],
+  ],
 };
 
 describe('renderEvent', () => {

@@ -10,6 +10,8 @@ import { stateLayout } from '../core/layout.js';
 import type { KvStore } from '../core/kv-store.js';
 import { onStopSignal } from './stop-signals.js';
 import { UsageError } from '../core/io-error.js';
+import { staleLogNotice } from '../engine/health.js';
+import { printEvent } from '../../sinks/notices.js';
 
 /** Hard limit between SIGINT/SIGTERM and exit (the contract says within 2 s). */
 const EXIT_DEADLINE_MS = 1900;
@@ -75,11 +77,18 @@ export async function runCommand(file: string | undefined, raw: Record<string, u
     progress?.stop();
   }
   report(result, (Date.now() - started) / 1000);
+  warnIfStale(result);
   if (result.stopped) {
     // stdin may still be open (tail -f): do not wait for it.
     process.exitCode = 0;
     process.exit(0);
   }
+}
+
+/** An old or empty log must not pass for a quiet, healthy one: one line says so. */
+function warnIfStale(result: RunResult): void {
+  const notice = staleLogNotice(result.snapshot);
+  if (notice !== null) printEvent(notice);
 }
 
 /** The HTTP reporter; its outbox lives with the checkpoint, so unsent tallies survive restarts. */

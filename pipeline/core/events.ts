@@ -38,7 +38,9 @@ export type PipelineEvent =
   | { readonly kind: 'operator-failed'; readonly operator: string; readonly error: string }
   | { readonly kind: 'rebuild-failed'; readonly error: string }
   | { readonly kind: 'worker-unreachable'; readonly error: string; readonly queued: number; readonly keptIn: string }
-  | { readonly kind: 'worker-reachable' };
+  | { readonly kind: 'worker-reachable' }
+  // After a run: the outputs' newest row is more than 24h before NOW, or there is none.
+  | { readonly kind: 'log-stale'; readonly now: string; readonly newestRowTs: string | null; readonly newestRowAgeS: number | null };
 
 /** The input as notices name it: a file path, or stdin (null path). */
 export interface InputName {
