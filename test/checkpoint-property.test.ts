@@ -241,6 +241,16 @@ describe('checkpoint/restart property', () => {
       expect(rows.duplicate).toBe(0);
       expect(rows.valid + rows.rejected).toBe(rows.read);
       expect(rows.rejected).toBeGreaterThan(0);
+      // The §3.1 outputs have something to carry across a restart (their operators' state, the
+      // per-file ts a rejected line takes, rejects held ahead of a wall-clock NOW).
+      const s = o.snapshot;
+      expect(s.top_errors_24h.length).toBeGreaterThan(0);
+      expect(s.latency_24h.length).toBeGreaterThan(0);
+      expect(s.trend.ops_7d).toBeGreaterThan(0);
+      expect(s.health.newest_row_ts).not.toBeNull();
+      // The log's one bad line follows a row of 03:21:47: before that NOW it is left out (with a
+      // wall clock, held ahead of it), after it counts in the last 24h.
+      expect(s.health.reasons.some((r) => /rejected line/.test(r)), POLICIES[pol]!.name).toBe(Date.parse(s.now) >= Date.parse('2026-04-08T03:21:47Z'));
     }
     for (const log of [0, 4, 5]) {
       const full = reference(log, 0);
