@@ -35,6 +35,8 @@ function makeLog(seed: number): Buffer {
     out.push(i % 97 === 50 ? `${l}\r` : l); // a CRLF line now and then
     if (i % 61 === 60) out.push(...lines.slice(i - 4, i + 1)); // repeated lines: every one counts
     if (i === 150) out.push('   ');
+    // A stray line now and then: it takes the ts of the row before it, which a restart must remember.
+    if (i % 53 === 20) out.push('sync: warning: stray output');
   });
   // The last line has no newline: it counts at the end of a batch, and must not be counted twice.
   return Buffer.from(out.join('\n'));
@@ -248,9 +250,7 @@ describe('checkpoint/restart property', () => {
       expect(s.latency_24h.length).toBeGreaterThan(0);
       expect(s.trend.ops_7d).toBeGreaterThan(0);
       expect(s.health.newest_row_ts).not.toBeNull();
-      // The log's one bad line follows a row of 03:21:47: before that NOW it is left out (with a
-      // wall clock, held ahead of it), after it counts in the last 24h.
-      expect(s.health.reasons.some((r) => /rejected line/.test(r)), POLICIES[pol]!.name).toBe(Date.parse(s.now) >= Date.parse('2026-04-08T03:21:47Z'));
+      expect(s.health.reasons.some((r) => /rejected line/.test(r)), POLICIES[pol]!.name).toBe(true);
     }
     for (const log of [0, 4, 5]) {
       const full = reference(log, 0);
