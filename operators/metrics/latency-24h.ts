@@ -37,22 +37,34 @@ export function latencyBucket(v: number): number {
   return Math.floor(v / unit) * unit;
 }
 
+/** Per state, each repo id's current hour and its histogram: a repo's rows come in runs within one hour. */
+const cellsOf = new WeakMap<Latency24hState, { hour: number[]; cell: LatencyHour[] }>();
+
 export function foldLatency24h(s: Latency24hState, b: Batch): void {
   const { repo, hour: hours, durMs, length } = b.rows;
   const names = NAMES.list;
   const repos = s.repos;
   const slots = slotsOf(repos);
+  let cells = cellsOf.get(s);
+  if (cells === undefined) cellsOf.set(s, (cells = { hour: [], cell: [] }));
   for (let i = 0; i < length; i++) {
     const id = repo[i]!;
-    let byHour = slots[id];
-    if (byHour === undefined) slots[id] = byHour = (repos[names[id]!] ??= dict());
+    const hour = hours[i]!;
     const v = durMs[i]!;
-    const h = (byHour[hours[i]!] ??= { counts: dict(), max: v });
+    let h = cells.hour[id] === hour ? cells.cell[id] : undefined;
+    if (h === undefined) {
+      let byHour = slots[id];
+      if (byHour === undefined) slots[id] = byHour = (repos[names[id]!] ??= dict());
+      h = byHour[hour] ??= { counts: dict(), max: v };
+      cells.hour[id] = hour;
+      cells.cell[id] = h;
+    }
     const k = latencyBucket(v);
     h.counts[k] = (h.counts[k] ?? 0) + 1;
     if (v > h.max) h.max = v;
   }
   if (!pruneDue(s, b.nowFloor)) return;
+  cellsOf.delete(s); // a cached histogram must never outlive its pruned hour
   const minHour = Math.floor(b.nowFloor / HOUR_MS) - 24;
   for (const name in repos) pruneBelow(repos[name]!, minHour);
 }
