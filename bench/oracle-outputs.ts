@@ -105,21 +105,10 @@ function checkSnapshot(expected: OracleSummary, path: string, out: StateDiff): v
   }
 }
 
-/**
- * §3.1's four fields, each compared exactly when present. A missing one is a failure once the
- * snapshot has `health`; until the product writes §3.1 (no `health` key at all), the missing
- * ones are only a deviation, so this branch's CI stays green on a product without them.
- * TRANSITIONAL GATE: once the product's snapshot carries §3.1, delete the `strict` test so that
- * a missing field always fails.
- */
+/** §3.1's four fields, each compared exactly; a missing one is a difference. */
 function checkWhatIsWrongNow(expected: OracleSummary, snap: Obj, out: StateDiff): void {
-  const strict = 'health' in snap;
   const missing = WHAT_IS_WRONG_NOW_FIELDS.filter((f) => !(f in snap));
-  if (missing.length > 0) {
-    const names = missing.map((f) => `\`${f}\``).join(', ');
-    if (strict) out.diffs.push(`snapshot has no ${names} (SPEC §3.1)`);
-    else out.deviations.push(`snapshot has no ${names} (SPEC §3.1), so they are not checked (strict once the snapshot has \`health\`)`);
-  }
+  if (missing.length > 0) out.diffs.push(`snapshot has no ${missing.map((f) => `\`${f}\``).join(', ')} (what is wrong now)`);
   for (const field of WHAT_IS_WRONG_NOW_FIELDS) {
     if (field in snap) out.diffs.push(...diffWhatIsWrongNowField(field, expected.whatIsWrong, snap[field]).map((line) => `snapshot ${line}`));
   }

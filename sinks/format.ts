@@ -13,6 +13,26 @@ export function humanBytes(n: Exact): string {
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[u]}`;
 }
 
+/** An exact integer with thousands separators: 12,483. */
+export function grouped(n: Exact): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Exact bytes with separators, then human units: `12,483 B (12.2 KiB)`. */
+export function bytesBoth(n: Exact): string {
+  const human = humanBytes(n);
+  return human.endsWith(' B') ? human : `${grouped(n)} B (${human})`;
+}
+
+/** Relative change from `prev` to `cur`: `+12.5%`, `-3.0%`, `0.0%`, or `new` when prev is 0. */
+export function change(cur: Exact, prev: Exact): string {
+  const c = Number(cur);
+  const p = Number(prev);
+  if (p === 0) return c === 0 ? '–' : 'new';
+  const pct = ((c - p) * 100) / p;
+  return `${pct > 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
+
 export function usd(cents: number): string {
   const whole = Math.floor(cents / 100);
   const rest = String(cents % 100).padStart(2, '0');

@@ -1,5 +1,5 @@
 import type { EventKind, InputName, PipelineEvent } from '../pipeline/core/events.js';
-import { formatTs } from '../pipeline/core/time.js';
+import { formatTs, humanDuration } from '../pipeline/core/time.js';
 
 function rescan(input: InputName): string {
   return input.path === null ? 'starting a fresh scan with this stdin stream (stdin cannot be re-read)' : `rebuilding from ${input.path} (full re-scan)`;
@@ -72,6 +72,10 @@ export function renderEvent(e: PipelineEvent): string {
       return `alert opened: ${e.tenantId}/${e.repo}, ${e.failures} failures since ${formatTs(e.since)} (${e.file})`;
     case 'alert-resolved':
       return `alert resolved: ${e.tenantId}/${e.repo} at ${formatTs(e.resolvedAt)}, ${e.failures} failures`;
+    case 'log-stale':
+      return e.newestRowTs === null || e.newestRowAgeS === null
+        ? `the log looks empty: no valid row at or before NOW (${e.now}), so the dashboard shows nothing; if its rows are after NOW, try --now latest`
+        : `the log looks old: its newest row (${e.newestRowTs}) is ${humanDuration(e.newestRowAgeS * 1000)} before NOW (${e.now}), so the last 24h show nothing; try --now latest`;
   }
 }
 
@@ -108,6 +112,7 @@ const AUDIENCE: Readonly<Record<EventKind, Audience>> = {
   'worker-reachable': 'error',
   'alert-opened': 'alert',
   'alert-resolved': 'alert',
+  'log-stale': 'notice',
 };
 
 export function audienceOf(e: PipelineEvent): Audience {

@@ -35,6 +35,8 @@ function makeLog(seed: number): Buffer {
     out.push(i % 97 === 50 ? `${l}\r` : l); // a CRLF line now and then
     if (i % 61 === 60) out.push(...lines.slice(i - 4, i + 1)); // repeated lines: every one counts
     if (i === 150) out.push('   ');
+    // A stray line now and then: it takes the ts of the row before it, which a restart must remember.
+    if (i % 53 === 20) out.push('sync: warning: stray output');
   });
   // The last line has no newline: it counts at the end of a batch, and must not be counted twice.
   return Buffer.from(out.join('\n'));
@@ -241,6 +243,14 @@ describe('checkpoint/restart property', () => {
       expect(rows.duplicate).toBe(0);
       expect(rows.valid + rows.rejected).toBe(rows.read);
       expect(rows.rejected).toBeGreaterThan(0);
+      // The §3.1 outputs have something to carry across a restart (their operators' state, the
+      // per-file ts a rejected line takes, rejects held ahead of a wall-clock NOW).
+      const s = o.snapshot;
+      expect(s.top_errors_24h.length).toBeGreaterThan(0);
+      expect(s.latency_24h.length).toBeGreaterThan(0);
+      expect(s.trend.ops_7d).toBeGreaterThan(0);
+      expect(s.health.newest_row_ts).not.toBeNull();
+      expect(s.health.reasons.some((r) => /rejected line/.test(r)), POLICIES[pol]!.name).toBe(true);
     }
     for (const log of [0, 4, 5]) {
       const full = reference(log, 0);

@@ -127,7 +127,7 @@ describe('checkpoint integrity', () => {
   it('is versioned and checksummed', () => {
     const text = good();
     const header = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
-    expect(header).toMatchObject({ format: 'syncscope-checkpoint', version: 3 });
+    expect(header).toMatchObject({ format: 'syncscope-checkpoint', version: 4 });
     expect(header.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(() => decodeCheckpoint(text)).not.toThrow();
   });
@@ -136,9 +136,10 @@ describe('checkpoint integrity', () => {
     ['garbage', () => 'garbage{', /no header line|not JSON/],
     ['a truncated file', () => good().slice(0, 300), /checksum|not JSON/],
     ['an edited body', () => good().replace('"read":1', '"read":9'), /checksum/],
-    ['another format version', () => good().replace('"version":3', '"version":4'), /version 4 is not supported/],
-    ['a version 2 file (its outputs had resolved alerts as files)', () => good().replace('"version":3', '"version":2'), /version 2 is not supported/],
-    ['a version 1 file (it kept raw rows and dedup memory)', () => good().replace('"version":3', '"version":1'), /version 1 is not supported/],
+    ['another format version', () => good().replace('"version":4', '"version":5'), /version 5 is not supported/],
+    ['a version 3 file (no state for the health, top errors, latency and trend)', () => good().replace('"version":4', '"version":3'), /version 3 is not supported/],
+    ['a version 2 file (its outputs had resolved alerts as files)', () => good().replace('"version":4', '"version":2'), /version 2 is not supported/],
+    ['a version 1 file (it kept raw rows and dedup memory)', () => good().replace('"version":4', '"version":1'), /version 1 is not supported/],
     ['another state layout', () => good().replace(/"state_shape":"[0-9a-f]+"/, '"state_shape":"0000"'), /keeps its state differently/],
     ['empty', () => '', /no header line/],
   ])('rejects %s with a reason', (_name, make, reason) => {

@@ -74,6 +74,29 @@ const BASIC_EXPECTED = {
   // acme: 50/3 · 10/17593 = 0.0095 → 1; default: 49.9905 → 50.
   cost: { week_usd_cents: 50, by_tenant: [{ tenant_id: 'acme', week_usd_cents: 1 }, { tenant_id: 'default', week_usd_cents: 50 }] },
   alerts: { open: [], resolved: 0 },
+  // §3.1: no open alert or reject, the newest row is NOW; ancient and old-mac are stale → warn.
+  health: {
+    level: 'warn',
+    reasons: ['2 stale machines, no successful push in the last 24h (ancient, old-mac)'],
+    newest_row_ts: NOW,
+    newest_row_age_s: 0,
+  },
+  // L8 and L6, outermost messages; equal counts → code-unit order ('5' < 'p').
+  top_errors_24h: [
+    { error: '503 SlowDown', count: 1, repos: 1, last_ts: '2026-04-16T18:05:00Z' },
+    { error: 'pull failed: 403 Forbidden', count: 1, repos: 1, last_ts: '2026-04-16T10:00:00Z' },
+  ],
+  // snappy-os: 5, 5, 842 → p95 at rank ⌈2.85⌉ = 3: 842's bucket is ⌊842/4⌋·4 = 840.
+  latency_24h: [
+    { repo: 'alpha', p50_ms: 5, p95_ms: 5, max_ms: 5 },
+    { repo: 'snappy-os', p50_ms: 5, p95_ms: 840, max_ms: 842 },
+  ],
+  // [04-10, 04-16] against [04-03, 04-09] (only L1: 400 bytes, one April day's base: 50/3 → 17).
+  trend: {
+    ops_7d: 10, ops_prev_7d: 1, failed_7d: 2, failed_prev_7d: 0,
+    bytes_7d: 300 + 200 + 100 + 5000 + 12483 + 10 + 50 + 50, bytes_prev_7d: 400,
+    cost_7d_usd_cents: 50, cost_prev_7d_usd_cents: 17,
+  },
 };
 
 const BASIC_AGGREGATES = [
@@ -97,7 +120,8 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     expect(generated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     expect(rest).toEqual(BASIC_EXPECTED);
     // exactly these names, in this order
-    expect(Object.keys(s)).toEqual(['generated_at', 'now', 'rows', 'pushes_per_hour', 'bytes_per_day', 'repos', 'machines', 'cost', 'alerts']);
+    expect(Object.keys(s)).toEqual(['generated_at', 'now', 'rows', 'pushes_per_hour', 'bytes_per_day', 'repos', 'machines', 'cost', 'alerts',
+      'health', 'top_errors_24h', 'latency_24h', 'trend']);
     // cost rows
     const agg = readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(agg).toEqual(BASIC_AGGREGATES);
@@ -121,7 +145,11 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     expect(lines[0]).toMatch(/^generated_at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     expect(lines[0]).toBe(`generated_at: ${readSnapshot(dir).generated_at}`);
     expect(lines[1]).toBe(`now: ${NOW}`);
-    const sections = [/pushes per hour/i, /bytes per day/i, /failure rate per repo/i, /last successful push per machine/i, /cost/i, /open alerts/i, /input health/i];
+    // What is wrong now first (the headline, then open alerts), then the 24h/7d summaries, then the tables.
+    expect(lines[5]).toBe('**WARN**: something needs a look:');
+    expect(lines[7]).toBe('- 2 stale machines, no successful push in the last 24h (ancient, old-mac)');
+    const sections = [/open alerts/i, /top errors/i, /latency/i, /trend/i, /pushes per hour/i, /bytes per day/i, /failure rate per repo/i,
+      /last successful push per machine/i, /cost/i, /input health/i];
     let at = 0;
     for (const re of sections) {
       const idx = lines.findIndex((l, i) => i >= at && /^#+ /.test(l) && re.test(l));
@@ -132,7 +160,16 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
       if (!/open alerts/i.test(re.source)) expect(body, String(re)).toMatch(/^\|.*\|$/m);
       at = idx + 1;
     }
-    expect(md).toContain('2026-04-16 19:00 | 4 | 0');
+    // NOW 19:30: the current hour is marked partial, in the table and in the sparkline.
+    expect(md).toContain('2026-04-16 19:00 (partial) | 4 | 0');
+    expect(md).toMatch(/^`[▁-█]{23}╎[▁-█]` 6 pushes, 1 failed$/m);
+    // failing repos first, by 24h failure rate: snappy-os 1/3, alpha 1/5, zeta none
+    const rates = lines.slice(lines.findIndex((l) => l.startsWith('## Failure rate per repo')));
+    expect(rates.slice(4, 7).map((l) => l.split(' | ')[0])).toEqual(['| snappy-os', '| alpha', '| zeta']);
+    expect(md).toContain('| 503 SlowDown | 1 | 1 | 2026-04-16T18:05:00Z |');
+    expect(md).toContain('| snappy-os | 5 ms | 840 ms | 842 ms |');
+    expect(md).toContain('| bytes (successful rows) | 18,193 B (17.8 KiB) | 400 B | +4448.3% |');
+    expect(md).toContain('| cost (USD) | $0.50 | $0.17 | +194.1% |');
     expect(md).toMatch(/\| alpha \| 5 \| 1 \| 20\.0% \| 5 \| 1 \| 20\.0% \|/);
     expect(md).toMatch(/\$0\.50/);
     expect(md).toMatch(/\| 12 \| 12 \| 0 \| 1 \| 0 \|/);
@@ -140,12 +177,9 @@ describe.concurrent('syncscope run (built CLI) on basic.ndjson', () => {
     // stale flag: ancient's last push is a week old, linux-box's is fresh
     expect(lines.find((l) => l.startsWith('| ancient'))).toMatch(/stale/);
     expect(lines.find((l) => l.startsWith('| linux-box'))).not.toMatch(/stale/);
-    // bytes per day with human units too: 12593 B pushed, 5000 B pulled on 04-16
+    // bytes per day, exact with thousands separators and in human units: 12,593 B pushed, 5,000 B pulled on 04-16
     const today = lines.find((l) => l.startsWith('| 2026-04-16 |'))!;
-    expect(today).toMatch(/12593/);
-    expect(today).toMatch(/12\.3 KiB/);
-    expect(today).toMatch(/5000/);
-    expect(today).toMatch(/4\.9 KiB/);
+    expect(today).toBe('| 2026-04-16 | 12,593 | 12.3 KiB | 5,000 | 4.9 KiB |');
 
     // re-running over the same log with the same state: same numbers, nothing counted twice
     const aggBefore = readFileSync(join(dir, 'log', 'evals.aggregate.ndjson'), 'utf8');

@@ -49,6 +49,7 @@ export interface RowSpec {
   tenant?: string;
   files?: number;
   line?: number;
+  durMs?: number;
 }
 
 let autoLine = 1;
@@ -65,7 +66,7 @@ export function row(spec: RowSpec): Row {
     trigger: spec.trigger ?? 'stop-hook',
     files: spec.files ?? 1,
     bytes: spec.bytes ?? 0,
-    dur_ms: 10,
+    dur_ms: spec.durMs ?? 10,
   };
   if (spec.ok !== undefined) raw.ok = spec.ok;
   if (spec.error !== undefined) raw.error = spec.error;
@@ -80,9 +81,9 @@ export function row(spec: RowSpec): Row {
 export const fail = (spec: RowSpec): Row => row({ ok: false, error: 'boom', ...spec });
 export const okRow = (spec: RowSpec): Row => row({ ok: true, ...spec });
 
-export function batch(rows: readonly Row[], opts: { now?: number | null; end?: boolean; nowFloor?: number } = {}): Batch {
+export function batch(rows: readonly Row[], opts: { now?: number | null; end?: boolean; nowFloor?: number; rejectedTs?: readonly number[] } = {}): Batch {
   const now = opts.now ?? null;
-  return { rows: batchOf(rows), nowFloor: opts.nowFloor ?? now ?? -Infinity, now, end: opts.end ?? false, clock: 0, tenantsAhead: null };
+  return { rows: batchOf(rows), nowFloor: opts.nowFloor ?? now ?? -Infinity, now, end: opts.end ?? false, clock: 0, tenantsAhead: null, rejectedTs: opts.rejectedTs ?? [] };
 }
 
 /** A JSON line for a fixture / stdin. */

@@ -209,9 +209,9 @@ describe('reorderByTs (max lateness 5m)', () => {
     const t0 = ms(at('10:00:00'));
     marble(
       {
-        a: { rows: batchOf([row({ ts: at('10:00:00'), line: 1 }), row({ ts: at('09:58:00'), line: 2 })]), nowFloor: t0, now: null, end: false, clock: 0, tenantsAhead: null },
-        b: { rows: EMPTY_BATCH, nowFloor: t0 + 4 * MIN, now: t0 + 4 * MIN, end: false, clock: 0, tenantsAhead: null },
-        c: { rows: EMPTY_BATCH, nowFloor: t0 + L, now: t0 + L, end: false, clock: 0, tenantsAhead: null },
+        a: { rows: batchOf([row({ ts: at('10:00:00'), line: 1 }), row({ ts: at('09:58:00'), line: 2 })]), nowFloor: t0, now: null, end: false, clock: 0, tenantsAhead: null, rejectedTs: [] },
+        b: { rows: EMPTY_BATCH, nowFloor: t0 + 4 * MIN, now: t0 + 4 * MIN, end: false, clock: 0, tenantsAhead: null, rejectedTs: [] },
+        c: { rows: EMPTY_BATCH, nowFloor: t0 + L, now: t0 + L, end: false, clock: 0, tenantsAhead: null, rejectedTs: [] },
       },
       'a-b-c|',
       (o) => o.pipe(reorderByTs(L), map(view)),

@@ -144,12 +144,11 @@ export function aggregateRows(s: CostState, prices: Prices): AggregateRow[] {
 }
 
 
-/** Exact sums over the last-7d days [D-6d, D], rounded once (SPEC §6). */
-export function weekCostView(s: CostState, prices: Prices, now: number): WeekCost {
-  const d = Math.floor(now / DAY_MS);
+/** Exact cents of the days from ≤ day < to, in total and per tenant (never rounded here). */
+export function exactCostOfDays(s: CostState, prices: Prices, from: number, to: number): { total: Rational; perTenant: Map<string, Rational> } {
   const perTenant = new Map<string, Rational>();
   let total = ZERO;
-  for (let day = d - 6; day <= d; day++) {
+  for (let day = from; day < to; day++) {
     const aggs = s.days[day];
     if (aggs === undefined) continue;
     for (const [tenant, cents] of dayCosts(aggs, day, prices)) {
@@ -157,11 +156,27 @@ export function weekCostView(s: CostState, prices: Prices, now: number): WeekCos
       total = add(total, cents);
     }
   }
+  return { total, perTenant };
+}
+
+/** Exact sums over the last-7d days [D-6d, D], rounded once (SPEC §6). */
+export function weekCostView(s: CostState, prices: Prices, now: number): WeekCost {
+  const d = Math.floor(now / DAY_MS);
+  const { total, perTenant } = exactCostOfDays(s, prices, d - 6, d + 1);
   return {
     week_usd_cents: Number(roundCents(total)),
     by_tenant: [...perTenant.keys()].sort(byName).map((tenant_id) => ({
       tenant_id,
       week_usd_cents: Number(roundCents(perTenant.get(tenant_id)!)),
     })),
+  };
+}
+
+/** §3.1 trend: the last 7d [D-6d, D+1d) and the 7 days before [D-13d, D-6d), each summed exactly and rounded once. */
+export function costTrendView(s: CostState, prices: Prices, now: number): { cost_7d_usd_cents: number; cost_prev_7d_usd_cents: number } {
+  const d = Math.floor(now / DAY_MS);
+  return {
+    cost_7d_usd_cents: Number(roundCents(exactCostOfDays(s, prices, d - 6, d + 1).total)),
+    cost_prev_7d_usd_cents: Number(roundCents(exactCostOfDays(s, prices, d - 13, d - 6).total)),
   };
 }

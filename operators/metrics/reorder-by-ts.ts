@@ -257,6 +257,7 @@ export function reorderByTs(maxLatenessMs: number, seed?: ReorderState): Operato
           end: b.end,
           clock: b.clock,
           tenantsAhead: b.tenantsAhead,
+          rejectedTs: b.rejectedTs,
           reorder: state,
         })),
       );

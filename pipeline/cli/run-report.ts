@@ -24,25 +24,12 @@ export interface RunSummary {
   readonly resolved: number;
 }
 
-export interface Health {
-  readonly level: 'ok' | 'warn' | 'critical';
-  readonly reasons: readonly string[];
-}
-
-/**
- * The run's health. Until the snapshot carries its own `health`, derived from the open alerts
- * alone (critical with any open alert, else ok); then this body becomes `return snapshot.health`.
- */
-export function healthOf(snapshot: Snapshot): Health {
-  return { level: snapshot.alerts.open.length > 0 ? 'critical' : 'ok', reasons: [] };
-}
-
 /** What `run --format json` prints (docs-drafts/run-output.md says what each field means). */
 export interface RunJson {
   readonly now: string;
   readonly generated_at: string;
   readonly rows: { read: number; valid: number; rejected: number; late: number; duplicate: number };
-  readonly health: { level: Health['level']; reasons: string[] };
+  readonly health: { level: Snapshot['health']['level']; reasons: string[] };
   readonly alerts: { open: number; opened: number; resolved: number };
   /** Absolute path of the dashboard. */
   readonly dashboard: string;
@@ -52,7 +39,7 @@ export interface RunJson {
 export function jsonSummary(s: RunSummary): RunJson {
   const snap = s.result.snapshot;
   const { read, valid, rejected, late, duplicate } = snap.rows;
-  const health = healthOf(snap);
+  const { health } = snap;
   return {
     now: snap.now,
     generated_at: snap.generated_at,

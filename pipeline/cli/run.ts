@@ -12,6 +12,7 @@ import { stateLayout } from '../core/layout.js';
 import type { KvStore } from '../core/kv-store.js';
 import { onStopSignal } from './stop-signals.js';
 import { UsageError } from '../core/io-error.js';
+import { staleLogNotice } from '../engine/health.js';
 
 /** Hard limit between SIGINT/SIGTERM and exit (the contract says within 2 s). */
 const EXIT_DEADLINE_MS = 1900;
@@ -90,6 +91,9 @@ export async function runCommand(file: string | undefined, raw: Record<string, u
   } finally {
     progress?.stop();
   }
+  // An old or empty log must not pass for a quiet, healthy one: one line says so.
+  const stale = staleLogNotice(result.snapshot);
+  if (stale !== null) reporter.emit(stale);
   await reporter.finish(result, (Date.now() - started) / 1000);
   if (result.stopped) {
     // stdin may still be open (tail -f): do not wait for it.

@@ -16,4 +16,11 @@ export interface Batch {
   readonly clock: number;
   /** Tenants of rows left out for being past a fixed NOW: they still get a KV key (SPEC §5). */
   readonly tenantsAhead: readonly string[] | null;
+  /**
+   * The ts each rejected line of these rows' input takes (SPEC §3.1: that of the nearest valid
+   * row before it in its file; NaN when there is none), gated against NOW like the rows.
+   */
+  readonly rejectedTs: readonly number[];
 }
+
+export const NO_REJECTS: readonly number[] = Object.freeze([]);

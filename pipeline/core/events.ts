@@ -55,7 +55,9 @@ export type PipelineEvent =
       readonly since: number;
       readonly file: string;
     }
-  | { readonly kind: 'alert-resolved'; readonly tenantId: string; readonly repo: string; readonly failures: number; readonly resolvedAt: number; readonly file: string };
+  | { readonly kind: 'alert-resolved'; readonly tenantId: string; readonly repo: string; readonly failures: number; readonly resolvedAt: number; readonly file: string }
+  // After a run: the outputs' newest row is more than 24h before NOW, or there is none.
+  | { readonly kind: 'log-stale'; readonly now: string; readonly newestRowTs: string | null; readonly newestRowAgeS: number | null };
 
 /** The input as notices name it: a file path, or stdin (null path). */
 export interface InputName {

@@ -9,6 +9,11 @@ export function addExact(a: Exact, b: number): Exact {
   return a + BigInt(b);
 }
 
+/** a + b for two exact sums. */
+export function addExacts(a: Exact, b: Exact): Exact {
+  return typeof b === 'number' ? addExact(a, b) : BigInt(a) + b;
+}
+
 const BIG_TAG = '__bigint__:';
 
 /** JSON.stringify that writes bigints as plain JSON integers (exact digits). */

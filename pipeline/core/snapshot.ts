@@ -23,6 +23,46 @@ export interface WeekCost {
   by_tenant: Array<{ tenant_id: string; week_usd_cents: number }>;
 }
 
+/** SPEC §3.1: is anything wrong right now. */
+export type HealthLevel = 'ok' | 'warn' | 'critical';
+
+export interface Health {
+  level: HealthLevel;
+  /** Short sentences, most severe first; at most MAX_HEALTH_REASONS. */
+  reasons: string[];
+  /** The newest valid row at or before NOW (null: none). */
+  newest_row_ts: string | null;
+  /** Whole seconds from that row to NOW (null: none). */
+  newest_row_age_s: number | null;
+}
+
+export const MAX_HEALTH_REASONS = 5;
+
+export interface TopError {
+  error: string;
+  count: number;
+  repos: number;
+  last_ts: string;
+}
+
+export interface LatencyEntry {
+  repo: string;
+  p50_ms: number;
+  p95_ms: number;
+  max_ms: number;
+}
+
+export interface Trend {
+  ops_7d: number;
+  ops_prev_7d: number;
+  failed_7d: number;
+  failed_prev_7d: number;
+  bytes_7d: Exact;
+  bytes_prev_7d: Exact;
+  cost_7d_usd_cents: number;
+  cost_prev_7d_usd_cents: number;
+}
+
 /** One row of the aggregates file (SPEC §6). */
 export interface AggregateRow {
   day: string;
@@ -34,7 +74,7 @@ export interface AggregateRow {
   cost_usd_cents: number;
 }
 
-/** sync-summary.json, SPEC §3, field for field. */
+/** sync-summary.json, SPEC §3 and §3.1, field for field. */
 export interface Snapshot {
   generated_at: string;
   now: string;
@@ -48,6 +88,10 @@ export interface Snapshot {
     open: Array<{ file: string; tenant_id: string; repo: string; opened_at: string; failures: number }>;
     resolved: number;
   };
+  health: Health;
+  top_errors_24h: TopError[];
+  latency_24h: LatencyEntry[];
+  trend: Trend;
 }
 
 /**

@@ -13,6 +13,12 @@ import { tenantTally, initTenantTally } from '../../operators/metrics/tenant-tal
 import { reorderByTs, initReorder, type ReorderedBatch } from '../../operators/metrics/reorder-by-ts.js';
 import { failureClusters, initFailureClusters } from '../../operators/metrics/failure-clusters.js';
 import { aggregateRows, costPerTenantDay, initCost } from '../../operators/metrics/cost-per-tenant-day.js';
+import { topErrors24h, initTopErrors24h } from '../../operators/metrics/top-errors-24h.js';
+import { latency24h, initLatency24h } from '../../operators/metrics/latency-24h.js';
+import { trend7d, initTrend7d } from '../../operators/metrics/trend-7d.js';
+import { rejectsPerHour, initRejectsPerHour } from '../../operators/metrics/rejects-per-hour.js';
+import { adoptPlain } from '../../operators/fold.js';
+import { NO_REJECTS } from '../core/batch.js';
 import { type Reject } from '../core/row.js';
 import { NAMES, batchOf, EMPTY_BATCH, gather, gatherFrom, rowAt, type RowBatch } from '../core/columns.js';
 import type { Cluster } from '../core/alerts.js';
@@ -62,8 +68,10 @@ export class Engine {
   /** `manifests: false`: keep no manifest texts (what `run` does; the lints need them). */
   constructor(readonly config: EngineConfig, seed?: EngineState, options: { readonly manifests?: boolean } = {}) {
     const init = initEngineState();
-    const own = seed === undefined ? init : structuredClone({ health: seed.health, latestTs: seed.latestTs, future: seed.future });
-    this.current = { ...init, health: own.health, latestTs: own.latestTs, future: own.future };
+    const own = seed === undefined
+      ? init
+      : adoptPlain(structuredClone({ health: seed.health, latestTs: seed.latestTs, future: seed.future, lastRowTs: seed.lastRowTs, futureRejectTs: seed.futureRejectTs }));
+    this.current = { ...init, health: own.health, latestTs: own.latestTs, future: own.future, lastRowTs: own.lastRowTs, futureRejectTs: own.futureRejectTs };
     this.ingestOptions = { defaultTenant: config.defaultTenant, manifests: options.manifests !== false };
     const report = (f: OperatorFailure): void => this.report(f);
     const rows$ = this.batches.pipe(share());
@@ -79,6 +87,10 @@ export class Engine {
       repos: { name: 'repo-failure-rate', operator: repoFailureRate(seed?.repos), init: initRepoFailureRate },
       machines: { name: 'last-success-push', operator: lastSuccessPush(seed?.machines), init: initLastSuccessPush },
       tenants: { name: 'tenant-tally', operator: tenantTally(seed?.tenants), init: initTenantTally },
+      topErrors: { name: 'top-errors-24h', operator: topErrors24h(seed?.topErrors), init: initTopErrors24h },
+      latency: { name: 'latency-24h', operator: latency24h(seed?.latency), init: initLatency24h },
+      trend: { name: 'trend-7d', operator: trend7d(seed?.trend), init: initTrend7d },
+      rejectsHourly: { name: 'rejects-per-hour', operator: rejectsPerHour(seed?.rejectsHourly), init: initRejectsPerHour },
     }, report);
     const ordered = fanOut(ordered$, {
       reorder: { name: 'reorder-by-ts', operator: map((b: Batch) => (b as ReorderedBatch).reorder), init: initReorder },
@@ -90,7 +102,7 @@ export class Engine {
       error: (err: unknown) => report(new OperatorFailure('engine', err)),
     });
     // A first, empty batch: every operator emits its starting state, so `state` is whole at once.
-    this.push(EMPTY_BATCH, 0, null, false);
+    this.push(EMPTY_BATCH, NO_REJECTS, 0, null, false);
   }
 
   /** The state after the latest batch: each operator's own, plus the engine's input health and NOW gate. */
@@ -153,13 +165,45 @@ export class Engine {
     h.valid += res.rows.length;
     h.rejected += res.rejects.length;
     if (res.rows.length > 0 || res.rejects.length > 0) this.arrivedSubject.next({ rows: res.rows, rejects: res.rejects });
-    this.push(this.gate(res.rows, clock), clock, null, false);
+    const rejectedTs = res.rejects.length === 0 ? NO_REJECTS : this.gateRejects(this.rejectTimes(res), clock);
+    this.push(this.gate(res.rows, clock), rejectedTs, clock, null, false);
+    if (res.rows.length > 0) this.noteLastRows(res.rows);
+  }
+
+  /**
+   * The ts each reject takes (SPEC §3.1): that of the nearest valid row before it in its file,
+   * from this batch (rows and rejects are both in line order) or an earlier one; NaN when none.
+   */
+  private rejectTimes(res: IngestResult): number[] {
+    const { rows, rejects } = res;
+    const names = NAMES.list;
+    const last = new Map<string, number>();
+    const out: number[] = [];
+    let i = 0;
+    for (const rej of rejects) {
+      for (; i < rows.length && rows.line[i]! < rej.line; i++) last.set(names[rows.file[i]!]!, rows.t[i]!);
+      out.push(last.get(rej.file) ?? this.current.lastRowTs[rej.file] ?? NaN);
+    }
+    return out;
+  }
+
+  /** Each file's last valid row of this batch (pre-gate: a row after NOW is valid too). */
+  private noteLastRows(rows: RowBatch): void {
+    const names = NAMES.list;
+    const last = this.current.lastRowTs;
+    const done = new Set<number>();
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const f = rows.file[i]!;
+      if (done.has(f)) continue;
+      done.add(f);
+      last[names[f]!] = rows.t[i]!;
+    }
   }
 
   /** End of a batch run: flushes the reorder buffer and settles clusters at NOW (a frame on frame$). */
   end(clock: number): number {
     const now = this.nowAt(clock);
-    this.push(this.gate(EMPTY_BATCH, clock), clock, now, true);
+    this.push(this.gate(EMPTY_BATCH, clock), this.gateRejects(NO_REJECTS, clock), clock, now, true);
     this.arrivedSubject.complete();
     return now;
   }
@@ -208,12 +252,33 @@ export class Engine {
     return out;
   }
 
-  private push(rows: RowBatch, clock: number, now: number | null, end: boolean): void {
+  /** The reject ts the NOW gate lets through, as `gate` does for rows (NaN always passes). */
+  private gateRejects(ts: readonly number[], clock: number): readonly number[] {
+    const p = this.config.nowPolicy;
+    if (p.kind === 'fixed') return ts.some((t) => t > p.ms) ? ts.filter((t) => !(t > p.ms)) : ts;
+    if (p.kind !== 'wall') return ts;
+    const s = this.current;
+    let out = ts;
+    if (s.futureRejectTs.length > 0) {
+      const due = s.futureRejectTs.filter((t) => t <= clock);
+      if (due.length > 0) {
+        s.futureRejectTs = s.futureRejectTs.filter((t) => t > clock);
+        out = due.concat(ts);
+      }
+    }
+    if (out.some((t) => t > clock)) {
+      for (const t of out) if (t > clock) s.futureRejectTs.push(t);
+      out = out.filter((t) => !(t > clock));
+    }
+    return out;
+  }
+
+  private push(rows: RowBatch, rejectedTs: readonly number[], clock: number, now: number | null, end: boolean): void {
     const p = this.config.nowPolicy;
     const nowFloor = p.kind === 'fixed' ? p.ms : p.kind === 'latest' ? (this.current.latestTs ?? -Infinity) : clock;
     const tenantsAhead = this.tenantsAhead;
     this.tenantsAhead = null;
-    this.batches.next({ rows, nowFloor, now, end, clock, tenantsAhead });
+    this.batches.next({ rows, nowFloor, now, end, clock, tenantsAhead, rejectedTs });
   }
 }
 

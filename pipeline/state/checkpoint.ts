@@ -16,8 +16,8 @@ import { restoreReorder, saveReorder, type SavedReorder } from '../../operators/
  * of the rejects file; the final length of alerts-resolved.ndjson and the clusters written there
  * while still open).
  *
- * File format (version 3), two lines:
- *   {"format":"syncscope-checkpoint","version":3,"sha256":"<hex of line 2>","saved_at":"..."}
+ * File format (version 4: v3 plus the §3.1 operators' state), two lines:
+ *   {"format":"syncscope-checkpoint","version":4,"sha256":"<hex of line 2>","saved_at":"..."}
  *   <body JSON>
  * The body is JSON with a small codec for what plain JSON loses: bigints (exact byte sums past
  * 2^53) as {"$bigint":"digits"}, non-finite numbers (-Infinity marks "nothing seen yet") as
@@ -25,7 +25,7 @@ import { restoreReorder, saveReorder, type SavedReorder } from '../../operators/
  * by doubling the "$", so a name from the input can never be mistaken for a tag.
  */
 export const CHECKPOINT_FORMAT = 'syncscope-checkpoint';
-export const CHECKPOINT_VERSION = 3;
+export const CHECKPOINT_VERSION = 4;
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
 /** The settings that change numbers: a checkpoint made under other settings is not resumed. */
@@ -213,6 +213,8 @@ const BodySchema = z.object({
     health: z.object({ read: count, valid: count, rejected: count, duplicate: count }),
     latestTs: anyNumber.nullable(),
     future: z.array(z.record(z.string(), z.unknown())),
+    lastRowTs: z.record(z.string(), z.number()),
+    futureRejectTs: z.array(z.number()),
     hourly: z.record(z.string(), z.unknown()),
     daily: z.record(z.string(), z.unknown()),
     repos: z.record(z.string(), z.unknown()),
@@ -221,6 +223,10 @@ const BodySchema = z.object({
     reorder: z.object({ pending: z.array(z.record(z.string(), z.unknown())), late: count }).loose(),
     clusters: z.record(z.string(), z.unknown()),
     cost: z.record(z.string(), z.unknown()),
+    topErrors: z.record(z.string(), z.unknown()),
+    latency: z.record(z.string(), z.unknown()),
+    trend: z.record(z.string(), z.unknown()),
+    rejectsHourly: z.record(z.string(), z.unknown()),
   }),
 });
 

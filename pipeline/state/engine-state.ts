@@ -11,6 +11,10 @@ import { initTenantTally, type TenantTallyState } from '../../operators/metrics/
 import { initReorder, type ReorderState } from '../../operators/metrics/reorder-by-ts.js';
 import { initFailureClusters, type FailureClustersState } from '../../operators/metrics/failure-clusters.js';
 import { initCost, type CostState } from '../../operators/metrics/cost-per-tenant-day.js';
+import { initTopErrors24h, type TopErrors24hState } from '../../operators/metrics/top-errors-24h.js';
+import { initLatency24h, type Latency24hState } from '../../operators/metrics/latency-24h.js';
+import { initTrend7d, type Trend7dState } from '../../operators/metrics/trend-7d.js';
+import { initRejectsPerHour, type RejectsPerHourState } from '../../operators/metrics/rejects-per-hour.js';
 
 /** What the engine is told: the settings that change the numbers. */
 export interface EngineConfig {
@@ -29,6 +33,10 @@ export interface EngineState {
   latestTs: number | null;
   /** Rows ahead of a wall-clock NOW, held until NOW reaches them. */
   future: Row[];
+  /** Per input file, the ts of its last valid row so far: the ts its next rejected line takes. */
+  lastRowTs: Record<string, number>;
+  /** The ts of rejected lines ahead of a wall-clock NOW, held like `future` rows. */
+  futureRejectTs: number[];
   hourly: PushesPerHourState;
   daily: BytesPerDayState;
   repos: RepoFailureRateState;
@@ -37,6 +45,10 @@ export interface EngineState {
   reorder: ReorderState;
   clusters: FailureClustersState;
   cost: CostState;
+  topErrors: TopErrors24hState;
+  latency: Latency24hState;
+  trend: Trend7dState;
+  rejectsHourly: RejectsPerHourState;
 }
 
 export function initEngineState(): EngineState {
@@ -44,6 +56,8 @@ export function initEngineState(): EngineState {
     health: { read: 0, valid: 0, rejected: 0, duplicate: 0 },
     latestTs: null,
     future: [],
+    lastRowTs: Object.create(null) as Record<string, number>,
+    futureRejectTs: [],
     hourly: initPushesPerHour(),
     daily: initBytesPerDay(),
     repos: initRepoFailureRate(),
@@ -52,5 +66,9 @@ export function initEngineState(): EngineState {
     reorder: initReorder(),
     clusters: initFailureClusters(),
     cost: initCost(),
+    topErrors: initTopErrors24h(),
+    latency: initLatency24h(),
+    trend: initTrend7d(),
+    rejectsHourly: initRejectsPerHour(),
   };
 }
