@@ -144,7 +144,7 @@ describe('examples/systemd/syncscope-follow.service', () => {
     expect(key('WantedBy')).toBe('default.target');
   });
 
-  it('its ExecStart follows the log, prints only its start line while all is well, and stops cleanly on SIGTERM', async () => {
+  it('its ExecStart follows the log, prints only its start line while all is well, and stops cleanly on SIGTERM with a summary', async () => {
     const inst = syncInstall();
     writeFileSync(inst.log, healthyRows(Date.now() - MIN));
     const cwd = key('WorkingDirectory').replace('%h/sync', inst.root);
@@ -160,13 +160,16 @@ describe('examples/systemd/syncscope-follow.service', () => {
     for (let i = 0; i < 300 && !existsSync(dashboard); i++) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(dashboard)).toBe(true);
     await new Promise((r) => setTimeout(r, 1500));
+    // While it runs and all is well: the start line alone, however many ticks pass.
+    expect(stderr).toMatch(/^syncscope: following state\/log\/sync-events\.ndjson; outputs every 1s in .*\n$/);
     const code = await new Promise<number | null>((res) => {
       child.on('close', res);
       child.kill('SIGTERM');
     });
     expect(code).toBe(0);
     expect(stdout).toBe('');
-    expect(stderr.trim().split('\n')).toHaveLength(1); // the start line
+    // On stop: the summary of what it read (what a journal shows for a clean stop).
+    expect(stderr.trim().split('\n').slice(1).join('\n')).toMatch(/^syncscope: \d+ rows read, .* \(stopped; outputs and checkpoint flushed\)\nsyncscope: dashboard /);
     expect(readSnapshot(inst.state).health.level).toBe('ok');
   }, 60_000);
 });
