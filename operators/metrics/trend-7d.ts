@@ -1,6 +1,7 @@
 import type { Batch } from '../../pipeline/core/batch.js';
 import { FAILED } from '../../pipeline/core/columns.js';
 import { addExact, addExacts, type Exact } from '../../pipeline/core/exact.js';
+import type { Trend } from '../../pipeline/core/snapshot.js';
 import { DAY_MS } from '../../pipeline/core/time.js';
 import { dict, foldBatches, pruneBelow, pruneDue, seeded } from '../fold.js';
 
@@ -39,14 +40,8 @@ export function foldTrend7d(s: Trend7dState, b: Batch): void {
 
 export const trend7d = (seed?: Trend7dState) => foldBatches(seeded(seed, initTrend7d), foldTrend7d);
 
-export interface TrendCounts {
-  ops_7d: number;
-  ops_prev_7d: number;
-  failed_7d: number;
-  failed_prev_7d: number;
-  bytes_7d: Exact;
-  bytes_prev_7d: Exact;
-}
+/** The trend without its cost, which the cost operator computes from its exact day sums. */
+export type TrendCounts = Omit<Trend, 'cost_7d_usd_cents' | 'cost_prev_7d_usd_cents'>;
 
 function sumDays(s: Trend7dState, from: number, to: number): DayTotals {
   const out: DayTotals = { ops: 0, failed: 0, bytes: 0 };
