@@ -84,6 +84,16 @@ describe('user docs', () => {
     }
     expect(leaks).toEqual([]);
   });
+
+  it('has no placeholder left for text still to be written', () => {
+    const placeholders: string[] = [];
+    for (const file of userFiles) {
+      readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+        if (line.includes('<!-- filled from')) placeholders.push(`${rel(file)}:${i + 1}: ${line}`);
+      });
+    }
+    expect(placeholders).toEqual([]);
+  });
 });
 
 describe('docs generated or checked against the CLI', () => {
@@ -91,6 +101,28 @@ describe('docs generated or checked against the CLI', () => {
 
   it('docs/cli.md is the built CLI\'s --help (run `npm run docs:cli` after changing a command)', () => {
     expect(readFileSync(CLI_DOC, 'utf8')).toBe(renderCliDoc());
+  });
+
+  it('the README\'s dashboard sample is what `npm run demo` writes (same run: the sample log, --now latest)', () => {
+    const sample = /^## A sample of the dashboard\n[\s\S]*?^```markdown\n([\s\S]*?)^```$/m.exec(readFileSync(README, 'utf8'))?.[1];
+    expect(sample).toBeDefined();
+    const dir = tempDir('docs-demo');
+    const r = runCliSync(['run', join(REPO_ROOT, 'examples', 'sample-sync-events.ndjson'), '--now', 'latest', '--state', join(dir, 'state'), '--no-progress']);
+    expect(r.code).toBe(0);
+    const dashboard = readFileSync(join(dir, 'state', 'log', 'sync-summary.md'), 'utf8').split('\n');
+    const shown = (sample ?? '').split('\n');
+    const headlineLine = shown.find((l) => /^\*\*(OK|WARN|CRITICAL)\*\*/.test(l));
+    expect(headlineLine).toBeDefined();
+    expect(dashboard).toContain(headlineLine);
+    // Every other line too, in the same order; "…" stands for lines left out, generated_at is the wall clock.
+    let at = 0;
+    const missing: string[] = [];
+    for (const line of shown.filter((l) => l !== '…' && !l.startsWith('generated_at: '))) {
+      const found = dashboard.indexOf(line, at);
+      if (found < 0) missing.push(line);
+      else at = found + 1;
+    }
+    expect(missing).toEqual([]);
   });
 
   it('the worked example in docs/cost.md gives the aggregates it shows', () => {
