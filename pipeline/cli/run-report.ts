@@ -24,7 +24,7 @@ export interface RunSummary {
   readonly resolved: number;
 }
 
-/** What `run --format json` prints (docs-drafts/run-output.md says what each field means). */
+/** What `run --format json` prints (docs/run-output.md says what each field means). */
 export interface RunJson {
   readonly now: string;
   readonly generated_at: string;
