@@ -53,6 +53,14 @@ export function pruneDue(state: object, nowFloor: number): boolean {
   return true;
 }
 
+/**
+ * The oldest hour a 24h window can still show: NOW never goes below `nowFloor`, so a row of an
+ * earlier hour can be skipped at fold time (a batch over months keeps one day of histograms).
+ */
+export function firstLiveHour(nowFloor: number): number {
+  return Math.floor(nowFloor / 3_600_000) - 23;
+}
+
 export function pruneBelow(buckets: Record<number, unknown>, min: number): void {
   for (const k in buckets) if (Number(k) < min) delete buckets[Number(k)];
 }

@@ -14,6 +14,7 @@ import { healthOf } from '../pipeline/engine/health.js';
 import { renderDashboard } from '../sinks/render-dashboard.js';
 import type { Snapshot } from '../pipeline/core/snapshot.js';
 import { batch, fail, ms, okRow, row, HOUR, DAY } from './core-helpers.js';
+import type { Row } from '../pipeline/core/row.js';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -287,5 +288,30 @@ describe('renderDashboard: what is wrong now, first', () => {
     const md = renderDashboard(snap({ health: { level: 'ok', reasons: [], newest_row_ts: NOW_ISO, newest_row_age_s: 180 }, alerts: { open: [], resolved: 0 } }));
     expect(md.split('\n')[5]).toBe('**OK**: nothing wrong right now (no open alert, no stale machine, no rejected line in the last 24h; newest row 3m before NOW).');
     expect(md.split('\n')[7]).toBe('## Open alerts');
+  });
+});
+
+describe('24h histograms stay one day deep over a long batch', () => {
+  it('keeps no hour a window can no longer show (before the NOW floor − 23h), also for a late row after the prune', () => {
+    // A batch run over 30 days with a fixed NOW: the floor never moves, so the prune runs once;
+    // rows of hours no window can show again must not be kept at all.
+    const end = ms('2026-04-30T23:00:00Z');
+    const live = Math.floor(end / HOUR) - 23;
+    const rows: Row[] = [];
+    for (let t = end - 30 * DAY; t <= end; t += HOUR) rows.push(fail({ ts: t, error: 'e', durMs: 300 + ((t / HOUR) % 500) }));
+    const late = [fail({ ts: end - 10 * DAY, error: 'old', durMs: 1000 })];
+    const latencyHours: number[][] = [];
+    const errorHours: number[][] = [];
+    new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
+      const src = cold<Batch>('ab|', { a: batch(rows, { nowFloor: end }), b: batch(late, { nowFloor: end }) });
+      latency24h()(src).subscribe((s) => latencyHours.push(Object.values(s.repos).flatMap((h) => Object.keys(h).map(Number))));
+      topErrors24h()(src).subscribe((s) => errorHours.push(Object.keys(s.hours).map(Number)));
+      expectObservable(src.pipe(map(() => 'x'))).toBe('xx|', { x: 'x' });
+    });
+    expect(latencyHours).toHaveLength(2);
+    for (const hours of [...latencyHours, ...errorHours]) {
+      expect(hours).toHaveLength(24);
+      expect(Math.min(...hours)).toBe(live);
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { Batch } from '../../pipeline/core/batch.js';
 import type { LatencyEntry } from '../../pipeline/core/snapshot.js';
 import { NAMES } from '../../pipeline/core/columns.js';
 import { HOUR_MS } from '../../pipeline/core/time.js';
-import { dict, foldBatches, pruneBelow, pruneDue, seeded, slotsOf } from '../fold.js';
+import { dict, firstLiveHour, foldBatches, pruneBelow, pruneDue, seeded, slotsOf } from '../fold.js';
 
 /**
  * dur_ms per repo over the last 24h (SPEC §3.1), as bounded histograms: per repo and UTC hour,
@@ -47,9 +47,11 @@ export function foldLatency24h(s: Latency24hState, b: Batch): void {
   const slots = slotsOf(repos);
   let cells = cellsOf.get(s);
   if (cells === undefined) cellsOf.set(s, (cells = { hour: [], cell: [] }));
+  const live = firstLiveHour(b.nowFloor);
   for (let i = 0; i < length; i++) {
-    const id = repo[i]!;
     const hour = hours[i]!;
+    if (hour < live) continue;
+    const id = repo[i]!;
     const v = durMs[i]!;
     let h = cells.hour[id] === hour ? cells.cell[id] : undefined;
     if (h === undefined) {

@@ -1,7 +1,7 @@
 import type { Batch } from '../../pipeline/core/batch.js';
 import { FAILED, NAMES } from '../../pipeline/core/columns.js';
 import { HOUR_MS } from '../../pipeline/core/time.js';
-import { dict, foldBatches, pruneBelow, pruneDue, seeded } from '../fold.js';
+import { dict, firstLiveHour, foldBatches, pruneBelow, pruneDue, seeded } from '../fold.js';
 
 /**
  * Failed rows of the last 24h grouped by their outermost error message (SPEC §3.1), per UTC
@@ -31,8 +31,9 @@ export function foldTopErrors24h(s: TopErrors24hState, b: Batch): void {
   const rows = b.rows;
   const { flags, repo, hour: hours, t, errorsFrom, errorText, texts, length } = rows;
   const names = NAMES.list;
+  const live = firstLiveHour(b.nowFloor);
   for (let i = 0; i < length; i++) {
-    if ((flags[i]! & FAILED) === 0) continue;
+    if ((flags[i]! & FAILED) === 0 || hours[i]! < live) continue;
     const first = errorsFrom[i]!;
     const outer = first < errorsFrom[i + 1]! ? texts[errorText[first]!]! : '';
     const message = outer === '' ? NO_ERROR_TEXT : outer;
