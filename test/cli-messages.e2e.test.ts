@@ -94,6 +94,14 @@ describe('durations need a unit; every value error names its flag or config key'
     results.forEach((r, i) => expectOneUsageLine(r, cases[i]![1], cases[i]![0]));
   });
 
+  it('a config file that is not JSON: one line, whatever line breaks the parser quotes from it', async () => {
+    const dir = tempDir('messages-config-json');
+    const cfg = join(dir, 'bad.json');
+    writeFileSync(cfg, 'nope\n');
+    const r = await runCli(['run', BASIC, '--state', join(dir, 'state'), '--config', cfg]);
+    expectOneUsageLine(r, new RegExp(`^syncscope: config ${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON \\(.+\\)\\n$`), 'not JSON');
+  });
+
   it('--kv-url without a token: one prefix, not "--kv-url: --kv-url needs…"', async () => {
     const r = await runCli(['run', BASIC, '--state', tempDir('messages-kv'), '--kv-url', 'http://127.0.0.1:9']);
     expectOneUsageLine(r, 'syncscope: --kv-url: no report token: set SYNCSCOPE_REPORT_TOKEN, or SYNCSCOPE_REPORT_SECRET to derive one per tenant', 'kv-url');

@@ -361,6 +361,22 @@ describe('syncscope status (built CLI, embedded KV)', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'no_data', total: 0 });
   });
 
+  it('a KV it cannot read is an error (exit 2, one line with the path), never no_data', async () => {
+    // As root, permissions do not bite; a file where a folder belongs fails the same reads.
+    const kvIsFile = newDir();
+    writeFileSync(join(kvIsFile, 'kv'), 'not a folder');
+    const tallyIsFolder = newDir();
+    mkdirSync(join(tallyIsFolder, 'kv', 'ALERTS', `${Buffer.from('tenant:acme').toString('hex')}.json`), { recursive: true });
+    const [a, b] = await Promise.all([
+      runCli(['status', '--state', kvIsFile, '--now', CHECK, '--strict']),
+      runCli(['status', '--state', tallyIsFolder, '--now', CHECK]),
+    ]);
+    expect(a).toEqual({ code: 2, stdout: '', stderr: `syncscope: cannot list ${join(kvIsFile, 'kv', 'ALERTS')}: not a directory (ENOTDIR)\n` });
+    expect(b.code).toBe(2);
+    expect(b.stdout).toBe('');
+    expect(b.stderr).toMatch(/^syncscope: cannot read .*\.json: is a directory \(EISDIR\)\n$/);
+  });
+
   it('run with a 300-character tenant id next to a normal one exits 0, writes both keys, and status counts both', async () => {
     const dir = newDir();
     const longId = 'L'.repeat(300);

@@ -1,6 +1,8 @@
 // `syncscope status --kv-url`: the built CLI asks the Worker (on Miniflare) for its /_status and
 // prints what the embedded-KV status prints; an unreachable or garbled Worker is exit 2.
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchStatus } from '../sinks/kv/http-kv.js';
@@ -84,6 +86,21 @@ describe('syncscope status --kv-url (built CLI, Worker on Miniflare)', () => {
       });
     } finally {
       await server.close();
+    }
+  });
+
+  it('a web server that is not the Worker: its error page is cut to one line', async () => {
+    const page = '<!DOCTYPE HTML>\n<html lang="en">\n  <head><title>Error response</title></head>\n  <body>\n    <h1>Error response</h1>\n    <p>Error code: 404</p>\n  </body>\n</html>\n';
+    const server = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end(page));
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await runCli(['status', '--kv-url', url, '--strict']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`syncscope: status --kv-url: ${url}/_status answered HTTP 404: <!DOCTYPE HTML> <html lang="en"> <head><title>Error response</title></head> <body> <h1>Error response</h1> <p>Error code: 404</p> </body> </html>\n`);
+    } finally {
+      await new Promise((res) => server.close(res));
     }
   });
 });

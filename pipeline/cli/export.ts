@@ -12,7 +12,7 @@ import { parseExactJson } from '../core/exact.js';
 import { stateLayout } from '../core/layout.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { type EngineConfig } from '../state/engine-state.js';
-import { UsageError } from '../core/io-error.js';
+import { singleLine, UsageError } from '../core/io-error.js';
 import { TABLES, type Table } from './export-tables.js';
 
 /**
@@ -60,7 +60,7 @@ export function readSnapshotTables(path: string): SnapshotTablesData {
   try {
     data = parseExactJson(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new UsageError(`${path} is not valid JSON (${(err as Error).message}): run \`syncscope run\` again to rebuild it`);
+    throw new UsageError(`${path} is not valid JSON (${singleLine((err as Error).message)}): run \`syncscope run\` again to rebuild it`);
   }
   const r = SnapshotTables.safeParse(data);
   if (!r.success) {

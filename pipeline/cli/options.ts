@@ -1,6 +1,6 @@
 import { statSync, existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { inWords, isOsError, UsageError } from '../core/io-error.js';
+import { inWords, isOsError, singleLine, UsageError } from '../core/io-error.js';
 import { usdToCents, DEFAULT_PRICES, type Prices } from '../core/money.js';
 import { parseDuration, parseNowOption, type NowPolicy } from '../core/time.js';
 import { type EngineConfig } from '../state/engine-state.js';
@@ -133,7 +133,7 @@ function readConfig(path: string): Config {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${inConfig(path)}: not valid JSON (${(err as Error).message})`);
+    throw new UsageError(`${inConfig(path)}: not valid JSON (${singleLine((err as Error).message)})`);
   }
   const r = ConfigFile.safeParse(raw);
   if (!r.success) throw new UsageError(configIssues(path, r.error));

@@ -66,10 +66,40 @@ export function onFile(err: unknown, action: string, path: string): unknown {
   return isOsError(err) && !(err instanceof FileError) ? new FileError(action, path, err) : err;
 }
 
+/** What a failed system call was doing, in words ("cannot list …", not "cannot scandir …"). */
+const SYSCALL_WORDS: Readonly<Record<string, string>> = {
+  scandir: 'list',
+  opendir: 'list',
+  open: 'open',
+  read: 'read',
+  stat: 'read',
+  lstat: 'read',
+  fstat: 'read',
+  access: 'read',
+  write: 'write',
+  mkdir: 'create',
+  rename: 'rename',
+  unlink: 'remove',
+  rmdir: 'remove',
+  rm: 'remove',
+  copyfile: 'copy',
+  watch: 'watch',
+};
+
 /** One line for any OS error: the FileError's own, else the failed call and its path in words. */
 export function describeOsError(err: OsError): string {
   if (err instanceof FileError || err.path === undefined) return err.message;
-  return new FileError(err.syscall ?? 'use', err.path, err).message;
+  const syscall = err.syscall ?? '';
+  return new FileError(SYSCALL_WORDS[syscall] ?? (syscall === '' ? 'use' : syscall), err.path, err).message;
+}
+
+/**
+ * Foreign text (a parser's message quoting a file, a web server's error page) made fit for a
+ * one-line message: runs of whitespace, line breaks included, become one space; cut at `max`.
+ */
+export function singleLine(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
 /** Bad usage: the one error class the CLI maps to exit code 2 with a plain message. */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KvListOptions, KvListResult, KvStore } from '../../pipeline/core/kv-store.js';
 import { writeFileAtomic } from '../../pipeline/core/atomic-write.js';
+import { onFile } from '../../pipeline/core/io-error.js';
 
 interface Entry {
   value: string;
@@ -72,7 +73,7 @@ export class FileKv implements KvStore {
     const prefix = options.prefix ?? '';
     const limit = Math.max(1, Math.min(options.limit ?? 1000, 1000));
     const fileByKey = new Map<string, string>();
-    for (const file of existsSync(this.dir) ? readdirSync(this.dir) : []) {
+    for (const file of this.files()) {
       const key = this.keyOfFile(file);
       if (key === null || !key.startsWith(prefix)) continue;
       // Between a put's rename and its removal of the legacy file, both exist: the current one wins.
@@ -93,6 +94,20 @@ export class FileKv implements KvStore {
       : { keys, list_complete: false, cursor: Buffer.from(last, 'utf8').toString('base64url') };
   }
 
+  /**
+   * The folder's files; none when it does not exist yet (no tally written). Any other failure
+   * (a folder syncscope may not read) is an error, never an empty KV: `status` must not say
+   * "no_data" about a state it could not look at.
+   */
+  private files(): string[] {
+    try {
+      return readdirSync(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw onFile(err, 'list', this.dir);
+    }
+  }
+
   private read(key: string): StoredEntry | null {
     const { current, legacy } = fileNames(key);
     return this.readFile(current) ?? (legacy === null ? null : this.readFile(legacy));
@@ -109,8 +124,10 @@ export class FileKv implements KvStore {
     let text: string;
     try {
       text = readFileSync(join(this.dir, file), 'utf8');
-    } catch {
-      return null;
+    } catch (err) {
+      // Gone between the listing and the read (a put replaced it): as if never listed.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw onFile(err, 'read', join(this.dir, file));
     }
     if (leftByPowerCut(text)) return null; // the next publish writes it again
     const o = JSON.parse(text) as StoredEntry;

@@ -1,6 +1,6 @@
 import { TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/core/kv-store.js';
 import type { StatusBody } from '../../pipeline/core/status.js';
-import { inWords, isOsError } from '../../pipeline/core/io-error.js';
+import { inWords, isOsError, singleLine } from '../../pipeline/core/io-error.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { reportTokenSource } from './report-token.js';
 import { backoffDelay, DEFAULT_RETRY, realSleep, type RetryPolicy } from './retry.js';
@@ -295,7 +295,7 @@ export async function fetchStatus(baseUrl: string, options: { readonly strict?: 
   if (response.status === 200 || response.status === 503) {
     const body = parseStatusBody(text);
     if (body !== null) return body;
-    throw new StatusFetchError(`${url.href} answered HTTP ${response.status}, but not with a status body: ${text.slice(0, 120) || '(empty body)'}`);
+    throw new StatusFetchError(`${url.href} answered HTTP ${response.status}, but not with a status body: ${singleLine(text, 120) || '(empty body)'}`);
   }
   throw new StatusFetchError(`${url.href} answered HTTP ${response.status}: ${workerMessage(text)}`);
 }
@@ -360,7 +360,7 @@ function workerMessage(text: string): string {
   } catch {
     // not the Worker's JSON: show the raw start
   }
-  return text.slice(0, 200) || '(empty body)';
+  return singleLine(text, 200) || '(empty body)';
 }
 
 function describeNetworkError(err: unknown): string {
