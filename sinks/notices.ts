@@ -69,7 +69,7 @@ export function renderEvent(e: PipelineEvent): string {
       return e.input.path === null ? `reading stdin until it ends; ${every}` : `following ${e.input.path}; ${every}`;
     }
     case 'alert-opened':
-      return `alert opened: ${e.tenantId}/${e.repo}, ${e.failures} failures since ${formatTs(e.since)} (${e.file})`;
+      return `alert opened: ${e.tenantId}/${e.repo} at ${formatTs(e.openedAt)}, ${e.failures} failures since ${formatTs(e.since)} (${e.file})`;
     case 'alert-resolved':
       return `alert resolved: ${e.tenantId}/${e.repo} at ${formatTs(e.resolvedAt)}, ${e.failures} failures`;
     case 'log-stale':

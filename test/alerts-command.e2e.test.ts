@@ -172,7 +172,10 @@ describe('syncscope alerts (built CLI)', () => {
   it('usage errors exit 2: a bad --since, --open with --resolved, a list filter given to show, an unknown word', async () => {
     const since = await alerts(['--since', 'yesterday']);
     expect(since.code).toBe(2);
-    expect(since.stderr).toBe('syncscope: --since must be a duration before NOW like 24h or 7d, or an RFC 3339 timestamp; got "yesterday"\n');
+    expect(since.stderr).toBe('syncscope: --since: must be a duration before NOW like 24h or 7d (a bare number has no unit), or an RFC 3339 timestamp; got "yesterday"\n');
+    const bare = await alerts(['--since', '5']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^syncscope: --since: .*got "5"\n$/);
     expect((await alerts(['--open', '--resolved'])).code).toBe(2);
     const filter = await runCli(['alerts', '--open', 'show', SECOND, '--state', state]);
     expect(filter.code).toBe(2);

@@ -147,7 +147,7 @@ describe('syncscope lint --since (CLI)', () => {
     for (const bad of ['yesterday', '0', '-1h']) {
       const r = runCliSync(['lint', log(), '--state', goodState(), '--now', NOW, '--since', bad]);
       expect(r.code, bad).toBe(2);
-      expect(r.stderr).toMatch(/--since must be a duration like 24h, 7d or 90m, or "all"/);
+      expect(r.stderr).toMatch(/--since: must be a duration like 24h, 7d or 90m, or "all"/);
     }
   });
 });

@@ -62,8 +62,8 @@ const EXAMPLES: { readonly [K in EventKind]: ReadonlyArray<[Extract<PipelineEven
     [{ kind: 'run-following', input: { path: null }, tickMs: 1500, outputs: '/s/log' }, 'reading stdin until it ends; outputs every 1.5s in /s/log'],
   ],
   'alert-opened': [[
-    { kind: 'alert-opened', tenantId: 'acme', repo: 'web', failures: 3, since: Date.parse('2026-04-08T01:02:03Z'), file: '/s/log/alerts/sync-degraded-x.md' },
-    'alert opened: acme/web, 3 failures since 2026-04-08T01:02:03Z (/s/log/alerts/sync-degraded-x.md)',
+    { kind: 'alert-opened', tenantId: 'acme', repo: 'web', failures: 3, openedAt: Date.parse('2026-04-08T01:09:00Z'), since: Date.parse('2026-04-08T01:02:03Z'), file: '/s/log/alerts/sync-degraded-x.md' },
+    'alert opened: acme/web at 2026-04-08T01:09:00Z, 3 failures since 2026-04-08T01:02:03Z (/s/log/alerts/sync-degraded-x.md)',
   ]],
   'alert-resolved': [[
     { kind: 'alert-resolved', tenantId: 'acme', repo: 'web', failures: 4, resolvedAt: Date.parse('2026-04-08T01:20:00Z'), file: '/s/log/alerts/sync-degraded-x.md' },

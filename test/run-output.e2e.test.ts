@@ -123,7 +123,7 @@ describe.concurrent('follow mode: alert lines and banners', () => {
     appendFileSync(log, ['01:01:00', '01:02:00', '01:03:00'].map((t) => `${event(`2026-04-08T${t}Z`, false)}\n`).join(''));
     const opened = await waitFor('the alert line', () => /^syncscope: alert opened: .*$/m.exec(p.stderr())?.[0]);
     const [file] = alertFiles(state);
-    expect(opened).toBe(`syncscope: alert opened: acme/web, 3 failures since 2026-04-08T01:01:00Z (${join(state, 'log', 'alerts', file!)})`);
+    expect(opened).toBe(`syncscope: alert opened: acme/web at 2026-04-08T01:03:00Z, 3 failures since 2026-04-08T01:01:00Z (${join(state, 'log', 'alerts', file!)})`);
     appendFileSync(log, `${event('2026-04-08T01:04:00Z', true)}\n`);
     const resolved = await waitFor('the resolved line', () => /^syncscope: alert resolved: .*$/m.exec(p.stderr())?.[0]);
     expect(resolved).toBe('syncscope: alert resolved: acme/web at 2026-04-08T01:04:00Z, 3 failures');
@@ -148,7 +148,7 @@ describe.concurrent('follow mode: alert lines and banners', () => {
     const p = start(['run', '-', '--state', state, '--tick', '1s', '--now', 'latest', '--no-progress']);
     await waitFor('the banner', () => p.stderr().includes(`syncscope: reading stdin until it ends; outputs every 1s in ${join(state, 'log')}\n`));
     p.child.stdin.write(['01:01:00', '01:02:00', '01:03:00'].map((t) => `${event(`2026-04-08T${t}Z`, false)}\n`).join(''));
-    await waitFor('the alert line', () => /^syncscope: alert opened: acme\/web, 3 failures since 2026-04-08T01:01:00Z \(.*\.md\)$/m.test(p.stderr()));
+    await waitFor('the alert line', () => /^syncscope: alert opened: acme\/web at 2026-04-08T01:03:00Z, 3 failures since 2026-04-08T01:01:00Z \(.*\.md\)$/m.test(p.stderr()));
     p.child.stdin.end();
     expect((await p.exited).code).toBe(0);
     expect(p.stderr()).toMatch(/^syncscope: 3 rows read, 3 valid/m);

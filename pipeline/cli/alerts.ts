@@ -93,7 +93,7 @@ function sinceCutoff(text: string, now: () => number): number {
   if (Number.isFinite(d)) return now() - d;
   const t = parseTs(text);
   if (!Number.isNaN(t)) return t;
-  throw new UsageError(`--since must be a duration before NOW like 24h or 7d, or an RFC 3339 timestamp; got "${text}"`);
+  throw new UsageError(`--since: must be a duration before NOW like 24h or 7d (a bare number has no unit), or an RFC 3339 timestamp; got "${text}"`);
 }
 
 function nowMs(policy: NowPolicy, alerts: readonly ListedAlert[]): number {

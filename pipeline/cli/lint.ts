@@ -221,7 +221,7 @@ export function parseSince(text: string | undefined): number {
   if (text === undefined) return DEFAULT_SINCE_MS;
   if (text.trim() === 'all') return Infinity;
   const ms = parseDuration(text);
-  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--since must be a duration like 24h, 7d or 90m, or "all"; got "${text}"`);
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--since: must be a duration like 24h, 7d or 90m, or "all"; got "${text}"`);
   return ms;
 }
 

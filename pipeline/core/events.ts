@@ -51,6 +51,8 @@ export type PipelineEvent =
       readonly tenantId: string;
       readonly repo: string;
       readonly failures: number;
+      /** When the cluster opened (its file's opened_at): the failure that made it N. */
+      readonly openedAt: number;
       /** The cluster's first failure. */
       readonly since: number;
       readonly file: string;

@@ -137,7 +137,7 @@ export class Outputs {
       now.add(name);
       if (this.shown.has(name)) continue;
       const since = c.failures[0]?.t ?? c.opened_at;
-      this.emit({ kind: 'alert-opened', tenantId: c.tenant_id, repo: c.repo, failures: c.failures.length, since, file: join(this.layout.alertsDir, name) });
+      this.emit({ kind: 'alert-opened', tenantId: c.tenant_id, repo: c.repo, failures: c.failures.length, openedAt: c.opened_at, since, file: join(this.layout.alertsDir, name) });
     }
     this.shown = now;
   }
