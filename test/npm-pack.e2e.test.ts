@@ -24,6 +24,7 @@ describe('npm pack and a global install of the tarball', () => {
     expect(paths).toContain('dist/cli/syncscope.mjs');
     expect(paths).toContain('dist/cli/scan-worker.mjs'); // the entry --threads starts for a large file
     expect(paths).toContain('README.md');
+    expect(paths).toContain('LICENSE');
     expect(paths).toContain('package.json');
     for (const p of paths) expect(p, p).toMatch(/^(dist\/cli\/|docs\/|examples\/|README\.md$|LICENSE$|package\.json$)/);
 

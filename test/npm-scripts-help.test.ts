@@ -16,6 +16,7 @@ const SCRIPTS: ReadonlyArray<{ npm: string; name: string; file: string }> = [
   { npm: 'bench:follow-soak', name: 'follow-soak', file: 'dist/bench/follow-soak.js' },
   { npm: 'demo', name: 'demo', file: 'dist/examples/demo.js' },
   { npm: 'worker:dev', name: 'worker:dev', file: 'worker/dev.mjs' },
+  { npm: 'docs:cli', name: 'docs:cli', file: 'pipeline/cli/cli-docs.mjs' },
 ];
 
 function runNode(file: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

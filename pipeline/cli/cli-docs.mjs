@@ -58,11 +58,29 @@ export function renderCliDoc() {
     top,
     '```',
   ];
-  for (const name of names) parts.push('', `## syncscope ${name}`, '', '```text', help([name]), '```');
+  for (const name of names) {
+    const text = help([name]);
+    parts.push('', `## syncscope ${name}`, '', '```text', text, '```');
+    for (const sub of commandNames(text)) parts.push('', `## syncscope ${name} ${sub}`, '', '```text', help([name, sub]), '```');
+  }
   return `${parts.join('\n')}\n`;
 }
 
+const USAGE = `usage: node pipeline/cli/cli-docs.mjs   (or: npm run docs:cli)
+
+Rewrites docs/cli.md from the built CLI's --help output (run \`npm run build\` first).
+
+  -h, --help   this text
+`;
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(DOC, renderCliDoc());
-  process.stdout.write(`wrote ${DOC}\n`);
+  const [arg] = process.argv.slice(2);
+  if (arg === '--help' || arg === '-h') process.stdout.write(USAGE);
+  else if (arg !== undefined) {
+    process.stderr.write(`docs:cli: unknown ${arg.startsWith('-') ? 'option' : 'argument'} '${arg}' (see npm run docs:cli -- --help)\n`);
+    process.exitCode = 2;
+  } else {
+    writeFileSync(DOC, renderCliDoc());
+    process.stdout.write(`wrote ${DOC}\n`);
+  }
 }
