@@ -34,7 +34,7 @@ function checkpointOf(engine: Engine, splitter: LineSplitter): Checkpoint {
 }
 
 describe('checkpoint codec', () => {
-  it('round-trips bigints, ±Infinity and objects whose keys start with "$"', () => {
+  it('round-trips bigints, ±Infinity, Maps and objects whose keys start with "$"', () => {
     const value = {
       big: 2n ** 70n,
       neg: -Infinity,
@@ -44,10 +44,14 @@ describe('checkpoint codec', () => {
       numLike: { $num: '-Infinity' },
       escaped: { $$x: 1, $y: [{ $bigint: 'no' }] },
       arr: [1n, -Infinity, null, 'x'],
+      histogram: new Map([[840, 3], [1024, 1]]),
+      mapLike: { $map: [[1, 2]] },
     };
     const back = decodeJson(encodeJson(value));
     expect(back).toEqual(value);
     expect(typeof (back as { big: unknown }).big).toBe('bigint');
+    expect((back as { histogram: unknown }).histogram).toBeInstanceOf(Map);
+    expect((back as { mapLike: unknown }).mapLike).not.toBeInstanceOf(Map);
   });
 
   it('a held row keeps only its known fields: an unknown field (even a "$bigint"-shaped one) never reaches the checkpoint', () => {

@@ -60,8 +60,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return p === Object.prototype || p === null;
 }
 
+// BigInt, non-finite numbers and Maps (a histogram's bucket counts) have no JSON form of their
+// own: each becomes a one-key `$` object; a real key starting with `$` is escaped as `$$`.
 function replacer(_k: string, v: unknown): unknown {
   if (typeof v === 'bigint') return { $bigint: v.toString() };
+  if (v instanceof Map) return { $map: [...v] };
   if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
   if (isPlainObject(v)) {
     let escaped: Record<string, unknown> | null = null;
@@ -86,6 +89,7 @@ function reviver(_k: string, v: unknown): unknown {
     const val = v[only];
     if (only === '$bigint' && typeof val === 'string' && /^-?\d+$/.test(val)) return BigInt(val);
     if (only === '$num' && (val === 'Infinity' || val === '-Infinity' || val === 'NaN')) return Number(val);
+    if (only === '$map' && Array.isArray(val) && val.every((e) => Array.isArray(e) && e.length === 2)) return new Map(val as [unknown, unknown][]);
   }
   let needs = false;
   for (const key of keys) if (key.startsWith('$$')) needs = true;
