@@ -72,6 +72,8 @@ export function renderEvent(e: PipelineEvent): string {
       return `alert opened: ${e.tenantId}/${e.repo} at ${formatTs(e.openedAt)}, ${e.failures} failures since ${formatTs(e.since)} (${e.file})`;
     case 'alert-resolved':
       return `alert resolved: ${e.tenantId}/${e.repo} at ${formatTs(e.resolvedAt)}, ${e.failures} failures`;
+    case 'outbox-unusable':
+      return `the queue of unsent tallies was unusable (${e.reason}); moved to ${e.movedTo}; every tenant is reported to the Worker again`;
     case 'log-stale':
       return e.newestRowTs === null || e.newestRowAgeS === null
         ? `the log looks empty: no valid row at or before NOW (${e.now}), so the dashboard shows nothing; if its rows are after NOW, try --now latest`
@@ -113,6 +115,7 @@ const AUDIENCE: Readonly<Record<EventKind, Audience>> = {
   'alert-opened': 'alert',
   'alert-resolved': 'alert',
   'log-stale': 'notice',
+  'outbox-unusable': 'notice',
 };
 
 export function audienceOf(e: PipelineEvent): Audience {

@@ -69,6 +69,8 @@ const EXAMPLES: { readonly [K in EventKind]: ReadonlyArray<[Extract<PipelineEven
     { kind: 'alert-resolved', tenantId: 'acme', repo: 'web', failures: 4, resolvedAt: Date.parse('2026-04-08T01:20:00Z'), file: '/s/log/alerts/sync-degraded-x.md' },
     'alert resolved: acme/web at 2026-04-08T01:20:00Z, 4 failures',
   ]],
+  'outbox-unusable': [[{ kind: 'outbox-unusable', reason: 'not valid JSON', movedTo: '/s/.syncscope/kv-outbox.json.corrupt' },
+    'the queue of unsent tallies was unusable (not valid JSON); moved to /s/.syncscope/kv-outbox.json.corrupt; every tenant is reported to the Worker again']],
   'log-stale': [
     [{ kind: 'log-stale', now: '2026-12-01T05:00:00Z', newestRowTs: '2026-04-16T19:10:38Z', newestRowAgeS: 19_734_562 },
       'the log looks old: its newest row (2026-04-16T19:10:38Z) is 228d 9h before NOW (2026-12-01T05:00:00Z), so the last 24h show nothing; try --now latest'],

@@ -1,6 +1,6 @@
 // `syncscope status --kv-url`: the built CLI asks the Worker (on Miniflare) for its /_status and
 // prints what the embedded-KV status prints; an unreachable or garbled Worker is exit 2.
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -48,6 +48,22 @@ describe('syncscope status --kv-url (built CLI, Worker on Miniflare)', () => {
     expect(text.stdout).toMatch(/^status: degraded\nfailing: 1 of 2 active tenants \(ratio 0\.5000, degraded above 0\.05\)\nchecked_at: \S+Z\n$/);
     expect(strict.code).toBe(1);
     expect(strict.stdout).toMatch(/^status: degraded$/m);
+  });
+
+  it('a corrupt queue of unsent tallies is set aside with one notice; the run reports every tenant and exits 0', async () => {
+    await clearKv(await worker.mf.getKVNamespace('ALERTS'));
+    const dir = tempDir('status-kv-outbox');
+    const log = join(dir, 'in.ndjson');
+    writeFileSync(log, `${line(rawRow({ ts: iso(Date.now() - 60_000), tenant: 'acme', ok: true }))}\n`);
+    const outbox = join(dir, 'state', '.syncscope', 'kv-outbox.json');
+    mkdirSync(join(dir, 'state', '.syncscope'), { recursive: true });
+    writeFileSync(outbox, '{"version":1,"entries":{"tenant:ghost":'); // cut short
+    const run = await runCli(['run', log, '--state', join(dir, 'state'), '--kv-url', worker.url, '--no-progress'], { env: { SYNCSCOPE_REPORT_SECRET: REPORT_SECRET } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`syncscope: the queue of unsent tallies was unusable (not valid JSON); moved to ${outbox}.corrupt; every tenant is reported to the Worker again\n`);
+    expect(readFileSync(`${outbox}.corrupt`, 'utf8')).toBe('{"version":1,"entries":{"tenant:ghost":');
+    expect(existsSync(outbox)).toBe(false); // delivered: nothing left to queue
+    expect(await fetchStatus(worker.url)).toMatchObject({ status: 'ok', total: 1 });
   });
 
   it('a Worker nobody reported to: no_data, and --strict exits 1', async () => {

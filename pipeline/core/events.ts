@@ -41,6 +41,8 @@ export type PipelineEvent =
   | { readonly kind: 'rebuild-failed'; readonly error: string }
   | { readonly kind: 'worker-unreachable'; readonly error: string; readonly queued: number; readonly keptIn: string }
   | { readonly kind: 'worker-reachable' }
+  /** The outbox of unsent tallies (an earlier run's) could not be read; every tenant is reported again. */
+  | { readonly kind: 'outbox-unusable'; readonly reason: string; readonly movedTo: string }
   /**
    * An alert file appeared (`opened`) or an alert that was open went away because its cluster
    * resolved (`resolved`): see Outputs in pipeline/engine/outputs.ts for exactly when. Times are

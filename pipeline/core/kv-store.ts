@@ -24,8 +24,11 @@ export interface KvStore {
   get(key: string): Promise<string | null>;
   put(key: string, value: string, options?: { readonly metadata?: unknown }): Promise<void>;
   list(options?: KvListOptions): Promise<KvListResult>;
-  /** Remote stores: deliver what is queued; says so when the remote is unreachable. */
-  flush?(): Promise<{ readonly queued: number; readonly unreachable?: string }>;
+  /**
+   * Remote stores: deliver what is queued; says so when the remote is unreachable, and when the
+   * queue kept from an earlier run was unreadable and set aside (its tallies are reported again).
+   */
+  flush?(): Promise<{ readonly queued: number; readonly unreachable?: string; readonly outboxDiscarded?: { readonly reason: string; readonly movedTo: string } }>;
 }
 
 /** SPEC §5: the one value per tenant, under `tenant:<tenant_id>`. Tenant-level facts only. */

@@ -147,6 +147,7 @@ export class Outputs {
     const written = await publishTallies(this.kv, tallies, wallClock, final);
     if (this.kv.flush !== undefined) {
       const r = await this.kv.flush();
+      if (r.outboxDiscarded !== undefined) this.emit({ kind: 'outbox-unusable', ...r.outboxDiscarded });
       // Say it once when the Worker goes away and once when it is back, not at every tick.
       if (r.unreachable !== undefined && !this.kvDown) {
         this.emit({ kind: 'worker-unreachable', error: r.unreachable, queued: r.queued, keptIn: this.layout.internalDir });

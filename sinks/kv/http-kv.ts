@@ -1,7 +1,7 @@
 import { TENANT_KEY_PREFIX, type KvListResult, type KvStore } from '../../pipeline/core/kv-store.js';
 import type { StatusBody } from '../../pipeline/core/status.js';
 import { inWords, isOsError, singleLine } from '../../pipeline/core/io-error.js';
-import { Outbox, type OutboxEntry } from './outbox.js';
+import { Outbox, type DiscardedOutbox, type OutboxEntry } from './outbox.js';
 import { reportTokenSource } from './report-token.js';
 import { backoffDelay, DEFAULT_RETRY, realSleep, type RetryPolicy } from './retry.js';
 import { gapWait, HEARTBEAT_MS, MIN_WRITE_GAP_MS, writeDue, writtenTally, type WrittenTally } from './write-rules.js';
@@ -44,6 +44,8 @@ export interface FlushResult {
   readonly queued: number;
   /** Why the Worker is considered unreachable, when it is. */
   readonly unreachable?: string;
+  /** The outbox file of an earlier run could not be read: set aside here (once). */
+  readonly outboxDiscarded?: DiscardedOutbox;
 }
 
 /** The last value the Worker acknowledged for a key. Its updatedAt is the reporter's clock (the Worker stamps its own on receipt). */
@@ -176,7 +178,8 @@ export class HttpKvStore implements KvStore {
     await this.outbox.settle();
     if (refused.length === 1) throw refused[0];
     if (refused.length > 1) throw new AggregateError(refused, `the Worker refused ${refused.length} reports; first: ${refused[0]?.message}`);
-    const result: FlushResult = { delivered, queued: await this.queued() };
+    const discarded = this.outbox.takeDiscarded();
+    const result: FlushResult = { delivered, queued: await this.queued(), ...(discarded === null ? {} : { outboxDiscarded: discarded }) };
     return this.unreachable === null ? result : { ...result, unreachable: this.unreachable };
   }
 

@@ -1,4 +1,4 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile, rename, unlink } from 'node:fs/promises';
 import { writeFileAtomic } from '../../pipeline/core/atomic-write.js';
 import { leftByPowerCut } from './file-kv.js';
 
@@ -11,6 +11,12 @@ export interface OutboxEntry {
 interface OutboxFile {
   version: 1;
   entries: Record<string, OutboxEntry>;
+}
+
+/** An outbox file that could not be read as one, and where it was moved. */
+export interface DiscardedOutbox {
+  readonly reason: string;
+  readonly movedTo: string;
 }
 
 /**
@@ -27,8 +33,16 @@ export class Outbox {
   private saving: Promise<void> | null = null;
   private dirty = false;
   private saveError: unknown = null;
+  private discarded: DiscardedOutbox | null = null;
 
   constructor(readonly path: string) {}
+
+  /** The unreadable file the load set aside, once (for one notice). */
+  takeDiscarded(): DiscardedOutbox | null {
+    const d = this.discarded;
+    this.discarded = null;
+    return d;
+  }
 
   /** Reads the file once; later calls reuse the first read. A missing file is an empty outbox. */
   load(): Promise<void> {
@@ -75,9 +89,14 @@ export class Outbox {
       throw err;
     }
     if (leftByPowerCut(text)) return; // its tallies derive from the checkpointed state: the run reports them again
-    const file = JSON.parse(text) as Partial<OutboxFile>;
-    if (file.version !== 1 || typeof file.entries !== 'object' || file.entries === null) {
-      throw new Error(`${this.path}: not a syncscope KV outbox (expected {"version":1,"entries":{...}})`);
+    const file = parseOutbox(text);
+    if (typeof file === 'string') {
+      // Like an empty file: every tally derives from the checkpointed state and is reported
+      // again. Kept aside for a look, never in the way of the next run.
+      const movedTo = `${this.path}.corrupt`;
+      await rename(this.path, movedTo);
+      this.discarded = { reason: file, movedTo };
+      return;
     }
     // Entries set in this process before the read finished are newer: keep them.
     for (const [key, entry] of Object.entries(file.entries)) {
@@ -116,4 +135,18 @@ export class Outbox {
     const file: OutboxFile = { version: 1, entries: Object.fromEntries(this.entries) };
     writeFileAtomic(this.path, `${JSON.stringify(file, null, 1)}\n`);
   }
+}
+
+/** The outbox in `text`, or why it is not one. */
+function parseOutbox(text: string): OutboxFile | string {
+  let file: Partial<OutboxFile>;
+  try {
+    file = JSON.parse(text) as Partial<OutboxFile>;
+  } catch {
+    return 'not valid JSON';
+  }
+  if (typeof file !== 'object' || file === null || file.version !== 1 || typeof file.entries !== 'object' || file.entries === null) {
+    return 'not a syncscope KV outbox (expected {"version":1,"entries":{...}})';
+  }
+  return file as OutboxFile;
 }
