@@ -30,6 +30,14 @@ export function renderEvent(e: PipelineEvent): string {
       return `${e.path} is shorter (${e.size} bytes) than the checkpointed offset ${e.offset}: reading it from the start`;
     case 'sighup-reopen':
       return `SIGHUP: reopening ${e.path}`;
+    case 'input-unreadable':
+      return `${e.error}: skipping ${e.path}; the other input files are read (exit status 1)`;
+    case 'glob-no-match':
+      return `no file matches ${e.pattern} yet: waiting for one to appear`;
+    case 'file-matched':
+      return e.resumed ? `${e.path} matches again: continuing where it was left` : `new file ${e.path}: reading it from the start`;
+    case 'file-gone':
+      return `${e.path} is gone: its rows are kept; no longer waiting for it (it is read again if it comes back)`;
     case 'resume-in-old-file':
       return `${RESUME_WHY[e.how](e.path, e.old)}: reading the rest of ${e.old} from byte ${e.offset} (line ${e.line}), then ${e.path} from the start`;
     case 'truncated-while-stopped':
@@ -97,6 +105,10 @@ const AUDIENCE: Readonly<Record<EventKind, Audience>> = {
   'file-replaced-by-copy': 'notice',
   'file-shorter-than-checkpoint': 'notice',
   'sighup-reopen': 'notice',
+  'input-unreadable': 'error',
+  'glob-no-match': 'notice',
+  'file-matched': 'notice',
+  'file-gone': 'notice',
   'resume-in-old-file': 'notice',
   'truncated-while-stopped': 'error',
   'copied-while-stopped': 'notice',

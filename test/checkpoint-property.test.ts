@@ -183,7 +183,7 @@ function simulate(bytes: Buffer, p: Policy, events: readonly Event[]): Outcome {
       // A follow tick: outputs from a preview; the live state must not change, and the preview
       // must show what a batch over the complete lines read so far shows.
       const before = JSON.stringify(proc.engine.state, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
-      const pv = endPreview(proc.engine, p.clock, '/log');
+      const pv = endPreview(proc.engine, p.clock);
       proc.history.writeTail(pv.resolved);
       const prefix = batch(bytes.subarray(0, proc.splitter.consumed), p);
       const got = outcomeOf(pv.engine, pv.now, readFileSync(path, 'utf8'), []);
@@ -203,7 +203,7 @@ function simulate(bytes: Buffer, p: Policy, events: readonly Event[]): Outcome {
       };
       saved = encodeCheckpoint(cp, p.clock);
       // Then the flush's outputs: the preview's tentative lines after the final part.
-      proc.history.writeTail(endPreview(proc.engine, p.clock, '/log').resolved);
+      proc.history.writeTail(endPreview(proc.engine, p.clock).resolved);
       proc = restore();
       restartPoints++;
     } else if (ev.kind === 'kill') {
@@ -213,7 +213,7 @@ function simulate(bytes: Buffer, p: Policy, events: readonly Event[]): Outcome {
     }
   }
   feedTo(proc, bytes.length);
-  const final = endPreview(proc.engine, p.clock, '/log', proc.splitter.end());
+  const final = endPreview(proc.engine, p.clock, [{ chunk: proc.splitter.end(), label: '/log' }]);
   rejects.push(...final.tailRejects);
   proc.history.writeTail(final.resolved);
   return outcomeOf(final.engine, final.now, readFileSync(path, 'utf8'), rejects);

@@ -244,7 +244,7 @@ describe('follow mode: a wall-clock NOW that moves', () => {
     const sp = new LineSplitter();
     live.feed(sp.push(Buffer.from(`${lines.map(textOf).join('\n')}\n`)), NOW, 'log.ndjson');
     const at = (clock: number) => {
-      const pv = endPreview(live, clock, 'log.ndjson');
+      const pv = endPreview(live, clock);
       return buildSnapshot(pv.engine.state, pv.engine.config.prices, pv.now, clock).health;
     };
     expect(at(NOW)).toMatchObject({ level: 'ok', newest_row_ts: formatTs(NOW - MIN), newest_row_age_s: 60 });
@@ -268,7 +268,7 @@ describe('follow mode: a wall-clock NOW that moves', () => {
             for (const b of chunk) if (b === 10) complete++;
             live.feed(sp.push(chunk), clock, 'log.ndjson');
           }
-          const pv = endPreview(live, clock, 'log.ndjson');
+          const pv = endPreview(live, clock);
           const { generated_at: _g, ...got } = buildSnapshot(pv.engine.state, pv.engine.config.prices, pv.now, clock);
           const want = snapshotOf(lines.slice(0, complete), { kind: 'fixed', ms: clock }, [], clock);
           expect(got.now).toBe(want.now);

@@ -19,6 +19,14 @@ const EXAMPLES: { readonly [K in EventKind]: ReadonlyArray<[Extract<PipelineEven
   'file-replaced-by-copy': [[{ kind: 'file-replaced-by-copy', path: '/l', offset: 42 }, '/l was replaced by a copy of itself (same first line, not shorter): continuing at byte 42']],
   'file-shorter-than-checkpoint': [[{ kind: 'file-shorter-than-checkpoint', path: '/l', size: 10, offset: 42 }, '/l is shorter (10 bytes) than the checkpointed offset 42: reading it from the start']],
   'sighup-reopen': [[{ kind: 'sighup-reopen', path: '/l' }, 'SIGHUP: reopening /l']],
+  'input-unreadable': [[{ kind: 'input-unreadable', path: 'logs/b.ndjson', error: 'cannot read logs/b.ndjson: permission denied (EACCES)' },
+    'cannot read logs/b.ndjson: permission denied (EACCES): skipping logs/b.ndjson; the other input files are read (exit status 1)']],
+  'glob-no-match': [[{ kind: 'glob-no-match', pattern: 'logs/*.ndjson' }, 'no file matches logs/*.ndjson yet: waiting for one to appear']],
+  'file-matched': [
+    [{ kind: 'file-matched', path: 'logs/c.ndjson', resumed: false }, 'new file logs/c.ndjson: reading it from the start'],
+    [{ kind: 'file-matched', path: 'logs/c.ndjson', resumed: true }, 'logs/c.ndjson matches again: continuing where it was left'],
+  ],
+  'file-gone': [[{ kind: 'file-gone', path: 'logs/c.ndjson' }, 'logs/c.ndjson is gone: its rows are kept; no longer waiting for it (it is read again if it comes back)']],
   'resume-in-old-file': [
     [{ kind: 'resume-in-old-file', path: '/l', how: 'copytruncate', old: '/l.1', offset: 7, line: 3 },
       '/l was truncated while syncscope was stopped (copytruncate); its old content is in /l.1: reading the rest of /l.1 from byte 7 (line 3), then /l from the start'],
@@ -83,7 +91,7 @@ describe('audienceOf: what --quiet keeps', () => {
   it('keeps failures, lost rows and the end of a failure; alert lines are their own audience; the rest are notices', () => {
     const errors = (Object.keys(EXAMPLES) as EventKind[]).filter((k) => audienceOf(EXAMPLES[k][0]![0]) === 'error').sort();
     expect(errors).toEqual([
-      'checkpoint-write-failed', 'checkpoint-written-again', 'gone-while-stopped', 'operator-failed', 'rebuild-failed',
+      'checkpoint-write-failed', 'checkpoint-written-again', 'gone-while-stopped', 'input-unreadable', 'operator-failed', 'rebuild-failed',
       'truncated-while-stopped', 'worker-reachable', 'worker-unreachable',
     ]);
     expect(audienceOf(EXAMPLES['alert-opened'][0]![0])).toBe('alert');

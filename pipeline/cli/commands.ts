@@ -12,10 +12,11 @@ export function defineCommands(program: Command): void {
   commonFlags(program.command('run'))
     .description(
       'Read the log in one scan and write the dashboard, snapshot, alerts, KV tallies and cost aggregates. ' +
+      'Several files (one per machine) are one input, merged by ts. ' +
       'Resumes from the checkpoint in STATE/.syncscope; follows with --follow FILE, or while stdin (-) stays open.',
     )
-    .argument('[file]', 'log file, or - for stdin (default: STATE/log/sync-events.ndjson)')
-    .option('--follow <file>', 'follow FILE like tail -F (appends, rotation, truncation), rebuilding outputs every --tick')
+    .argument('[files...]', 'log files or quoted globs (\'logs/*.ndjson\'), read as one input; - for stdin (default: STATE/log/sync-events.ndjson)')
+    .option('--follow <file>', 'follow FILE like tail -F (appends, rotation, truncation), rebuilding outputs every --tick; a quoted glob follows every file it matches, new ones too')
     .option('--tenant <id>', 'tenant_id for rows without one (default "default")')
     .option('--max-lateness <dur>', 'how far behind the newest row a row may arrive and still be ordered (default 5m)')
     .option('--alert-failures <n>', 'failures within the window that open an alert, N (default 3)')
@@ -31,7 +32,7 @@ export function defineCommands(program: Command): void {
     .addOption(new Option('--no-progress', 'never draw the progress line (it is drawn only when stderr is a terminal, and not with TERM=dumb)'))
     .option('--quiet', 'print nothing but errors (on stderr): no summary, no notices, no progress, no alert lines', false)
     .addOption(new Option('--format <format>', 'the summary at the end: text (on stderr), or json (one object on stdout)').choices(['text', 'json']).default('text'))
-    .action(async (file: string | undefined, raw: Record<string, unknown>) => (await import('./run.js')).runCommand(file, raw));
+    .action(async (files: string[], raw: Record<string, unknown>) => (await import('./run.js')).runCommand(files, raw));
 
   commonFlags(program.command('status'))
     .description('Print the tenant status from the embedded KV, or from the status Worker with --kv-url: ok, degraded, or no_data when no tenant reported within 24h.')
@@ -42,7 +43,7 @@ export function defineCommands(program: Command): void {
 
   commonFlags(program.command('lint'))
     .description(`Check the log and the sync setup for drift in one scan. Lints: ${LINT_IDS.join(', ')}. Exit 0 clean, 1 findings (--fail-on error: only error findings), 2 on usage or I/O error. Writes nothing.`)
-    .argument('[file]', 'log file, or - for stdin (default: STATE/log/sync-events.ndjson)')
+    .argument('[files...]', 'log files or quoted globs, read as one input as run does; - for stdin (default: STATE/log/sync-events.ndjson)')
     .option('--tenant <id>', 'lint only this tenant\'s rows (rows without tenant_id belong to it); rejects are always reported')
     .option('--max-lateness <dur>', 'how far behind the newest row a row may arrive and still be ordered (default 5m)')
     .option('--alert-failures <n>', 'the alert rule\'s N, judged by alert-threshold (default 3)')
@@ -61,7 +62,7 @@ Exit 1 on any finding; with --fail-on error, warnings alone exit 0.
 A rejected line counts at the ts of the valid row before it in its file (always reported when there is none).
 Privacy reads STATE/bin/sync/SYNC_ALLOW and SYNC_DENY, or env SYNC_ALLOW / SYNC_DENY (the env wins);
 with neither list anywhere it prints a notice on stderr and finds nothing.`)
-    .action(async (file: string | undefined, raw: Record<string, unknown>) => (await import('./lint.js')).lintCommand(file, raw));
+    .action(async (files: string[], raw: Record<string, unknown>) => (await import('./lint.js')).lintCommand(files, raw));
 
   commonFlags(program.command('doctor'))
     .description('Is it working? Checks a live install: recent rows carry dur_ms, the dashboard is fresh, no alert is open, lint exits 0, and with --simulate a synthetic failure burst raises an alert and a failing tenant. Exit 0 only when every check passes. Writes nothing under STATE.')

@@ -20,9 +20,15 @@ import { type Reject } from '../core/row.js';
 import { type ClusterRule } from '../core/alerts.js';
 import { resolve } from 'node:path';
 import * as z from 'zod';
-import { engineConfigFrom, parseOrUsage, checkInput } from './options.js';
+import { engineConfigFrom, parseOrUsage } from './options.js';
+import { batchInputs } from './inputs.js';
+import type { FileInputs } from '../engine/run-loop.js';
+import { MergedReader, type MergedFile } from '../engine/merged-files.js';
+import type { IngestResult } from '../engine/ingest.js';
+import { FileTailer } from '../source/file-tailer.js';
+import { printEvent } from '../../sinks/notices.js';
 import { type EngineConfig } from '../state/engine-state.js';
-import { UsageError } from '../core/io-error.js';
+import { describeError, UsageError } from '../core/io-error.js';
 
 /**
  * `syncscope lint` as a function: one scan of the log through the engine, every selected lint an
@@ -30,8 +36,8 @@ import { UsageError } from '../core/io-error.js';
  * reject). One pass, whatever the number of lints. Used by the lint command and by doctor.
  */
 export interface LintScanOptions {
-  /** A file path, or '-' for stdin. */
-  readonly input: string;
+  /** A file path, '-' for stdin, or several files read as one input (merged by ts, as `run` does). */
+  readonly input: string | FileInputs;
   /** The engine config (run's flags). A wall-clock NOW is pinned to the clock at the start. */
   readonly engine: EngineConfig;
   /** With --tenant: lint only that tenant's rows (rejects belong to no tenant and are kept). */
@@ -57,6 +63,8 @@ export interface LintReport {
   readonly errors: number;
   readonly warnings: number;
   readonly health: InputHealth;
+  /** Input files that could not be read (named on stderr; the others were linted). */
+  readonly inputErrors: number;
 }
 
 const CHUNK = 1 << 20;
@@ -113,7 +121,7 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
       return {
         rows: tenant === null ? a.rows : rowsOfTenant(a.rows, tenant),
         rejects: a.rejects,
-        rejectTs: dateRejects(a.rows, a.rejects, lastRowTs),
+        rejectTs: a.rejectTs === undefined ? dateRejects(a.rows, a.rejects, lastRowTs) : a.rejectTs.map((t) => (t === t ? t : null)),
         now: null,
         end: false,
       };
@@ -127,9 +135,9 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
     input$.pipe(operatorFor(id, ctx, o, o.engine.cluster), last()).subscribe((s) => results.set(id, s.out));
   }
 
-  const splitter = new LineSplitter();
-  for await (const data of openInput(o.input)) engine.feed(splitter.push(data as Buffer), started, o.input);
-  engine.feed(splitter.end(), started, o.input);
+  const inputErrors = typeof o.input === 'string' || o.input.files.length === 1
+    ? await readOne(engine, typeof o.input === 'string' ? o.input : o.input.files[0]!.label, started)
+    : readMerged(engine, o.input, started);
   const now = engine.end(started);
 
   const counts: Partial<Record<LintId, number>> = {};
@@ -145,7 +153,48 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
     if (LINT_SEVERITY[id] === 'error') errors += t.count;
     else warnings += t.count;
   }
-  return { now, sinceMs: o.sinceMs, lints: REPORT_ORDER.filter((id) => results.has(id)), counts, findings, errors, warnings, health: { ...engine.state.health } };
+  return { now, sinceMs: o.sinceMs, lints: REPORT_ORDER.filter((id) => results.has(id)), counts, findings, errors, warnings, health: { ...engine.state.health }, inputErrors };
+}
+
+/** One file (or stdin) into the engine; returns the files that could not be read (none). */
+async function readOne(engine: Engine, input: string, clock: number): Promise<number> {
+  const splitter = new LineSplitter();
+  for await (const data of openInput(input)) engine.feed(splitter.push(data as Buffer), clock, input);
+  engine.feed(splitter.end(), clock, input);
+  return 0;
+}
+
+/**
+ * Several files into the engine merged by ts, as `run` reads them; a file that cannot be read is
+ * named on stderr and left out. Returns how many were.
+ */
+function readMerged(engine: Engine, input: FileInputs, clock: number): number {
+  let failed = 0;
+  const report = (path: string, err: unknown): void => {
+    failed++;
+    printEvent({ kind: 'input-unreadable', path, error: describeError(err) });
+  };
+  const files: MergedFile[] = [];
+  for (const f of input.files) {
+    try {
+      files.push({ tailer: new FileTailer(f.path, { emit: printEvent, plan: [{ path: f.path, offset: 0, line: 1, final: false }] }), label: f.label });
+    } catch (err) {
+      report(f.label, err);
+    }
+  }
+  const reader = new MergedReader(files, engine.ingestOptions, {}, (file, err) => {
+    report(file.label, err);
+    file.tailer.close();
+  });
+  const feed = (r: IngestResult): void => engine.feedRows(r, clock);
+  while (reader.step(feed));
+  reader.drain(feed);
+  // A lint reads each file whole: a last line without a newline counts.
+  for (const f of files) {
+    engine.feed(f.tailer.finish(), clock, f.label);
+    f.tailer.close();
+  }
+  return failed;
 }
 
 /**
@@ -286,7 +335,7 @@ const LintFlags = z.object({
 });
 
 /** `syncscope lint`: commander has parsed FILE and the flags (commands.ts). */
-export async function lintCommand(file: string | undefined, raw: Record<string, unknown>): Promise<void> {
+export async function lintCommand(args: readonly string[], raw: Record<string, unknown>): Promise<void> {
   const flags = parseOrUsage(LintFlags, raw);
   const { cli, engine } = engineConfigFrom(raw);
   let lints;
@@ -295,8 +344,8 @@ export async function lintCommand(file: string | undefined, raw: Record<string, 
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const input = file ?? resolve(cli.state, 'log', 'sync-events.ndjson');
-  checkInput(input);
+  if (args.includes('-') && args.length > 1) throw new UsageError('- (stdin) cannot be read together with files');
+  const input = args.length === 1 && args[0] === '-' ? '-' : batchInputs(args.length > 0 ? args : [resolve(cli.state, 'log', 'sync-events.ndjson')]);
   const sinceMs = parseSince(typeof raw.since === 'string' ? raw.since : undefined);
   const lists = loadSyncLists(cli.state);
   if (lints.includes('privacy') && noSyncLists(lists)) process.stderr.write(`${noSyncListsNotice(lists)}\n`);
@@ -316,5 +365,6 @@ export async function lintCommand(file: string | undefined, raw: Record<string, 
   } else {
     process.stdout.write(renderText(report, flags.maxFindings));
   }
-  process.exitCode = lintFails(report, flags.failOn) ? 1 : 0;
+  // An input file that could not be read is an I/O error (2), whatever the others hold.
+  process.exitCode = report.inputErrors > 0 ? 2 : lintFails(report, flags.failOn) ? 1 : 0;
 }

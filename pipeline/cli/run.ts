@@ -1,7 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as z from 'zod';
-import { engineConfigFrom, checkInput, parseOrUsage } from './options.js';
+import { engineConfigFrom, parseOrUsage } from './options.js';
+import { batchInputs, followInputs, isGlob } from './inputs.js';
+import type { FileInputs } from '../engine/run-loop.js';
 import { runLive, type RunResult } from '../engine/run.js';
 import { DEFAULT_POLL_MS, type LiveRun } from '../engine/run-loop.js';
 import { defaultThreads } from '../engine/parallel-scan.js';
@@ -30,17 +32,28 @@ const ReportOptions = z.object({
   format: z.enum(['text', 'json']).default('text'),
 });
 
-/** `syncscope run`: commander has parsed FILE and the flags (commands.ts); validate them and run. */
-export async function runCommand(file: string | undefined, raw: Record<string, unknown>): Promise<void> {
+/** What `run` reads: stdin, or files (named, globbed, or followed). */
+function runInput(args: readonly string[], follow: string | undefined, stateDir: string): FileInputs | '-' {
+  if (args.length > 0 && follow !== undefined) throw new UsageError('give the log either as FILE… or as --follow FILE, not both');
+  if (follow === '-') return '-';
+  if (follow !== undefined) {
+    // A followed file may be missing for a while (tail -F waits); it must not be a folder.
+    if (!isGlob(follow) && existsSync(follow) && !statSync(follow).isFile()) throw new UsageError(`input is not a regular file: ${follow}`);
+    return followInputs(follow);
+  }
+  if (args.includes('-')) {
+    if (args.length > 1) throw new UsageError('- (stdin) cannot be read together with files');
+    return '-';
+  }
+  return batchInputs(args.length > 0 ? args : [resolve(stateDir, 'log', 'sync-events.ndjson')]);
+}
+
+/** `syncscope run`: commander has parsed FILE… and the flags (commands.ts); validate them and run. */
+export async function runCommand(args: readonly string[], raw: Record<string, unknown>): Promise<void> {
   const { cli, engine } = engineConfigFrom(raw);
   const { quiet, format } = parseOrUsage(ReportOptions, { quiet: raw.quiet, format: raw.format });
-  if (file !== undefined && cli.follow !== undefined) throw new UsageError('give the log either as FILE or as --follow FILE, not both');
   const follow = cli.follow !== undefined && cli.follow !== '-';
-  const input = cli.follow ?? file ?? resolve(cli.state, 'log', 'sync-events.ndjson');
-  if (follow) {
-    // A followed file may be missing for a while (tail -F waits); it must not be a folder.
-    if (existsSync(input) && !statSync(input).isFile()) throw new UsageError(`input is not a regular file: ${input}`);
-  } else checkInput(input);
+  const input = runInput(args, cli.follow, cli.state);
 
   const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
   const draw = drawsProgress({ wanted: cli.progress, quiet, isTTY: process.stderr.isTTY === true, term: process.env.TERM });
@@ -68,7 +81,7 @@ export async function runCommand(file: string | undefined, raw: Record<string, u
     }, EXIT_DEADLINE_MS).unref();
   });
   process.on('SIGHUP', () => run?.reopen());
-  if (live) reporter.emit({ kind: 'run-following', input: { path: follow ? input : null }, tickMs: cli.tick, outputs: resolve(cli.state, 'log') });
+  if (live) reporter.emit({ kind: 'run-following', input: { path: input === '-' ? null : input.name }, tickMs: cli.tick, outputs: resolve(cli.state, 'log') });
   run = runLive({
     input,
     stateDir: cli.state,
@@ -95,10 +108,11 @@ export async function runCommand(file: string | undefined, raw: Record<string, u
   const stale = staleLogNotice(result.snapshot);
   if (stale !== null) reporter.emit(stale);
   await reporter.finish(result, (Date.now() - started) / 1000);
+  // One of several input files could not be read (named when it happened): the others were.
+  if (result.inputErrors > 0) process.exitCode = 1;
   if (result.stopped) {
     // stdin may still be open (tail -f): do not wait for it.
-    process.exitCode = 0;
-    process.exit(0);
+    process.exit(process.exitCode ?? 0);
   }
 }
 

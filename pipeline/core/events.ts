@@ -13,6 +13,15 @@ export type PipelineEvent =
   | { readonly kind: 'file-replaced-by-copy'; readonly path: string; readonly offset: number }
   | { readonly kind: 'file-shorter-than-checkpoint'; readonly path: string; readonly size: number; readonly offset: number }
   | { readonly kind: 'sighup-reopen'; readonly path: string }
+  // Several files as one input (a fleet).
+  /** One of several input files could not be read: named, skipped; the others are read (exit 1 at the end). */
+  | { readonly kind: 'input-unreadable'; readonly path: string; readonly error: string }
+  /** A followed glob matches no file (yet): waiting for one to appear. */
+  | { readonly kind: 'glob-no-match'; readonly pattern: string }
+  /** A file that matches the followed glob appeared: read from its start (or its checkpoint). */
+  | { readonly kind: 'file-matched'; readonly path: string; readonly resumed: boolean }
+  /** A followed file no longer exists: read to its end, its rows kept, no longer waited for. */
+  | { readonly kind: 'file-gone'; readonly path: string }
   // Found at start, about what happened while syncscope was stopped.
   | {
       readonly kind: 'resume-in-old-file';

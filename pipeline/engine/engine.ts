@@ -31,6 +31,8 @@ const SLICE_LINES = 4096;
 export interface ArrivedBatch {
   readonly rows: RowBatch;
   readonly rejects: readonly Reject[];
+  /** Each reject's ts when dated upstream (IngestResult.rejectTs); else the rows are its neighbours. */
+  readonly rejectTs?: readonly number[];
 }
 
 /** What the engine's composed stream carries after each batch: the batch and every operator's state. */
@@ -164,8 +166,10 @@ export class Engine {
     h.read += res.read;
     h.valid += res.rows.length;
     h.rejected += res.rejects.length;
-    if (res.rows.length > 0 || res.rejects.length > 0) this.arrivedSubject.next({ rows: res.rows, rejects: res.rejects });
-    const rejectedTs = res.rejects.length === 0 ? NO_REJECTS : this.gateRejects(this.rejectTimes(res), clock);
+    if (res.rows.length > 0 || res.rejects.length > 0) {
+      this.arrivedSubject.next(res.rejectTs === undefined ? { rows: res.rows, rejects: res.rejects } : { rows: res.rows, rejects: res.rejects, rejectTs: res.rejectTs });
+    }
+    const rejectedTs = res.rejects.length === 0 ? NO_REJECTS : this.gateRejects(res.rejectTs ?? this.rejectTimes(res), clock);
     this.push(this.gate(res.rows, clock), rejectedTs, clock, null, false);
     if (res.rows.length > 0) this.noteLastRows(res.rows);
   }

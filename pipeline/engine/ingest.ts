@@ -11,6 +11,11 @@ export interface IngestResult {
   readonly rejects: Reject[];
   /** Non-blank lines read. */
   readonly read: number;
+  /**
+   * The ts each reject is dated at (NaN: no valid row before it in its file), when the rows are
+   * not the reject's neighbours in line order (a merge of several files dates them as it reads).
+   */
+  readonly rejectTs?: readonly number[];
 }
 
 export interface IngestOptions {

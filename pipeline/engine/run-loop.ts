@@ -8,12 +8,14 @@ import { describeError } from '../core/io-error.js';
 import { printEvent } from '../../sinks/notices.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
-import { FileTailer, planStart, type FilePosition } from '../source/file-tailer.js';
-import { Session, type FlushRequest, type FlushResult } from './session.js';
+import { FileTailer, planStart } from '../source/file-tailer.js';
+import { Session, type FileInput, type FlushRequest, type FlushResult } from './session.js';
+import { MergedReader, mergeStepBytes } from './merged-files.js';
+import type { IngestResult } from './ingest.js';
 import { ReplayOverlap, type Release } from '../source/replay-overlap.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Reject } from '../core/row.js';
-import { type InputPosition } from '../source/position.js';
+import { type FilePosition, type InputPosition } from '../source/position.js';
 import { type EngineConfig } from '../state/engine-state.js';
 import { MIN_PARALLEL_BYTES, scanInParallel } from './parallel-scan.js';
 
@@ -37,10 +39,8 @@ const SCAN_WORKER = ((): URL => {
  * ends the loop, flushes every output and the checkpoint, and resolves `done`.
  */
 export interface LiveOptions {
-  /** A file path (absolute), or '-' for stdin. */
-  readonly input: string;
-  /** The file as the user named it (rejects and alert entries say this); default: `input`. */
-  readonly inputLabel?: string;
+  /** The files to read (one, or several as one input), or '-' for stdin. */
+  readonly input: FileInputs | '-';
   readonly stateDir: string;
   readonly engine: EngineConfig;
   /** Keep following a file after its end (`--follow`). stdin always follows until EOF. */
@@ -81,6 +81,17 @@ export interface LiveResult {
   readonly stopped: boolean;
   /** Continued from a checkpoint (rather than a fresh scan). */
   readonly resumed: boolean;
+  /** Input files that could not be read (named on stderr as it happened; the others were read). */
+  readonly inputErrors: number;
+}
+
+/** The files of a run: as named (globs expanded), and for a followed glob how to match it again. */
+export interface FileInputs {
+  readonly files: readonly FileInput[];
+  /** How notices name the input: the path, the glob, or the first file and how many more. */
+  readonly name: string;
+  /** A followed glob: its matches now (new files are read, files gone are let go). */
+  readonly rescan?: () => readonly FileInput[];
 }
 
 export interface LiveRun {
@@ -94,6 +105,8 @@ export interface LiveRun {
 export const DEFAULT_POLL_MS = 250;
 /** Bytes read per step before yielding to timers and signals. */
 const READ_BUDGET = 8 << 20;
+/** Steps of a merged read (merged-files.ts) between yields to timers and signals. */
+const MERGE_STEPS_PER_YIELD = 16;
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -125,7 +138,7 @@ abstract class BaseRun implements LiveRun {
     this.session = Session.open({
       stateDir: opts.stateDir,
       engine: opts.engine,
-      input: opts.input === '-' ? { kind: 'stdin' } : { kind: 'file', path: opts.input, label: opts.inputLabel ?? opts.input },
+      input: opts.input === '-' ? { kind: 'stdin' } : { kind: 'files', files: opts.input.files, glob: opts.input.rescan !== undefined, name: opts.input.name },
       scheduler: this.scheduler,
       kv: opts.kv,
       rebuild: opts.rebuild,
@@ -175,6 +188,7 @@ abstract class BaseRun implements LiveRun {
       firstRejects: this.session.firstRejects,
       stopped,
       resumed: this.session.resumeFrom !== null,
+      inputErrors: 0,
     };
   }
 
@@ -236,59 +250,170 @@ abstract class BaseRun implements LiveRun {
   }
 }
 
+/** Positions a checkpoint holds for files: one file's, or a fleet's. */
+function savedPositions(p: InputPosition | null): FilePosition[] {
+  if (p === null || p.kind === 'stdin') return [];
+  return p.kind === 'file' ? [p] : p.files.slice();
+}
+
+/** How often a followed glob is matched again at most (ms): new files appear within a tick. */
+const RESCAN_MS = 1000;
+
+/** A file being read: its tailer; `failed` once a read failed (left out from then on). */
+interface TrackedFile {
+  readonly input: FileInput;
+  readonly tailer: FileTailer;
+  failed: boolean;
+}
+
+/**
+ * One file or several read as one input. A batch over several files merges them by ts
+ * (merged-files.ts); a follow merges what the files hold at start the same way, then feeds each
+ * file's new lines as they come (the lateness reorder orders them), picks up files a followed
+ * glob matches later, and lets go of files that are gone (their rows stay counted). Each file
+ * keeps its own checkpoint position; a file read earlier but not named now keeps its position too.
+ */
 class FileRun extends BaseRun {
-  private readonly tailer: FileTailer;
+  private readonly files: TrackedFile[] = [];
+  /** Checkpoint positions of files not read now (not named this time, gone, or unreadable). */
+  private carried: FilePosition[];
+  private readonly spec: FileInputs;
   private caughtUp = false;
+  private lastScan = -Infinity;
+  private inputErrors = 0;
 
   constructor(opts: LiveOptions) {
     super(opts);
-    const resume = this.session.resumeFrom;
-    const saved: FilePosition | null = resume !== null && resume.kind === 'file' ? resume : null;
+    this.spec = opts.input as FileInputs;
+    const saved = savedPositions(this.session.resumeFrom);
     try {
-      if (!opts.follow) statSync(opts.input); // a batch needs its file (ENOENT otherwise); a follow waits for it
-      this.tailer = new FileTailer(opts.input, { emit: this.emit, plan: planStart(opts.input, saved, this.emit) });
+      const several = this.spec.files.length > 1 || this.spec.rescan !== undefined;
+      for (const input of this.spec.files) {
+        try {
+          if (!opts.follow) statSync(input.path); // a batch needs its files (ENOENT otherwise); a follow waits for them
+          this.track(input, saved);
+        } catch (err) {
+          if (!several) throw err;
+          this.inputFailed(input, err);
+        }
+      }
     } catch (err) {
+      for (const f of this.files) f.tailer.close();
       this.session.close();
       throw err;
     }
+    this.carried = saved.filter((p) => !this.files.some((f) => f.input.path === p.path));
+    if (opts.follow && this.spec.rescan !== undefined && this.spec.files.length === 0) this.emit({ kind: 'glob-no-match', pattern: this.spec.name });
+  }
+
+  private track(input: FileInput, saved: readonly FilePosition[]): TrackedFile {
+    const pos = saved.find((p) => p.path === input.path) ?? null;
+    const chunkBytes = this.spec.files.length > 1 ? mergeStepBytes(this.spec.files.length) : undefined;
+    const tailer = new FileTailer(input.path, { emit: this.emit, plan: planStart(input.path, pos, this.emit), ...(chunkBytes === undefined ? {} : { chunkBytes }) });
+    const f: TrackedFile = { input, tailer, failed: false };
+    this.files.push(f);
+    return f;
+  }
+
+  private inputFailed(input: FileInput, err: unknown): void {
+    this.inputErrors++;
+    this.emit({ kind: 'input-unreadable', path: input.label, error: describeError(err) });
   }
 
   override reopen(): void {
     if (this.stopping || !this.opts.follow) return;
-    this.emit({ kind: 'sighup-reopen', path: this.opts.input });
-    try {
-      this.tailer.reopen((c) => this.session.feed(c));
-    } catch (err) {
-      this.fail(err);
+    for (const f of this.files) {
+      if (f.failed) continue;
+      this.emit({ kind: 'sighup-reopen', path: f.input.path });
+      try {
+        f.tailer.reopen((c) => this.session.feed(c, f.input.label));
+      } catch (err) {
+        this.fail(err);
+      }
     }
     this.request('work');
   }
 
   protected position(): InputPosition {
-    return this.tailer.position();
+    const own = this.files.map((f) => f.tailer.position());
+    if (own.length === 1 && this.carried.length === 0 && this.spec.rescan === undefined) return own[0]!;
+    return { kind: 'files', files: [...own, ...this.carried] };
+  }
+
+  protected override result(out: FlushResult, stopped: boolean): LiveResult {
+    return { ...super.result(out, stopped), inputErrors: this.inputErrors };
   }
 
   protected work(): boolean {
-    const more = this.tailer.read((c: LineChunk) => this.session.feed(c), READ_BUDGET, this.opts.follow);
+    this.rescan();
+    let more = false;
+    let read = 0;
+    for (const f of this.files) {
+      if (f.failed) continue;
+      try {
+        if (f.tailer.read((c: LineChunk) => this.session.feed(c, f.input.label), READ_BUDGET, this.opts.follow)) more = true;
+      } catch (err) {
+        if (this.files.length === 1 && this.spec.rescan === undefined) throw err;
+        f.failed = true;
+        this.inputFailed(f.input, err);
+      }
+      read += f.tailer.progress?.read ?? 0;
+    }
     // A followed file has no end to count down to: rows only.
-    if (this.opts.onProgress !== undefined) this.progress(this.tailer.progress?.read ?? 0, null);
+    if (this.opts.onProgress !== undefined) this.progress(read, null);
     if (!more && !this.caughtUp) {
-      // Caught up with the file: first outputs now rather than a whole tick later.
+      // Caught up with the files: first outputs now rather than a whole tick later.
       this.caughtUp = true;
       this.request('tick');
     }
     return more;
   }
 
+  /** A followed glob, matched again: new files are read, files that are gone are let go. */
+  private rescan(): void {
+    const match = this.spec.rescan;
+    if (match === undefined) return;
+    const now = this.scheduler.now();
+    if (now - this.lastScan < RESCAN_MS) return;
+    this.lastScan = now;
+    const current = match();
+    const paths = new Set(current.map((i) => i.path));
+    for (const f of this.files.slice()) {
+      if (paths.has(f.input.path) || existsSync(f.input.path)) continue;
+      // Gone: what its open descriptor still holds is read, then its position is kept.
+      try {
+        while (!f.failed && f.tailer.read((c) => this.session.feed(c, f.input.label), READ_BUDGET, false));
+      } catch (err) {
+        this.inputFailed(f.input, err);
+      }
+      this.carried.push(f.tailer.position());
+      f.tailer.close();
+      this.files.splice(this.files.indexOf(f), 1);
+      this.emit({ kind: 'file-gone', path: f.input.label });
+    }
+    for (const input of current) {
+      if (this.files.some((f) => f.input.path === input.path)) continue;
+      const pos = this.carried.find((p) => p.path === input.path);
+      try {
+        this.track(input, pos === undefined ? [] : [pos]);
+        this.carried = this.carried.filter((p) => p !== pos);
+        this.emit({ kind: 'file-matched', path: input.label, resumed: pos !== undefined });
+      } catch (err) {
+        this.inputFailed(input, err);
+      }
+    }
+  }
+
   protected async main(): Promise<LiveResult> {
     try {
       if (!this.opts.follow) return await this.batch();
+      if (this.files.length > 1) await this.readMerged();
       this.serve({ ticks: true, polls: true });
       this.request('work');
       await this.untilStopped();
-      return this.result(await this.flush({ position: this.tailer.position(), final: true }), true);
+      return this.result(await this.flush({ position: this.position(), final: true }), true);
     } finally {
-      this.tailer.close();
+      for (const f of this.files) f.tailer.close();
     }
   }
 
@@ -297,12 +422,12 @@ class FileRun extends BaseRun {
    * they stopped; null (decided at once, so a small batch starts reading synchronously) when the
    * file is too small for workers to pay off.
    */
-  private scanWithWorkers(threads: number): Promise<void> | null {
-    const bulk = threads > 1 ? this.tailer.bulkRange() : null;
+  private scanWithWorkers(file: TrackedFile, threads: number): Promise<void> | null {
+    const bulk = threads > 1 ? file.tailer.bulkRange() : null;
     if (bulk === null || bulk.size - bulk.start < MIN_PARALLEL_BYTES) return null;
     return scanInParallel({
       path: bulk.path,
-      label: this.opts.inputLabel ?? this.opts.input,
+      label: file.input.label,
       defaultTenant: this.opts.engine.defaultTenant,
       manifests: false,
       start: bulk.start,
@@ -314,27 +439,65 @@ class FileRun extends BaseRun {
         this.progress(c.end, bulk.size);
       },
       stopped: () => this.stopping,
-    }, SCAN_WORKER).then((end) => this.tailer.skipTo(end.offset, end.line));
+    }, SCAN_WORKER).then((end) => file.tailer.skipTo(end.offset, end.line));
+  }
+
+  /** Every file to its end, merged by ts (without ticks: outputs come when it is done). */
+  private async readMerged(): Promise<void> {
+    const reader = new MergedReader(
+      this.files.map((f) => ({ tailer: f.tailer, label: f.input.label })),
+      this.session.engine.ingestOptions,
+      this.session.engine.state.lastRowTs,
+      (file, err) => {
+        const f = this.files.find((t) => t.tailer === file.tailer)!;
+        f.failed = true;
+        this.inputFailed(f.input, err);
+      },
+    );
+    const deliver = (r: IngestResult): void => this.session.feedRows(r);
+    let steps = 0;
+    while (!this.stopping && reader.step(deliver)) {
+      if (++steps % MERGE_STEPS_PER_YIELD === 0) {
+        this.progressOfFiles();
+        await yieldToLoop();
+      }
+    }
+    // Stopped early: what was read counts (the checkpoint is past it).
+    reader.drain(deliver);
+    this.progressOfFiles();
+  }
+
+  private progressOfFiles(): void {
+    if (this.opts.onProgress === undefined) return;
+    let read = 0;
+    let total = 0;
+    for (const f of this.files) {
+      const p = f.tailer.progress;
+      if (p === null) continue;
+      read += p.read;
+      total += p.total;
+    }
+    this.progress(read, this.opts.follow ? null : total);
   }
 
   private async batch(): Promise<LiveResult> {
-    const parallel = this.scanWithWorkers(this.opts.threads ?? 1);
-    if (parallel !== null) await parallel;
-    const feed = (c: LineChunk): void => this.session.feed(c);
-    const progress = (): void => {
-      const p = this.tailer.progress;
-      if (p !== null) this.progress(p.read, p.total);
-    };
-    while (!this.stopping && this.tailer.read(feed, READ_BUDGET, false)) {
-      progress();
-      await yieldToLoop();
-    }
-    const position = this.tailer.position();
+    const only = this.files.length === 1 ? this.files[0]! : null;
+    if (only !== null) {
+      const parallel = this.scanWithWorkers(only, this.opts.threads ?? 1);
+      if (parallel !== null) await parallel;
+      const feed = (c: LineChunk): void => this.session.feed(c, only.input.label);
+      while (!this.stopping && only.tailer.read(feed, READ_BUDGET, false)) {
+        this.progressOfFiles();
+        await yieldToLoop();
+      }
+    } else await this.readMerged();
+    const position = this.position();
     if (this.stopping) return this.result(await this.flush({ position, final: true }), true);
-    progress();
-    // The unterminated last line counts now but may still grow: outputs include it, the
+    this.progressOfFiles();
+    // Each file's unterminated last line counts now but may still grow: outputs include it, the
     // checkpoint stays before it and the next run reads it again.
-    return this.result(await this.flush({ position, final: true, tail: this.tailer.finish() }), false);
+    const tails = this.files.filter((f) => !f.failed).map((f) => ({ chunk: f.tailer.finish(), label: f.input.label }));
+    return this.result(await this.flush({ position, final: true, tails }), false);
   }
 }
 

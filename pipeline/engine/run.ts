@@ -2,7 +2,8 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
 import type { KvStore } from '../core/kv-store.js';
-import { startRun, type LiveRun, type ReadProgress } from './run-loop.js';
+import { startRun, type FileInputs, type LiveRun, type ReadProgress } from './run-loop.js';
+import type { FileInput } from './session.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Snapshot } from '../core/snapshot.js';
 import { type Reject } from '../core/row.js';
@@ -12,8 +13,8 @@ import { type EngineConfig } from '../state/engine-state.js';
 export { Outputs, type OutputsResume } from './outputs.js';
 
 export interface RunOptions {
-  /** A file path, or '-' for stdin. */
-  readonly input: string;
+  /** A file path, several read as one input (a fleet), the CLI's expanded inputs, or '-' for stdin. */
+  readonly input: string | readonly string[] | FileInputs;
   readonly stateDir: string;
   readonly engine: EngineConfig;
   /** Injected clock: the wall clock in production, virtual time in tests. */
@@ -51,10 +52,36 @@ export interface RunResult {
   readonly stopped: boolean;
   /** Continued from a checkpoint rather than a fresh scan. */
   readonly resumed: boolean;
+  /** Input files that could not be read (the others were): the run exits 1. */
+  readonly inputErrors: number;
 }
 
-function absolute(input: string): string {
-  return input === '-' || isAbsolute(input) ? input : resolve(input);
+function absolute(path: string): string {
+  return isAbsolute(path) ? path : resolve(path);
+}
+
+/** Paths as named, the same file named twice read once, to what the run loop reads. */
+export function fileInputs(paths: readonly string[]): FileInputs {
+  const files: FileInput[] = [];
+  for (const label of paths) {
+    const path = absolute(label);
+    if (!files.some((f) => f.path === path)) files.push({ path, label });
+  }
+  return { files, name: inputName(files.map((f) => f.label)) };
+}
+
+/** How notices name a set of files: the one path, or the first and how many more. */
+export function inputName(labels: readonly string[]): string {
+  if (labels.length === 1) return labels[0]!;
+  if (labels.length === 0) return 'no file';
+  return `${labels[0]} and ${labels.length - 1} more file${labels.length === 2 ? '' : 's'}`;
+}
+
+function liveInput(input: RunOptions['input']): FileInputs | '-' {
+  if (input === '-') return '-';
+  if (typeof input === 'string') return fileInputs([input]);
+  if ('files' in input) return input;
+  return fileInputs(input);
 }
 
 /**
@@ -65,8 +92,7 @@ function absolute(input: string): string {
 export async function runBatch(opts: RunOptions): Promise<RunResult> {
   return startRun({
     ...opts,
-    input: absolute(opts.input),
-    inputLabel: opts.input,
+    input: liveInput(opts.input),
     follow: false,
     tickMs: Infinity,
     stdinTicks: false,
@@ -78,5 +104,5 @@ export async function runBatch(opts: RunOptions): Promise<RunResult> {
  * every output; `stop()` (SIGINT/SIGTERM) flushes outputs and the checkpoint, then `done` resolves.
  */
 export function runLive(opts: FollowRunOptions): LiveRun {
-  return startRun({ ...opts, input: absolute(opts.input), inputLabel: opts.input, stdinTicks: true });
+  return startRun({ ...opts, input: liveInput(opts.input), stdinTicks: true });
 }

@@ -27,10 +27,26 @@ import { type EngineConfig } from '../state/engine-state.js';
  * those of a batch run over the lines read so far, and a later run continues from the state a
  * batch would have had before its end, which makes "one run" and "many runs" agree.
  */
+/** One input file: `path` is absolute (the checkpoint's identity); `label` is the path as given, named in rejects and alerts. */
+export interface FileInput {
+  readonly path: string;
+  readonly label: string;
+}
+
 export type InputId =
-  /** `path` is absolute (the checkpoint's identity); `label` is the path as given, named in rejects and alerts. */
-  | { readonly kind: 'file'; readonly path: string; readonly label: string }
+  /**
+   * One or more files, read as one input. `glob`: the set is a pattern's matches, which change
+   * (a checkpoint of earlier matches is continued even when none of them matches any more);
+   * `name` is how notices name the input.
+   */
+  | { readonly kind: 'files'; readonly files: readonly FileInput[]; readonly glob: boolean; readonly name: string }
   | { readonly kind: 'stdin' };
+
+/** Complete-so-far lines of one file that count in a flush's outputs but not in its checkpoint. */
+export interface TailLines {
+  readonly chunk: LineChunk;
+  readonly label: string;
+}
 
 export interface SessionOptions {
   readonly stateDir: string;
@@ -53,8 +69,8 @@ export interface FlushRequest {
   readonly position: InputPosition;
   /** Last flush of this process (waits out the KV one-write-per-second gap instead of skipping). */
   readonly final: boolean;
-  /** Lines that count in this flush's outputs but not in the checkpoint (a final unterminated line that may still grow). */
-  readonly tail?: LineChunk;
+  /** Lines that count in this flush's outputs but not in the checkpoint (each file's final unterminated line, which may still grow). */
+  readonly tails?: readonly TailLines[];
 }
 
 export interface FlushResult {
@@ -78,13 +94,14 @@ export interface Preview {
  * What the outputs show at `clock`: a deep copy of the live state, plus the tail lines, taken
  * through end(). The live engine is not touched.
  */
-export function endPreview(live: Engine, clock: number, file: string, tail?: LineChunk): Preview {
-  return endInPlace(new Engine(live.config, live.state, live.ingestOptions), clock, file, tail);
+export function endPreview(live: Engine, clock: number, tails: readonly TailLines[] = []): Preview {
+  return endInPlace(new Engine(live.config, live.state, live.ingestOptions), clock, tails);
 }
 
 /** The end-of-input step on `engine` itself: for a final flush, after which it is not fed again. */
-export function endInPlace(engine: Engine, clock: number, file: string, tail?: LineChunk): Preview {
-  const tailRejects = tail !== undefined ? engine.feed(tail, clock, file) : [];
+export function endInPlace(engine: Engine, clock: number, tails: readonly TailLines[] = []): Preview {
+  const tailRejects: Reject[] = [];
+  for (const t of tails) tailRejects.push(...engine.feed(t.chunk, clock, t.label));
   let frame: OutputFrame | null = null;
   const framed = engine.frame$.subscribe((f) => (frame = f));
   const now = engine.end(clock);
@@ -103,13 +120,11 @@ const FIRST_REJECTS = 5;
 const KV_GAP_MS = 1000;
 
 function describeInput(i: InputId): string {
-  return i.kind === 'stdin' ? 'stdin' : i.path;
+  return i.kind === 'stdin' ? 'stdin' : i.name;
 }
 
-/** How rejects, alert entries and findings name an input: the path as given, `-` for stdin. */
-function inputLabel(i: InputId): string {
-  return i.kind === 'stdin' ? '-' : i.label;
-}
+/** How rejects, alert entries and findings name stdin. */
+const STDIN_LABEL = '-';
 
 export class Session {
   readonly engine: Engine;
@@ -159,7 +174,7 @@ export class Session {
     if (o.checkpoints === false) return null;
     const dir = stateLayout(o.stateDir).internalDir;
     const input = describeInput(o.input);
-    const named: InputName = { path: o.input.kind === 'stdin' ? null : o.input.path };
+    const named: InputName = { path: o.input.kind === 'stdin' ? null : o.input.name };
     if (o.rebuild === true) {
       if (discardCheckpoint(dir)) o.emit({ kind: 'checkpoint-discarded', input });
       return null;
@@ -178,13 +193,16 @@ export class Session {
       return null;
     }
     const saved = cp.input;
-    if (o.input.kind === 'file') {
-      if (saved.kind === 'file' && saved.path === o.input.path) return cp;
-      o.emit({ kind: 'checkpoint-for-other-input', saved: saved.kind === 'stdin' ? null : saved.path, input: named });
+    const savedPaths = saved.kind === 'stdin' ? [] : saved.kind === 'file' ? [saved.path] : saved.files.map((p) => p.path);
+    const savedName = saved.kind === 'stdin' ? null : savedPaths.length === 1 ? savedPaths[0]! : `${savedPaths.length} files`;
+    if (o.input.kind === 'files') {
+      // The same file, or a fleet that gained or lost files: each file goes on from its own offset.
+      if (saved.kind !== 'stdin' && (o.input.glob || o.input.files.some((f) => savedPaths.includes(f.path)))) return cp;
+      o.emit({ kind: 'checkpoint-for-other-input', saved: savedName, input: named });
       return null;
     }
     if (saved.kind === 'stdin' && !saved.ended) return cp;
-    o.emit({ kind: 'checkpoint-for-other-input', saved: saved.kind === 'stdin' ? null : saved.path, input: named });
+    o.emit({ kind: 'checkpoint-for-other-input', saved: savedName, input: named });
     return null;
   }
 
@@ -195,18 +213,19 @@ export class Session {
     this.engine.countDuplicates(n);
   }
 
-  /** Feeds complete lines to the live engine; rejects go to the file at once. */
-  feed(chunk: LineChunk): void {
+  /** Feeds complete lines of the file named `label` (`-`: stdin) to the live engine; rejects go to the file at once. */
+  feed(chunk: LineChunk, label: string = STDIN_LABEL): void {
     if (chunk.lines.length === 0 && chunk.tooLong.length === 0) return;
     this.dirty = true;
-    const rejects = this.engine.feed(chunk, this.o.scheduler.now(), inputLabel(this.o.input));
+    const rejects = this.engine.feed(chunk, this.o.scheduler.now(), label);
     if (this.fatal !== null) throw this.fatal;
     if (rejects.length > 0) this.keepRejects(rejects);
     this.outputs.settle(this.engine);
   }
 
-  /** Rows a scan worker validated: like `feed`, for lines read elsewhere. */
+  /** Rows validated elsewhere (a scan worker, a merge of several files): like `feed`. */
   feedRows(res: IngestResult): void {
+    if (res.rows.length === 0 && res.rejects.length === 0) return;
     this.dirty = true;
     this.engine.feedRows(res, this.o.scheduler.now());
     if (this.fatal !== null) throw this.fatal;
@@ -230,15 +249,15 @@ export class Session {
     // ends the live engine itself (it is not fed again); a tick ends a deep copy.
     const engineJson = saving && req.final ? encodeEngineState(this.engine.state) : null;
     const { engine: preview, tailRejects, resolved, frame } = req.final
-      ? endInPlace(this.engine, clock, inputLabel(this.o.input), req.tail)
-      : endPreview(this.engine, clock, inputLabel(this.o.input), req.tail);
+      ? endInPlace(this.engine, clock, req.tails)
+      : endPreview(this.engine, clock, req.tails);
     for (const f of preview.failures) this.onFailure(f);
     if (this.fatal !== null) throw this.fatal;
     if (saving) {
       const rest = { config: configKey(this.o.engine), input: req.position, rejects_bytes: committedRejects, resolved_history: history };
       this.save(engineJson !== null ? encodeCheckpointWith(rest, engineJson, clock) : { ...rest, engine: this.engine.state }, clock);
     }
-    const changed = this.dirty || req.tail !== undefined;
+    const changed = this.dirty || (req.tails !== undefined && req.tails.length > 0);
     this.dirty = false;
     if (tailRejects.length > 0) this.keepRejects(tailRejects);
     this.outputs.resolveTentative(resolved);

@@ -4,7 +4,7 @@ import { onFile } from '../core/io-error.js';
 import type { EventSink } from '../core/events.js';
 import { basename, dirname, join } from 'node:path';
 import { LineSplitter, type LineChunk } from './lines.js';
-import { type Fingerprint, type InputPosition } from './position.js';
+import { type FilePosition, type Fingerprint } from './position.js';
 
 /**
  * Reads a log file like `tail -F`, by polling (fs.stat + fs.read from an offset; never fs.watch):
@@ -25,7 +25,7 @@ export const HEAD_BYTES = 4096;
 const CHUNK_BYTES = 1 << 20;
 const SIBLING_SCAN_LIMIT = 5000;
 
-export type FilePosition = Extract<InputPosition, { kind: 'file' }>;
+export type { FilePosition };
 
 function sha(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex').slice(0, 32);

@@ -9,17 +9,25 @@ export interface Fingerprint {
   head: string | null;
 }
 
+/** Where reading stands in one file. */
+export interface FilePosition {
+  kind: 'file';
+  /** Absolute path of the log (the name we follow; the file there may change). */
+  path: string;
+  /** The file the offset is in (maybe rotated away from `path` since); null before any file was opened. */
+  fingerprint: Fingerprint | null;
+  /** Byte offset just past the last complete line fed to the engine. */
+  offset: number;
+  /** Line number of the line starting at `offset`. */
+  line: number;
+}
+
 export type InputPosition =
+  | FilePosition
   | {
-      kind: 'file';
-      /** Absolute path of the log (the name we follow; the file there may change). */
-      path: string;
-      /** The file the offset is in (maybe rotated away from `path` since); null before any file was opened. */
-      fingerprint: Fingerprint | null;
-      /** Byte offset just past the last complete line fed to the engine. */
-      offset: number;
-      /** Line number of the line starting at `offset`. */
-      line: number;
+      /** Several files read as one input (a fleet): each file's own position, in the order first read. */
+      kind: 'files';
+      files: FilePosition[];
     }
   | {
       kind: 'stdin';

@@ -194,6 +194,8 @@ const count = z.number().int().min(0);
 /** Any number but NaN: ±Infinity are valid markers ("nothing seen yet"), which z.number() rejects. */
 const anyNumber = z.custom<number>((v) => typeof v === 'number' && !Number.isNaN(v), 'a number');
 
+const FilePositionSchema = z.object({ kind: z.literal('file'), path: z.string().min(1), fingerprint: FingerprintSchema.nullable(), offset: count, line: z.number().int().min(1) });
+
 const BodySchema = z.object({
   config: z.object({
     max_lateness_ms: z.number(),
@@ -206,7 +208,8 @@ const BodySchema = z.object({
     now: z.string(),
   }),
   input: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('file'), path: z.string().min(1), fingerprint: FingerprintSchema.nullable(), offset: count, line: z.number().int().min(1) }),
+    FilePositionSchema,
+    z.object({ kind: z.literal('files'), files: z.array(FilePositionSchema) }),
     z.object({ kind: z.literal('stdin'), ended: z.boolean(), recent: z.array(z.string().regex(/^[0-9a-f]{32}$/)).max(1000) }),
   ]),
   rejects_bytes: count,
