@@ -65,6 +65,8 @@ export interface LintReport {
   readonly health: InputHealth;
   /** Input files that could not be read (named on stderr; the others were linted). */
   readonly inputErrors: number;
+  /** Files read as one input (1 for one file or stdin): with several, every finding names its file. */
+  readonly files: number;
 }
 
 const CHUNK = 1 << 20;
@@ -153,7 +155,7 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
     if (LINT_SEVERITY[id] === 'error') errors += t.count;
     else warnings += t.count;
   }
-  return { now, sinceMs: o.sinceMs, lints: REPORT_ORDER.filter((id) => results.has(id)), counts, findings, errors, warnings, health: { ...engine.state.health }, inputErrors };
+  return { now, sinceMs: o.sinceMs, lints: REPORT_ORDER.filter((id) => results.has(id)), counts, findings, errors, warnings, health: { ...engine.state.health }, inputErrors, files: typeof o.input === 'string' ? 1 : o.input.files.length };
 }
 
 /** One file (or stdin) into the engine; returns the files that could not be read (none). */
@@ -291,7 +293,7 @@ function where(f: Finding, withFiles: boolean): string {
 /** Human text: grouped by lint with exact counts, then the clean lints. */
 export function renderText(report: LintReport, max: number): string {
   const show = printed(report, max);
-  const withFiles = new Set(show.flatMap((f) => f.files)).size > 1;
+  const withFiles = report.files > 1 || new Set(show.flatMap((f) => f.files)).size > 1;
   const out: string[] = [summaryLine(report, show.length), ''];
   const clean: LintId[] = [];
   for (const id of report.lints) {

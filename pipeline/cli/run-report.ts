@@ -54,7 +54,9 @@ export function jsonSummary(s: RunSummary): RunJson {
 export function textSummary(s: RunSummary): string {
   const { result } = s;
   const { rows } = result.snapshot;
-  const how = result.stopped ? 'stopped; outputs and checkpoint flushed' : result.resumed ? 'totals; resumed from checkpoint' : 'full scan';
+  const how = result.stopped
+    ? 'stopped; outputs and checkpoint flushed'
+    : result.resumed ? `totals; resumed from checkpoint, ${result.readThisRun} read this run` : 'full scan';
   return (
     `syncscope: ${rows.read} rows read, ${rows.valid} valid, ${rows.rejected} rejected, ${rows.duplicate} duplicate, ${rows.late} late in ${s.secs.toFixed(2)}s (${how})\n` +
     `syncscope: dashboard ${result.layout.summaryMd}\n` +
@@ -65,7 +67,9 @@ export function textSummary(s: RunSummary): string {
 function rejectsSummary(result: RunResult): string {
   const { rejected } = result.snapshot.rows;
   if (rejected === 0 || result.firstRejects.length === 0) return '';
-  const shown = result.firstRejects.map((r) => `  line ${r.line}: ${r.reason}`).join('\n');
+  // Several files: each line says which file it is in.
+  const where = (r: RunResult['firstRejects'][number]): string => (result.files > 1 ? `${r.file} line ${r.line}` : `line ${r.line}`);
+  const shown = result.firstRejects.map((r) => `  ${where(r)}: ${r.reason}`).join('\n');
   return `syncscope: ${rejected} line(s) rejected, written to ${result.layout.rejects}; first ${result.firstRejects.length} this run:\n${shown}\n`;
 }
 

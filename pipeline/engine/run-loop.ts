@@ -83,6 +83,10 @@ export interface LiveResult {
   readonly resumed: boolean;
   /** Input files that could not be read (named on stderr as it happened; the others were read). */
   readonly inputErrors: number;
+  /** Lines this process read (a resumed run: only what was new). */
+  readonly readThisRun: number;
+  /** Files read as one input (0: stdin). */
+  readonly files: number;
 }
 
 /** The files of a run: as named (globs expanded), and for a followed glob how to match it again. */
@@ -130,6 +134,8 @@ abstract class BaseRun implements LiveRun {
   /** Requests that come from the input itself: data arrived, more is waiting, caught up, SIGHUP. */
   private readonly wake$ = new Subject<Request>();
   private served: Promise<void> = Promise.resolve();
+  /** Lines counted by the checkpoint this run continues from. */
+  private readonly readBefore: number;
   private error: { err: unknown } | null = null;
 
   constructor(protected readonly opts: LiveOptions) {
@@ -147,6 +153,7 @@ abstract class BaseRun implements LiveRun {
       failFast: opts.input === '-' ? opts.stdinTicks === false : !opts.follow,
       emit: this.emit,
     });
+    this.readBefore = this.session.engine.state.health.read;
   }
 
   /** Starts the run (after the subclass is fully constructed). */
@@ -189,6 +196,8 @@ abstract class BaseRun implements LiveRun {
       stopped,
       resumed: this.session.resumeFrom !== null,
       inputErrors: 0,
+      readThisRun: out.snapshot.rows.read - this.readBefore,
+      files: 0,
     };
   }
 
@@ -341,7 +350,7 @@ class FileRun extends BaseRun {
   }
 
   protected override result(out: FlushResult, stopped: boolean): LiveResult {
-    return { ...super.result(out, stopped), inputErrors: this.inputErrors };
+    return { ...super.result(out, stopped), inputErrors: this.inputErrors, files: this.files.length + this.carried.length };
   }
 
   protected work(): boolean {

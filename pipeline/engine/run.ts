@@ -54,6 +54,10 @@ export interface RunResult {
   readonly resumed: boolean;
   /** Input files that could not be read (the others were): the run exits 1. */
   readonly inputErrors: number;
+  /** Lines this process read (a resumed run: only what was new since the checkpoint). */
+  readonly readThisRun: number;
+  /** Files read as one input, counting those only the checkpoint remembers (0: stdin). */
+  readonly files: number;
 }
 
 function absolute(path: string): string {

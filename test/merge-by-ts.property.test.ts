@@ -1,0 +1,102 @@
+// The k-way merge of several files' rows (pipeline/engine/merge-by-ts.ts) against its reference:
+// the stably ts-sorted concatenation of the files in argument order, whatever the chunking and
+// however the reads are driven; and, for files out of their own order, nothing lost or doubled.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MergeByTs } from '../pipeline/engine/merge-by-ts.js';
+import { batchOf, rowsOf, type RowBatch } from '../pipeline/core/columns.js';
+import { row } from './core-helpers.js';
+
+const T0 = Date.parse('2026-04-16T00:00:00Z');
+
+/** A file: its rows' ts offsets (minutes), in the file's order; each row names its file and line. */
+function fileRows(f: number, minutes: readonly number[]): RowBatch {
+  return batchOf(minutes.map((m, i) => ({ ...row({ ts: T0 + m * 60_000, machine: `m${f}` }), file: `f${f}`, line: i + 1 })));
+}
+
+function key(b: RowBatch): string[] {
+  return rowsOf(b).map((r) => `${r.file}:${r.line}`);
+}
+
+/** The reference: every row of every file, stably sorted by ts (ties: argument order, then line). */
+function stableSorted(files: readonly (readonly number[])[]): string[] {
+  const all = files.flatMap((ms, f) => ms.map((m, i) => ({ m, id: `f${f}:${i + 1}` })));
+  return all.map((x, k) => ({ ...x, k })).sort((a, b) => a.m - b.m || a.k - b.k).map((x) => x.id);
+}
+
+/** Drives the merge as the reader does: read a chunk of the file `next()` names, release, repeat. */
+function drive(files: readonly (readonly number[])[], chunks: readonly number[]): { out: string[]; sortedEachRelease: boolean } {
+  const merge = new MergeByTs(files.length);
+  const batches = files.map((ms, f) => fileRows(f, ms));
+  const at = files.map(() => 0);
+  const out: string[] = [];
+  let sortedEachRelease = true;
+  let step = 0;
+  const take = (b: RowBatch): void => {
+    for (let i = 1; i < b.length; i++) if (b.t[i]! < b.t[i - 1]!) sortedEachRelease = false;
+    out.push(...key(b));
+  };
+  for (let f = merge.next(); f >= 0; f = merge.next()) {
+    const size = chunks[step++ % chunks.length]!;
+    const b = batches[f]!;
+    const from = at[f]!;
+    const to = Math.min(b.length, from + size);
+    merge.add(f, batchOf(rowsOf(b).slice(from, to)));
+    at[f] = to;
+    if (to === b.length) merge.end(f);
+    take(merge.release());
+  }
+  take(merge.releaseAll());
+  return { out, sortedEachRelease };
+}
+
+const sortedFile = fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 30 }).map((a) => a.sort((x, y) => x - y));
+const anyFile = fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 30 });
+const chunking = fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 });
+
+describe('MergeByTs', () => {
+  it('files each in ts order come out as their stably sorted concatenation, for any chunking', () => {
+    fc.assert(fc.property(fc.array(sortedFile, { minLength: 1, maxLength: 6 }), chunking, (files, chunks) => {
+      expect(drive(files, chunks).out).toEqual(stableSorted(files));
+    }), { numRuns: 400 });
+  });
+
+  it('files out of their own order: every row exactly once, each release in ts order', () => {
+    fc.assert(fc.property(fc.array(anyFile, { minLength: 1, maxLength: 6 }), chunking, (files, chunks) => {
+      const { out, sortedEachRelease } = drive(files, chunks);
+      expect([...out].sort()).toEqual(stableSorted(files).sort());
+      expect(sortedEachRelease).toBe(true);
+    }), { numRuns: 300 });
+  });
+
+  it('holds back a tie until every file has passed it: a later row of an earlier file still goes first', () => {
+    const merge = new MergeByTs(2);
+    merge.add(1, fileRows(1, [5, 6]));
+    merge.add(0, fileRows(0, [5]));
+    // File 0 may still have more rows at minute 5: nothing at 5 is final yet.
+    expect(key(merge.release())).toEqual([]);
+    merge.add(0, batchOf([{ ...row({ ts: T0 + 5 * 60_000 }), file: 'f0', line: 2 }]));
+    merge.end(0);
+    // File 1 may still have more rows at minute 6 (its last so far): that one waits.
+    expect(key(merge.release())).toEqual(['f0:1', 'f0:2', 'f1:1']);
+    expect(merge.pendingRows).toBe(1);
+    merge.end(1);
+    expect(key(merge.release())).toEqual(['f1:2']);
+    expect(merge.pendingRows).toBe(0);
+  });
+
+  it('names the file furthest behind as the next to read, and -1 once every file ended', () => {
+    const merge = new MergeByTs(3);
+    expect(merge.next()).toBe(0);
+    merge.add(0, fileRows(0, [9]));
+    expect(merge.next()).toBe(1);
+    merge.add(1, fileRows(1, [3]));
+    merge.add(2, fileRows(2, [7]));
+    expect(merge.next()).toBe(1);
+    merge.end(1);
+    expect(merge.next()).toBe(2);
+    merge.end(0);
+    merge.end(2);
+    expect(merge.next()).toBe(-1);
+  });
+});
