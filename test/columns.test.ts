@@ -48,6 +48,17 @@ describe('columnar batches', () => {
       },
     ));
   });
+
+  it('a few rows picked from batches with many texts keep only the texts they use (a merge must not drag every text along)', () => {
+    const many = (tag: string): Row[] => Array.from({ length: 400 }, (_, i) => row({ ts: '2026-04-08T00:00:00Z', ok: false, error: [`${tag} error ${i}`, `${tag} cause ${i}`] }));
+    const a = batchOf(many('a'));
+    const b = batchOf(many('b'));
+    const which = [0, 1, 0, 1, 1];
+    const index = [3, 7, 3, 399, 0];
+    const picked = gatherFrom([a, b], which, index, which.length);
+    expect(rowsOf(picked)).toEqual(which.map((w, k) => rowAt(w === 0 ? a : b, index[k]!)));
+    expect(picked.texts.length).toBe(8); // 4 distinct rows × 2 texts, not the 1,600 of the sources
+  });
 });
 
 describe('reorder fast path (no late row) against the row-by-row reference', () => {

@@ -304,6 +304,9 @@ export function gatherFrom(sources: readonly RowBatch[], which: ArrayLike<number
   return runs.batch();
 }
 
+/** Above this many texts, a batch whose sources hold more than twice as many texts as picked rows keeps only the texts it uses. */
+const COMPACT_TEXTS = 256;
+
 /** Below this many rows a run is copied row by row (a typed-array view costs more than a few rows). */
 const SHORT_RUN = 16;
 
@@ -354,6 +357,9 @@ export class RowRuns {
     if (count === 0) return EMPTY_BATCH;
     const sources = this.sources;
     if (this.source.length === 1 && this.from[0] === 0 && this.to[0] === sources[0]!.length) return sources[0]!;
+    let total = 0;
+    for (const b of sources) total += b.texts.length;
+    if (total > COMPACT_TEXTS && total > 2 * count) return this.compacted();
     const shift = new Int32Array(sources.length);
     let texts: readonly string[] = sources[0]!.texts;
     for (let w = 1; w < sources.length; w++) {
@@ -364,16 +370,67 @@ export class RowRuns {
     let k = 0;
     for (let r = 0; r < this.source.length; r++) {
       const w = this.source[r]!;
-      copyRun(out, k, sources[w]!, this.from[r]!, this.to[r]!, shift[w]!);
-      k += this.to[r]! - this.from[r]!;
+      const b = sources[w]!;
+      const from = this.from[r]!;
+      const to = this.to[r]!;
+      copyColumns(out, k, b, from, to);
+      const by = shift[w]!;
+      for (let i = from, o = k; i < to; i++, o++) {
+        const mb = b.manifestBefore[i]!;
+        const ma = b.manifestAfter[i]!;
+        out.manifestBefore[o] = mb < 0 ? mb : mb + by;
+        out.manifestAfter[o] = ma < 0 ? ma : ma + by;
+        for (let e = b.errorsFrom[i]!; e < b.errorsFrom[i + 1]!; e++) out.pushError(b.errorText[e]! + by);
+        out.errorsFrom[o + 1] = out.errorCount;
+      }
+      k += to - from;
     }
     out.n = count;
     return { ...out.finish(), texts };
   }
+
+  /**
+   * The picked rows with only the texts they use: when the sources' text tables are mostly other
+   * rows' (a merge of several files takes a few rows at a time from big batches, and what it
+   * keeps must not drag every text it ever saw along).
+   */
+  private compacted(): RowBatch {
+    const sources = this.sources;
+    const out = new RowBatchBuilder(this.count);
+    const texts: string[] = [];
+    const seen = sources.map(() => new Map<number, number>());
+    const code = (w: number, c: number): number => {
+      if (c < 0) return c;
+      const m = seen[w]!;
+      let to = m.get(c);
+      if (to === undefined) {
+        to = texts.push(sources[w]!.texts[c]!) - 1;
+        m.set(c, to);
+      }
+      return to;
+    };
+    let k = 0;
+    for (let r = 0; r < this.source.length; r++) {
+      const w = this.source[r]!;
+      const b = sources[w]!;
+      const from = this.from[r]!;
+      const to = this.to[r]!;
+      copyColumns(out, k, b, from, to);
+      for (let i = from, o = k; i < to; i++, o++) {
+        out.manifestBefore[o] = code(w, b.manifestBefore[i]!);
+        out.manifestAfter[o] = code(w, b.manifestAfter[i]!);
+        for (let e = b.errorsFrom[i]!; e < b.errorsFrom[i + 1]!; e++) out.pushError(code(w, b.errorText[e]!));
+        out.errorsFrom[o + 1] = out.errorCount;
+      }
+      k += to - from;
+    }
+    out.n = this.count;
+    return { ...out.finish(), texts: texts.length === 0 ? EMPTY_TEXTS : texts };
+  }
 }
 
-/** Rows [from, to) of b into out at row k; text codes shifted by `by`. */
-function copyRun(out: RowBatchBuilder, k: number, b: RowBatch, from: number, to: number, by: number): void {
+/** The fixed-width columns of rows [from, to) of b into out at row k (text codes are the caller's). */
+function copyColumns(out: RowBatchBuilder, k: number, b: RowBatch, from: number, to: number): void {
   const len = to - from;
   if (len < SHORT_RUN) {
     for (let i = from, o = k; i < to; i++, o++) {
@@ -409,13 +466,5 @@ function copyRun(out: RowBatchBuilder, k: number, b: RowBatch, from: number, to:
     out.filesTotal.set(b.filesTotal.subarray(from, to), k);
     out.bytes.set(b.bytes.subarray(from, to), k);
     out.durMs.set(b.durMs.subarray(from, to), k);
-  }
-  for (let i = from, o = k; i < to; i++, o++) {
-    const mb = b.manifestBefore[i]!;
-    const ma = b.manifestAfter[i]!;
-    out.manifestBefore[o] = mb < 0 ? mb : mb + by;
-    out.manifestAfter[o] = ma < 0 ? ma : ma + by;
-    for (let e = b.errorsFrom[i]!; e < b.errorsFrom[i + 1]!; e++) out.pushError(b.errorText[e]! + by);
-    out.errorsFrom[o + 1] = out.errorCount;
   }
 }
