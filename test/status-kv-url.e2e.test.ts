@@ -12,7 +12,8 @@ import { clearKv, REPORT_SECRET, scriptedServer, startWorker, type RunningWorker
 let worker: RunningWorker;
 beforeAll(async () => {
   ensureBuilt();
-  worker = await startWorker({ port: 0 });
+  // The cases share one Worker and clear KV between them: no cached /_status (see worker-status-cache.test.ts).
+  worker = await startWorker({ port: 0, statusCacheSeconds: 0 });
 });
 afterAll(async () => {
   await worker?.mf.dispose();

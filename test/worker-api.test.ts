@@ -235,7 +235,9 @@ describe('GET /_status and /_status/tenants', () => {
   let worker: RunningWorker;
   let kv: Awaited<ReturnType<RunningWorker['mf']['getKVNamespace']>>;
   beforeAll(async () => {
-    worker = await startWorker();
+    // The cases share one Worker and change KV between them, so every status is computed fresh
+    // (STATUS_CACHE_SECONDS=0); the cache itself is tested in worker-status-cache.test.ts.
+    worker = await startWorker({ statusCacheSeconds: 0 });
     kv = await worker.mf.getKVNamespace('ALERTS');
   });
   afterAll(async () => {

@@ -24,11 +24,21 @@ export interface RunningWorker {
   readonly port: number;
 }
 
-/** The built Worker on workerd. `port` set → also listening on 127.0.0.1:port (0 = any free one). */
-export async function startWorker(options: { port?: number; kvPersist?: string | false } = {}): Promise<RunningWorker> {
+/**
+ * The built Worker on workerd. `port` set → also listening on 127.0.0.1:port (0 = any free one).
+ * `statusCacheSeconds`: its STATUS_CACHE_SECONDS (unset: the Worker's default, 30).
+ */
+export async function startWorker(options: { port?: number; kvPersist?: string | false; statusCacheSeconds?: string | number } = {}): Promise<RunningWorker> {
   const scriptPath = await ensureWorkerBundle();
   const mf = new Miniflare(
-    localWorkerOptions({ scriptPath, reportSecret: REPORT_SECRET, adminToken: ADMIN_TOKEN, kvPersist: options.kvPersist ?? false, port: options.port }),
+    localWorkerOptions({
+      scriptPath,
+      reportSecret: REPORT_SECRET,
+      adminToken: ADMIN_TOKEN,
+      kvPersist: options.kvPersist ?? false,
+      port: options.port,
+      statusCacheSeconds: options.statusCacheSeconds,
+    }),
   );
   const ready = await mf.ready;
   return { mf, url: ready.href.replace(/\/$/, ''), port: Number(ready.port) };

@@ -4,6 +4,7 @@
 //   ADMIN_TOKEN      bearer token for /_status/tenants (default: a local-only value)
 //   WORKER_KV_DIR    where the ALERTS namespace persists (default ./state/worker-kv);
 //                    "memory" keeps it in memory, gone when the process stops
+//   STATUS_CACHE_SECONDS  seconds GET /_status is served from the cache (default 30; 0 = off)
 // The bundle is rebuilt on start (no typecheck: `node worker/build.mjs` does that).
 import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -21,6 +22,9 @@ options; set these in the environment instead:
   ADMIN_TOKEN     bearer token for /_status/tenants (default: a local-only value)
   WORKER_KV_DIR   where the ALERTS namespace persists (default ./state/worker-kv);
                   "memory" keeps it in memory, gone when the process stops
+  STATUS_CACHE_SECONDS
+                  seconds GET /_status is served from the cache (default 30;
+                  0 = off, so every report shows at once)
 `;
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -41,7 +45,8 @@ const kvDir = process.env.WORKER_KV_DIR ?? 'state/worker-kv';
 const kvPersist = kvDir === 'memory' ? false : resolve(kvDir);
 
 await bundleWorker();
-const mf = new Miniflare(localWorkerOptions({ reportSecret, adminToken, kvPersist, host: '127.0.0.1', port }));
+const statusCacheSeconds = process.env.STATUS_CACHE_SECONDS;
+const mf = new Miniflare(localWorkerOptions({ reportSecret, adminToken, kvPersist, host: '127.0.0.1', port, statusCacheSeconds }));
 const url = await mf.ready;
 
 const defaults = [!process.env.REPORT_SECRET && 'REPORT_SECRET', !process.env.ADMIN_TOKEN && 'ADMIN_TOKEN'].filter(Boolean);

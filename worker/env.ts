@@ -5,4 +5,6 @@ export interface Env {
   readonly REPORT_SECRET?: string;
   /** Bearer token for GET /_status/tenants, the only endpoint that names tenants. */
   readonly ADMIN_TOKEN?: string;
+  /** wrangler.toml [vars]: seconds GET /_status is served from the cache (0 = off; default 30). */
+  readonly STATUS_CACHE_SECONDS?: string | number;
 }

@@ -21,8 +21,9 @@ export function compatibilityDate() {
 
 /**
  * @param {{ reportSecret?: string, adminToken?: string, kvPersist?: string | false,
- *           host?: string, port?: number, scriptPath?: string }} [options]
+ *           host?: string, port?: number, scriptPath?: string, statusCacheSeconds?: string | number }} [options]
  *   kvPersist: a directory for the ALERTS namespace, or false (default) to keep it in memory.
+ *   statusCacheSeconds: the STATUS_CACHE_SECONDS variable; unset, the Worker's default (30).
  */
 export function localWorkerOptions(options = {}) {
   const scriptPath = options.scriptPath ?? WORKER_BUNDLE;
@@ -37,6 +38,7 @@ export function localWorkerOptions(options = {}) {
     bindings: {
       REPORT_SECRET: options.reportSecret ?? LOCAL_REPORT_SECRET,
       ADMIN_TOKEN: options.adminToken ?? LOCAL_ADMIN_TOKEN,
+      ...(options.statusCacheSeconds !== undefined ? { STATUS_CACHE_SECONDS: String(options.statusCacheSeconds) } : {}),
     },
     ...(options.port !== undefined ? { host: options.host ?? '127.0.0.1', port: options.port } : {}),
   };

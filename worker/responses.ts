@@ -1,4 +1,4 @@
-/** JSON responses. Nothing here is cacheable: a status must never be served stale. */
+/** JSON responses: not cacheable unless a handler says otherwise (only /_status does, for its TTL). */
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {

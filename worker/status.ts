@@ -3,6 +3,7 @@ import { computeStatus, isActive } from '../pipeline/core/status.js';
 import { isAdmin } from './auth.js';
 import type { Env } from './env.js';
 import { json, unauthorized } from './responses.js';
+import { cachedStatus, statusCacheSeconds } from './status-cache.js';
 import { tallyMetadataSchema } from './tally-schema.js';
 
 interface ListedTally extends TallyMetadata {
@@ -28,14 +29,19 @@ async function listTallies(kv: KVNamespace): Promise<ListedTally[]> {
   }
 }
 
-/** GET /_status: counts only, never tenant IDs. 200 always; 503 with ?strict=1 when degraded or no_data. */
+/**
+ * GET /_status: counts only, never tenant IDs. 200 always; 503 with ?strict=1 when degraded or
+ * no_data. Served from the Cache API for STATUS_CACHE_SECONDS, so polls within it cost no KV.
+ */
 export async function handleStatus(request: Request, env: Env): Promise<Response> {
-  const body = computeStatus(await listTallies(env.ALERTS), Date.now());
+  const { body, headers } = await cachedStatus(request.url, statusCacheSeconds(env.STATUS_CACHE_SECONDS), async () =>
+    computeStatus(await listTallies(env.ALERTS), Date.now()),
+  );
   const strict = new URL(request.url).searchParams.get('strict') === '1';
-  return json(body, strict && body.status !== 'ok' ? 503 : 200);
+  return json(body, strict && body.status !== 'ok' ? 503 : 200, headers);
 }
 
-/** GET /_status/tenants (admin): the failing tenants that the public status counts. */
+/** GET /_status/tenants (admin, rarely asked): the failing tenants, always listed fresh from KV. */
 export async function handleFailingTenants(request: Request, env: Env): Promise<Response> {
   if (!(await isAdmin(request, env.ADMIN_TOKEN))) return unauthorized('admin token required');
   const now = Date.now();
