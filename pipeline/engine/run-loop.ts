@@ -9,7 +9,7 @@ import { printEvent } from '../../sinks/notices.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
 import { FileTailer, planStart, type FilePosition } from '../source/file-tailer.js';
-import { Session, type FlushRequest, type FlushResult } from './session.js';
+import { Session, type FlushReport, type FlushRequest, type FlushResult } from './session.js';
 import { ReplayOverlap, type Release } from '../source/replay-overlap.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Reject } from '../core/row.js';
@@ -63,6 +63,8 @@ export interface LiveOptions {
   readonly onProgress?: (p: ReadProgress) => void;
   /** Threads for a batch over a file (`--threads`): this one plus N-1 scan workers; 1 = none. */
   readonly threads?: number;
+  /** After each flush that wrote the outputs (tick, catch-up, final). */
+  readonly onFlushed?: (f: FlushReport) => void;
 }
 
 /** How far a run has read: bytes so far, the file's size in a batch over a file (else null), rows read. */
@@ -133,6 +135,7 @@ abstract class BaseRun implements LiveRun {
       // A run that ends at the end of its input stops on an operator failure; one that follows goes on.
       failFast: opts.input === '-' ? opts.stdinTicks === false : !opts.follow,
       emit: this.emit,
+      onFlushed: opts.onFlushed,
     });
   }
 
