@@ -40,6 +40,9 @@ export interface DayEntry {
 export interface RepoEntry {
   repo: string;
   ops_24h: number;
+  /** The 24h ops with op "push", and with op "pull": together ops_24h. */
+  pushes_24h: number;
+  pulls_24h: number;
   failed_24h: number;
   ops_7d: number;
   failed_7d: number;
@@ -179,6 +182,7 @@ export class Oracle {
   private readonly pushesByHour = new Map<number, Tally>(); // a = pushes, b = failed pushes
   private readonly bytesByDay = new Map<number, Tally>(); // a = pushed, b = pulled (successful only)
   private readonly repoHours = new Map<string, Map<number, Tally>>(); // a = ops, b = failed
+  private readonly repoOpHours = new Map<string, Map<number, Tally>>(); // a = pushes, b = pulls
   private readonly repoDays = new Map<string, Map<number, Tally>>();
   private readonly lastSuccessPush = new Map<string, number | null>();
   /** Every valid row in input order, for §3.1–§6 (which need ts order, not one pass). */
@@ -247,6 +251,9 @@ export class Oracle {
     }
     bump(hours, hour, 1, row.failed ? 1 : 0);
     bump(days, day, 1, row.failed ? 1 : 0);
+    let opHours = this.repoOpHours.get(row.repo);
+    if (opHours === undefined) this.repoOpHours.set(row.repo, (opHours = new Map()));
+    bump(opHours, hour, push ? 1 : 0, push ? 0 : 1);
     const prev = this.lastSuccessPush.get(row.machine) ?? null;
     if (push && !row.failed && (prev === null || row.t > prev)) this.lastSuccessPush.set(row.machine, row.t);
     else if (!this.lastSuccessPush.has(row.machine)) this.lastSuccessPush.set(row.machine, null);
@@ -272,7 +279,8 @@ export class Oracle {
       const week = sum(days, D - 6, D);
       if (week.a === 0) continue;
       const lastDay = sum(this.repoHours.get(repo) as Map<number, Tally>, H - 23, H);
-      repos.push({ repo, ops_24h: lastDay.a, failed_24h: lastDay.b, ops_7d: week.a, failed_7d: week.b });
+      const byOp = sum(this.repoOpHours.get(repo) as Map<number, Tally>, H - 23, H);
+      repos.push({ repo, ops_24h: lastDay.a, pushes_24h: byOp.a, pulls_24h: byOp.b, failed_24h: lastDay.b, ops_7d: week.a, failed_7d: week.b });
     }
     repos.sort((x, y) => byName(x.repo, y.repo));
     const machines: MachineEntry[] = [...this.lastSuccessPush]

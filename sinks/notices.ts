@@ -73,7 +73,7 @@ export function renderEvent(e: PipelineEvent): string {
     case 'worker-reachable':
       return 'the status Worker is reachable again; queued tallies delivered';
     case 'run-following': {
-      const every = `outputs every ${e.tickMs / 1000}s in ${e.outputs}`;
+      const every = `outputs every ${e.tickMs / 1000}s in ${e.outputs}${e.metricsUrl === undefined ? '' : `; metrics at ${e.metricsUrl}`}`;
       return e.input.path === null ? `reading stdin until it ends; ${every}` : `following ${e.input.path}; ${every}`;
     }
     case 'alert-opened':

@@ -60,9 +60,9 @@ const BASIC_EXPECTED = {
     '2026-04-16': [12483 + 10 + 50 + 50, 5000],
   }),
   repos: [
-    { repo: 'alpha', ops_24h: 5, failed_24h: 1, ops_7d: 5, failed_7d: 1 },
-    { repo: 'snappy-os', ops_24h: 3, failed_24h: 1, ops_7d: 3, failed_7d: 1 },
-    { repo: 'zeta', ops_24h: 0, failed_24h: 0, ops_7d: 2, failed_7d: 0 },
+    { repo: 'alpha', ops_24h: 5, pushes_24h: 3, pulls_24h: 2, failed_24h: 1, ops_7d: 5, failed_7d: 1 },
+    { repo: 'snappy-os', ops_24h: 3, pushes_24h: 3, pulls_24h: 0, failed_24h: 1, ops_7d: 3, failed_7d: 1 },
+    { repo: 'zeta', ops_24h: 0, pushes_24h: 0, pulls_24h: 0, failed_24h: 0, ops_7d: 2, failed_7d: 0 },
   ],
   machines: [
     { machine: 'ancient', last_success_push: '2026-04-09T23:59:59Z' },

@@ -264,9 +264,9 @@ describe('oracle', () => {
     expect(s.bytes_per_day[5]).toEqual({ day: '2026-04-15', pushed_bytes: 100, pulled_bytes: 0 });
     expect(s.bytes_per_day[6]).toEqual({ day: '2026-04-16', pushed_bytes: 207, pulled_bytes: 50 });
     expect(s.repos).toEqual([
-      { repo: 'r1', ops_24h: 6, failed_24h: 2, ops_7d: 6, failed_7d: 2 },
-      { repo: 'r2', ops_24h: 0, failed_24h: 0, ops_7d: 1, failed_7d: 0 },
-      { repo: 'r3', ops_24h: 0, failed_24h: 0, ops_7d: 1, failed_7d: 0 },
+      { repo: 'r1', ops_24h: 6, pushes_24h: 4, pulls_24h: 2, failed_24h: 2, ops_7d: 6, failed_7d: 2 },
+      { repo: 'r2', ops_24h: 0, pushes_24h: 0, pulls_24h: 0, failed_24h: 0, ops_7d: 1, failed_7d: 0 },
+      { repo: 'r3', ops_24h: 0, pushes_24h: 0, pulls_24h: 0, failed_24h: 0, ops_7d: 1, failed_7d: 0 },
     ]);
     expect(s.machines).toEqual([
       { machine: 'm1', last_success_push: '2026-04-16T19:10:38Z' },

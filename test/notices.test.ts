@@ -68,6 +68,8 @@ const EXAMPLES: { readonly [K in EventKind]: ReadonlyArray<[Extract<PipelineEven
   'run-following': [
     [{ kind: 'run-following', input: { path: 'logs/x.ndjson' }, tickMs: 30_000, outputs: '/s/log' }, 'following logs/x.ndjson; outputs every 30s in /s/log'],
     [{ kind: 'run-following', input: { path: null }, tickMs: 1500, outputs: '/s/log' }, 'reading stdin until it ends; outputs every 1.5s in /s/log'],
+    [{ kind: 'run-following', input: { path: 'x.ndjson' }, tickMs: 1000, outputs: '/s/log', metricsUrl: 'http://127.0.0.1:9464/metrics' },
+      'following x.ndjson; outputs every 1s in /s/log; metrics at http://127.0.0.1:9464/metrics'],
   ],
   'alert-opened': [[
     { kind: 'alert-opened', tenantId: 'acme', repo: 'web', failures: 3, openedAt: Date.parse('2026-04-08T01:09:00Z'), since: Date.parse('2026-04-08T01:02:03Z'), file: '/s/log/alerts/sync-degraded-x.md' },

@@ -104,13 +104,13 @@ describe('repoFailureRate', () => {
       'a-b|',
       {
         a: [
-          { repo: 'a', ops_24h: 0, failed_24h: 0, ops_7d: 2, failed_7d: 1 },
-          { repo: 'b', ops_24h: 2, failed_24h: 1, ops_7d: 2, failed_7d: 1 },
+          { repo: 'a', ops_24h: 0, pushes_24h: 0, pulls_24h: 0, failed_24h: 0, ops_7d: 2, failed_7d: 1 },
+          { repo: 'b', ops_24h: 2, pushes_24h: 1, pulls_24h: 1, failed_24h: 1, ops_7d: 2, failed_7d: 1 },
         ],
         b: [
-          { repo: 'B', ops_24h: 0, failed_24h: 0, ops_7d: 1, failed_7d: 0 },
-          { repo: 'a', ops_24h: 1, failed_24h: 0, ops_7d: 3, failed_7d: 1 },
-          { repo: 'b', ops_24h: 2, failed_24h: 1, ops_7d: 2, failed_7d: 1 },
+          { repo: 'B', ops_24h: 0, pushes_24h: 0, pulls_24h: 0, failed_24h: 0, ops_7d: 1, failed_7d: 0 },
+          { repo: 'a', ops_24h: 1, pushes_24h: 0, pulls_24h: 1, failed_24h: 0, ops_7d: 3, failed_7d: 1 },
+          { repo: 'b', ops_24h: 2, pushes_24h: 1, pulls_24h: 1, failed_24h: 1, ops_7d: 2, failed_7d: 1 },
         ],
       },
     );

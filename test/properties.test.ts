@@ -148,6 +148,8 @@ function reference(rows: Gen[], now: number) {
     return {
       repo,
       ops_24h: rs.filter(in24).length,
+      pushes_24h: rs.filter((r) => in24(r) && r.op === 'push').length,
+      pulls_24h: rs.filter((r) => in24(r) && r.op === 'pull').length,
       failed_24h: rs.filter((r) => in24(r) && r.failed).length,
       ops_7d: rs.filter(in7).length,
       failed_7d: rs.filter((r) => in7(r) && r.failed).length,
@@ -377,7 +379,7 @@ describe('names are data: Object.prototype property names as repo / machine / te
           const repo = field === 'repo' ? name : 'plain-repo';
           const tenant = field === 'tenant' ? name : 'default';
           const machine = field === 'machine' ? name : 'plain-machine';
-          expect(g.snap.repos).toEqual([{ repo, ops_24h: 4, failed_24h: 3, ops_7d: 4, failed_7d: 3 }]);
+          expect(g.snap.repos).toEqual([{ repo, ops_24h: 4, pushes_24h: 4, pulls_24h: 0, failed_24h: 3, ops_7d: 4, failed_7d: 3 }]);
           expect(g.snap.machines).toEqual([{ machine, last_success_push: formatTs(NOW - 7 * MIN) }]);
           expect(g.tallies.map((t) => [t.tenant_id, t.ops_24h, t.failed_24h])).toEqual([[tenant, 4, 3]]);
           // three failures within W open a cluster; the success resolves it
@@ -447,7 +449,7 @@ describe('window edges (SPEC §2)', () => {
       { day: '2026-04-15', pushed_bytes: 11, pulled_bytes: 0 },
       { day: '2026-04-16', pushed_bytes: 100, pulled_bytes: 0 },
     ]);
-    expect(got.snap.repos).toEqual([{ repo: 'r', ops_24h: 2, failed_24h: 0, ops_7d: 4, failed_7d: 0 }]);
+    expect(got.snap.repos).toEqual([{ repo: 'r', ops_24h: 2, pushes_24h: 2, pulls_24h: 0, failed_24h: 0, ops_7d: 4, failed_7d: 0 }]);
     expect(got.snap.machines).toEqual([{ machine: 'm', last_success_push: '2026-04-16T19:30:00Z' }]);
   });
 });

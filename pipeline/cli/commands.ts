@@ -29,6 +29,8 @@ export function defineCommands(program: Command): void {
     .option('--egress-usd-per-gib <usd>', 'outbound transfer beyond the allowance, USD per GiB (default 0.01)')
     .option('--config <file>', 'JSON file with price_base_usd, egress_included, egress_usd_per_gib, alert_failures, alert_window, max_lateness, tenant')
     .option('--kv-url <url>', 'report tenant tallies to the status Worker at URL instead of the embedded KV (token from SYNCSCOPE_REPORT_TOKEN or SYNCSCOPE_REPORT_SECRET)')
+    .option('--metrics-port <port>', 'while following (--follow, or stdin): serve GET /metrics in the Prometheus text format on PORT, answered from the last tick; 0 picks a free port (the start line names it)')
+    .option('--metrics-host <host>', 'the address --metrics-port listens on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)')
     .addOption(new Option('--no-progress', 'never draw the progress line (it is drawn only when stderr is a terminal, and not with TERM=dumb)'))
     .option('--quiet', 'print nothing but errors (on stderr): no summary, no notices, no progress, no alert lines', false)
     .addOption(new Option('--format <format>', 'the summary at the end: text (on stderr), or json (one object on stdout)').choices(['text', 'json']).default('text'))

@@ -46,6 +46,17 @@ const positiveInt = () =>
     return n;
   });
 
+/** A TCP port to listen on; 0 lets the system pick a free one. */
+const port = () =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      ctx.addIssue({ code: 'custom', message: `must be a port number from 1 to 65535 (or 0: any free port); got "${v}"` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
 const BYTE_UNITS: Record<string, number> = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
 
 export function parseBytes(text: string): number {
@@ -77,6 +88,8 @@ export const RunOptionsSchema = CommonOptions.extend({
   rebuild: z.boolean().default(false),
   threads: positiveInt().optional(),
   progress: z.boolean().default(true),
+  metricsPort: port().optional(),
+  metricsHost: z.string().min(1, 'must not be empty').optional(),
 });
 
 export type RunCliOptions = z.output<typeof RunOptionsSchema>;

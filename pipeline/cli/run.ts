@@ -9,12 +9,16 @@ import { DEFAULT_POLL_MS, type LiveRun } from '../engine/run-loop.js';
 import { defaultThreads } from '../engine/parallel-scan.js';
 import { createProgress, drawsProgress, type ProgressLine } from './progress.js';
 import { runReporter } from './run-report.js';
+import type { FlushReport } from '../engine/session.js';
 import { HttpKvStore } from '../../sinks/kv/http-kv.js';
 import { stateLayout } from '../core/layout.js';
 import type { KvStore } from '../core/kv-store.js';
 import { onStopSignal } from './stop-signals.js';
 import { UsageError } from '../core/io-error.js';
 import { staleLogNotice } from '../engine/health.js';
+
+/** Where --metrics-port listens without --metrics-host: this machine only. */
+const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 /** Hard limit between SIGINT/SIGTERM and exit (the contract says within 2 s). */
 const EXIT_DEADLINE_MS = 1900;
@@ -55,10 +59,16 @@ export async function runCommand(args: readonly string[], raw: Record<string, un
   const follow = cli.follow !== undefined && cli.follow !== '-';
   const input = runInput(args, cli.follow, cli.state);
 
+  const live = follow || input === '-';
+  if (cli.metricsPort === undefined && cli.metricsHost !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
+  // A batch ends at its one flush: there would be nothing left to scrape.
+  if (cli.metricsPort !== undefined && !live) throw new UsageError('--metrics-port needs a following run (--follow FILE, or - for stdin)');
+
   const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
+  // Listens before anything is read: a port in use stops the start (exit 2).
+  const metrics = cli.metricsPort === undefined ? null : await (await import('./metrics-server.js')).serveMetrics(cli.metricsHost ?? DEFAULT_METRICS_HOST, cli.metricsPort);
   const draw = drawsProgress({ wanted: cli.progress, quiet, isTTY: process.stderr.isTTY === true, term: process.env.TERM });
   const progress: ProgressLine | null = draw ? await createProgress() : null;
-  const live = follow || input === '-';
   const reporter = runReporter({ quiet, format, live }, {
     err: progress === null ? (text) => process.stderr.write(text) : progress.print,
     out: (text) => new Promise((done) => process.stdout.write(text, () => done())),
@@ -81,7 +91,7 @@ export async function runCommand(args: readonly string[], raw: Record<string, un
     }, EXIT_DEADLINE_MS).unref();
   });
   process.on('SIGHUP', () => run?.reopen());
-  if (live) reporter.emit({ kind: 'run-following', input: { path: input === '-' ? null : input.name }, tickMs: cli.tick, outputs: resolve(cli.state, 'log') });
+  if (live) reporter.emit({ kind: 'run-following', input: { path: input === '-' ? null : input.name }, tickMs: cli.tick, outputs: resolve(cli.state, 'log'), ...(metrics === null ? {} : { metricsUrl: metrics.url }) });
   run = runLive({
     input,
     stateDir: cli.state,
@@ -94,6 +104,7 @@ export async function runCommand(args: readonly string[], raw: Record<string, un
     emit: reporter.emit,
     ...(progress === null ? {} : { onProgress: progress.update }),
     ...(kv === undefined ? {} : { kv }),
+    ...(metrics === null ? {} : { onFlushed: (f: FlushReport) => metrics.update(f) }),
   });
   if (signalled) run.stop();
   // The handlers stay until exit (they do not keep the process alive): a signal that lands

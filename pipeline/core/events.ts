@@ -44,7 +44,8 @@ export type PipelineEvent =
   | { readonly kind: 'checkpoint-write-failed'; readonly error: string }
   | { readonly kind: 'checkpoint-written-again' }
   // Starting a run that follows: a file (`--follow FILE`), or stdin until it ends (`run -`).
-  | { readonly kind: 'run-following'; readonly input: InputName; readonly tickMs: number; readonly outputs: string }
+  // `metricsUrl`: where `--metrics-port` serves /metrics.
+  | { readonly kind: 'run-following'; readonly input: InputName; readonly tickMs: number; readonly outputs: string; readonly metricsUrl?: string }
   // While running.
   | { readonly kind: 'operator-failed'; readonly operator: string; readonly error: string }
   | { readonly kind: 'rebuild-failed'; readonly error: string }

@@ -13,6 +13,9 @@ export interface InputHealth {
 export interface RepoEntry {
   repo: string;
   ops_24h: number;
+  /** ops_24h split by op: pushes_24h + pulls_24h = ops_24h. */
+  pushes_24h: number;
+  pulls_24h: number;
   failed_24h: number;
   ops_7d: number;
   failed_7d: number;

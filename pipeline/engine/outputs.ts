@@ -74,6 +74,8 @@ export class Outputs {
   readonly history: ResolvedHistory;
   readonly kv: KvStore;
   private kvDown = false;
+  /** Tallies left in the KV reporter's outbox by the last publish (0 for a local KV). */
+  outboxSize = 0;
   /** Alert files the person running syncscope has seen: those there at start, then those written. */
   private shown: Set<string>;
 
@@ -155,6 +157,7 @@ export class Outputs {
         this.emit({ kind: 'worker-reachable' });
       }
       this.kvDown = r.unreachable !== undefined;
+      this.outboxSize = r.queued;
     }
     return written;
   }

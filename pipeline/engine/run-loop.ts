@@ -9,7 +9,7 @@ import { printEvent } from '../../sinks/notices.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
 import { FileTailer, planStart } from '../source/file-tailer.js';
-import { Session, type FileInput, type FlushRequest, type FlushResult } from './session.js';
+import { Session, type FileInput, type FlushReport, type FlushRequest, type FlushResult } from './session.js';
 import { MergedReader, mergeStepBytes } from './merged-files.js';
 import type { IngestResult } from './ingest.js';
 import { ReplayOverlap, type Release } from '../source/replay-overlap.js';
@@ -63,6 +63,8 @@ export interface LiveOptions {
   readonly onProgress?: (p: ReadProgress) => void;
   /** Threads for a batch over a file (`--threads`): this one plus N-1 scan workers; 1 = none. */
   readonly threads?: number;
+  /** After each flush that wrote the outputs (tick, catch-up, final). */
+  readonly onFlushed?: (f: FlushReport) => void;
 }
 
 /** How far a run has read: bytes so far, the file's size in a batch over a file (else null), rows read. */
@@ -152,6 +154,7 @@ abstract class BaseRun implements LiveRun {
       // A run that ends at the end of its input stops on an operator failure; one that follows goes on.
       failFast: opts.input === '-' ? opts.stdinTicks === false : !opts.follow,
       emit: this.emit,
+      onFlushed: opts.onFlushed,
     });
     this.readBefore = this.session.engine.state.health.read;
   }

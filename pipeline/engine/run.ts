@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
 import type { KvStore } from '../core/kv-store.js';
 import { startRun, type FileInputs, type LiveRun, type ReadProgress } from './run-loop.js';
-import type { FileInput } from './session.js';
+import type { FileInput, FlushReport } from './session.js';
 import type { StateLayout } from '../core/layout.js';
 import { type Snapshot } from '../core/snapshot.js';
 import { type Reject } from '../core/row.js';
@@ -41,6 +41,8 @@ export interface FollowRunOptions extends RunOptions {
   readonly tickMs: number;
   /** How often a followed file is stat'ed (ms, default 250). */
   readonly pollMs?: number;
+  /** After each flush that wrote the outputs: what `--metrics-port` serves. */
+  readonly onFlushed?: (f: FlushReport) => void;
 }
 
 export interface RunResult {

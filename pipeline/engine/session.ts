@@ -62,6 +62,19 @@ export interface SessionOptions {
   readonly failFast?: boolean;
   /** Where notices go (recovery, rotation, config changes): typed events, rendered by the consumer. */
   readonly emit: EventSink;
+  /** After each flush that wrote the outputs (the metrics endpoint renders from this). */
+  readonly onFlushed?: (f: FlushReport) => void;
+}
+
+/** One flush, as the metrics endpoint sees it. */
+export interface FlushReport {
+  readonly snapshot: Snapshot;
+  /** Wall-clock time the flush took. */
+  readonly durationMs: number;
+  /** Scheduler clock of this process's last successful checkpoint save; null: none yet. */
+  readonly checkpointSavedAt: number | null;
+  /** Tallies waiting in the KV reporter's outbox (0 for the embedded KV). */
+  readonly outboxSize: number;
 }
 
 export interface FlushRequest {
@@ -136,6 +149,7 @@ export class Session {
   /** Lines were fed since the last flush (the KV tallies may have changed). */
   private dirty = false;
   private saveError: string | null = null;
+  private savedAt: number | null = null;
   /** Operators that threw (named once each); the first one ends a batch run. */
   private readonly failed = new Set<string>();
   private fatal: OperatorFailure | null = null;
@@ -239,6 +253,7 @@ export class Session {
    * crash anywhere leaves a checkpoint from which the next run rebuilds the same outputs.
    */
   async flush(req: FlushRequest): Promise<FlushResult> {
+    const started = performance.now();
     const sched = this.o.scheduler;
     const clock = sched.now();
     this.outputs.settle(this.engine);
@@ -273,6 +288,7 @@ export class Session {
     const tallies = kvClock === clock ? frame.tallies : restamp(frame.tallies, kvClock);
     const keysWritten = await this.outputs.publish(tallies, kvClock, req.final);
     this.lastKvAt = kvClock;
+    this.o.onFlushed?.({ snapshot: frame.snapshot, durationMs: performance.now() - started, checkpointSavedAt: this.savedAt, outboxSize: this.outputs.outboxSize });
     return { snapshot: frame.snapshot, keysWritten };
   }
 
@@ -303,6 +319,7 @@ export class Session {
       }
       if (this.saveError !== null) this.o.emit({ kind: 'checkpoint-written-again' });
       this.saveError = null;
+      this.savedAt = clock;
     } catch (err) {
       const msg = describeError(err);
       if (msg !== this.saveError) this.o.emit({ kind: 'checkpoint-write-failed', error: msg });
