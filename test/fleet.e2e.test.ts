@@ -2,7 +2,7 @@
 // over the stably ts-sorted concatenation (alert entries and rejects naming each row's own file
 // and line), globs, the same file named twice, per-file checkpoint positions across restarts,
 // unreadable inputs, lint, and --follow of a glob that gains and loses files.
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, iso, runCli, tempDir } from './core-helpers.js';
@@ -248,8 +248,21 @@ describe('syncscope run --follow GLOB', () => {
     await waitFor('the gone notice', () => /m0\.ndjson is gone: its rows are kept/.test(p.stderr()));
     appendFileSync(join(dir, 'logs', 'm1.ndjson'), text(machineLog(1, 5, 40).filter((l) => l.t !== null)));
     await waitForRead(state, read01 + 45);
+
+    // m2 is rotated (renamed out of the glob, a new file in its place): nothing lost, nothing twice.
+    appendFileSync(join(dir, 'logs', 'm2.ndjson'), text(machineLog(2, 3, 40)));
+    renameSync(join(dir, 'logs', 'm2.ndjson'), join(dir, 'logs', 'm2.ndjson.1'));
+    writeFileSync(join(dir, 'logs', 'm2.ndjson'), text(machineLog(2, 4, 43)));
+    await waitForRead(state, read01 + 52);
     const { code } = await p.stop('SIGTERM');
     expect(code).toBe(0);
-    expect(snapshot(state)!.rows.read).toBe(read01 + 45);
+    expect(snapshot(state)!.rows.read).toBe(read01 + 52);
+
+    // A restart goes on from each file's own position: rows appended while stopped, once.
+    appendFileSync(join(dir, 'logs', 'm1.ndjson'), text(machineLog(1, 6, 45).filter((l) => l.t !== null)));
+    const again = start(['run', '--follow', join(dir, 'logs', '*.ndjson'), '--state', state, '--tick', '1s', ...FLAGS], { SYNCSCOPE_POLL_MS: '100' });
+    await waitForRead(state, read01 + 58);
+    expect((await again.stop('SIGTERM')).code).toBe(0);
+    expect(snapshot(state)!.rows.read).toBe(read01 + 58);
   });
 });
