@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EVERY_FAULT, generateLines, parseGenArgs, type GenOptions } from '../bench/gen.js';
+import { EVERY_FAULT, generateFleet, generateLines, parseGenArgs, writeFleet, type FleetOptions, type GenOptions } from '../bench/gen.js';
 import { computeOracle, diffWithOracle, parseRfc3339, validateRow, type ValidRow } from '../bench/oracle.js';
 
 const BASE: GenOptions = { rows: 20_000, seed: 'test', start: '2026-04-01T00:00:00Z', days: 7, ...EVERY_FAULT };
@@ -342,5 +344,101 @@ describe('the default log: a healthy steady state', () => {
     expect(parseGenArgs([...base, '--faults', '--no-bad'])).toMatchObject({ ...EVERY_FAULT, badLines: false });
     expect(parseGenArgs([...base, '--incidents', '--mass-changes'])).toEqual({ rows: 10, seed: '1', start: opts.start, days: 1, disorder: true, incidents: true, massChanges: true });
     expect(parseGenArgs([...base, '--manifest-breaks', '--idle-machines', '--bad-lines'])).toMatchObject({ manifestBreaks: true, idleMachines: true, badLines: true });
+  });
+});
+
+// ---- a fleet: one file per machine ------------------------------------------------------------
+
+const FLEET: FleetOptions = { machines: 8, rows: 2_500, seed: 'fleet', start: '2026-04-01T00:00:00Z', days: 7, ...EVERY_FAULT };
+
+/** Each machine's lines in the order its file holds them. */
+function fleetFiles(opts: FleetOptions): Map<string, string[]> {
+  const { machines, lines } = generateFleet(opts);
+  const files = new Map(machines.map((m) => [m, [] as string[]]));
+  for (const { machine, line } of lines) (files.get(machine) as string[]).push(line);
+  return files;
+}
+
+const FILES = fleetFiles(FLEET);
+
+describe('generateFleet', () => {
+  it('gives the same files for the same seed, other files for another', () => {
+    expect(fleetFiles(FLEET)).toEqual(FILES);
+    const other = fleetFiles({ ...FLEET, seed: 'other' });
+    expect([...other.keys()]).toEqual([...FILES.keys()]);
+    expect(other.get('mbpro-rb')).not.toEqual(FILES.get('mbpro-rb'));
+  });
+
+  it('writes exactly --rows lines per machine, each file only its machine\'s rows', () => {
+    expect(FILES.size).toBe(8);
+    for (const [machine, lines] of FILES) {
+      expect(lines).toHaveLength(2_500);
+      const rows = validRows(lines);
+      expect(rows.length).toBeGreaterThan(2_400);
+      for (const p of rows) expect(p.row.machine).toBe(machine);
+    }
+  });
+
+  it('names machines distinctly, in code-unit order, several tenants even in a small fleet', () => {
+    const names = [...FILES.keys()];
+    expect(names).toEqual([...names].sort());
+    expect(new Set(validRows([...FILES.values()].flat()).map(tenantOf)).size).toBeGreaterThanOrEqual(4);
+    const big = generateFleet({ ...FLEET, machines: 50, rows: 1 }).machines;
+    expect(new Set(big).size).toBe(50);
+    expect(big).toContain('mbpro-rb');
+    expect(big).toContain('mbpro-rb-2');
+    expect(big.every((m) => /^[a-z0-9-]+$/.test(m))).toBe(true);
+  });
+
+  it('keeps each file in ts order but for the usual few late rows (under 4 min); none with --no-disorder', () => {
+    const behind = [...FILES.values()].map((lines) => maxBehindMs(validRows(lines)));
+    expect(Math.max(...behind)).toBeLessThan(4 * 60_000);
+    expect(Math.max(...behind)).toBeGreaterThan(60_000);
+    for (const lines of fleetFiles({ ...FLEET, disorder: false }).values()) expect(maxBehindMs(validRows(lines))).toBeLessThan(1000);
+  });
+
+  it('spreads the faults over the fleet: bad lines of each kind, incidents that open alerts', () => {
+    const all = [...FILES.values()].flat();
+    expect(computeOracle(all).rows.rejected).toBe(4); // as one log of 20,000 lines
+    expect(recoveredBursts(validRows(all), 5).length).toBeGreaterThan(0);
+  });
+
+  it('is one world: manifest chains and the healthy default hold across the merged fleet', () => {
+    const healthy = validRows([...fleetFiles({ machines: 6, rows: 3_000, seed: 'calm', start: '2026-04-01T00:00:00Z', days: 5 }).values()].flat());
+    const head = new Map<string, unknown>();
+    let links = 0;
+    const failures = new Map<string, number[]>();
+    for (const p of byTs(healthy)) {
+      if (p.row.failed) failures.set(`${tenantOf(p)}/${p.row.repo}`, [...(failures.get(`${tenantOf(p)}/${p.row.repo}`) ?? []), p.row.t]);
+      if (p.row.op !== 'push' || p.row.failed) continue;
+      const key = `${tenantOf(p)}/${p.row.repo}/${String(p.raw.scope)}`;
+      if (head.has(key)) {
+        links++;
+        expect(p.raw.manifest_before, key).toBe(head.get(key));
+      }
+      head.set(key, p.raw.manifest_after);
+    }
+    expect(links).toBeGreaterThan(5_000);
+    for (const ts of failures.values()) for (let i = 0; i + 2 < ts.length; i++) expect(ts[i + 2]! - ts[i]!).toBeGreaterThan(10 * 60_000);
+  });
+
+  it('--fleet needs --out DIR; writeFleet writes <machine>.ndjson there and refuses a folder holding other logs', async () => {
+    const base = ['--rows', '40', '--seed', '1', '--start', '2026-04-01T00:00:00Z', '--days', '1'];
+    expect(() => parseGenArgs([...base, '--fleet', '3'])).toThrow(/--out DIR/);
+    expect(() => parseGenArgs([...base, '--fleet', '0', '--out', 'x'])).toThrow(/positive integer/);
+    expect(parseGenArgs([...base, '--fleet', '3', '--out', 'logs'])).toMatchObject({ fleet: 3, out: 'logs', rows: 40 });
+    const dir = mkdtempSync(join(tmpdir(), 'syncscope-fleet-'));
+    try {
+      const opts: FleetOptions = { machines: 3, rows: 40, seed: 1, start: '2026-04-01T00:00:00Z', days: 1 };
+      const paths = await writeFleet(join(dir, 'logs'), opts);
+      expect(paths).toEqual(generateFleet(opts).machines.map((m) => join(dir, 'logs', `${m}.ndjson`)));
+      const files = fleetFiles(opts);
+      for (const [m, lines] of files) expect(readFileSync(join(dir, 'logs', `${m}.ndjson`), 'utf8')).toBe(`${lines.join('\n')}\n`);
+      await writeFleet(join(dir, 'logs'), opts); // the same fleet again: fine
+      writeFileSync(join(dir, 'logs', 'old-machine.ndjson'), '');
+      await expect(writeFleet(join(dir, 'logs'), opts)).rejects.toThrow(/other \.ndjson file.*old-machine\.ndjson/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
