@@ -1,9 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EVERY_FAULT, generateFleet, generateLines, parseGenArgs, writeFleet, type FleetOptions, type GenOptions } from '../bench/gen.js';
-import { computeOracle, diffWithOracle, parseRfc3339, validateRow, type ValidRow } from '../bench/oracle.js';
+import type { OracleCluster } from '../bench/oracle-alerts.js';
+import {
+  computeOracle, computeOracleFromFile, computeOracleFromFiles, diffWithOracle, parseRfc3339, validateRow, type OracleSummary, type ValidRow,
+} from '../bench/oracle.js';
 
 const BASE: GenOptions = { rows: 20_000, seed: 'test', start: '2026-04-01T00:00:00Z', days: 7, ...EVERY_FAULT };
 const generate = (o: Partial<GenOptions> = {}): string[] => [...generateLines({ ...BASE, ...o })];
@@ -440,5 +443,104 @@ describe('generateFleet', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// ---- the oracle over several files ------------------------------------------------------------
+
+describe('computeOracleFromFiles', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'syncscope-oracle-fleet-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Writes each machine's lines to dir/<name>/<machine>.ndjson; the paths in code-unit order. */
+  const writeFiles = (name: string, files: Map<string, string[]>): string[] => {
+    mkdirSync(join(dir, name));
+    return [...files].map(([m, lines]) => {
+      const path = join(dir, name, `${m}.ndjson`);
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      return path;
+    });
+  };
+  /** The summary without what names input files and lines. */
+  const unlabelled = (s: OracleSummary): unknown => {
+    const strip = (c: OracleCluster): unknown => ({ ...c, entries: c.entries.map(({ file: _f, line: _l, ...rest }) => rest) });
+    return { ...s, alerts: { open: s.alerts.open.map(strip), resolved: s.alerts.resolved.map(strip) }, rejects: [] };
+  };
+
+  const fleet = fleetFiles({ ...FLEET, machines: 5, rows: 3_000, seed: 'oracle-fleet', badLines: false });
+  const paths = writeFiles('fleet', fleet);
+
+  it('equals the oracle over one file holding the stably ts-sorted concatenation, apart from file and line', async () => {
+    const concatenated = [...fleet.values()].flat().map((line, i) => ({ line, i, t: Date.parse((JSON.parse(line) as { ts: string }).ts) }));
+    concatenated.sort((a, b) => a.t - b.t || a.i - b.i);
+    const one = join(dir, 'sorted.ndjson');
+    writeFileSync(one, `${concatenated.map((x) => x.line).join('\n')}\n`);
+    const merged = await computeOracleFromFiles(paths);
+    expect(merged.alerts.resolved.length).toBeGreaterThan(0);
+    expect(merged.rows).toEqual({ read: 15_000, valid: 15_000, rejected: 0, late: 0, duplicate: 0 });
+    expect(unlabelled(merged)).toEqual(unlabelled(await computeOracleFromFile(one)));
+  });
+
+  it('names each alert entry by its own file and its line there', async () => {
+    const merged = await computeOracleFromFiles(paths);
+    const entries = [...merged.alerts.open, ...merged.alerts.resolved].flatMap((c) => c.entries);
+    expect(new Set(entries.map((e) => e.file)).size).toBeGreaterThan(1);
+    for (const e of entries) {
+      expect(paths).toContain(e.file);
+      const line = readFileSync(e.file, 'utf8').split('\n')[e.line - 1] as string;
+      expect(Date.parse((JSON.parse(line) as { ts: string }).ts)).toBe(e.t);
+      expect(line).toContain(`"machine":"${e.machine}"`);
+    }
+  });
+
+  it('counts a row late against its own file, which a k-way merge keeps: the sum of each file\'s own', async () => {
+    const maxLatenessMs = 60_000;
+    const merged = await computeOracleFromFiles(paths, { maxLatenessMs });
+    let sum = 0;
+    for (const p of paths) sum += (await computeOracleFromFile(p, { maxLatenessMs })).rows.late;
+    expect(sum).toBeGreaterThan(0);
+    expect(merged.rows.late).toBe(sum);
+  });
+
+  it('reads a path named twice once, under its first name', async () => {
+    const a = paths[0] as string;
+    const again = `${dirname(a)}/./${basename(a)}`;
+    const twice = await computeOracleFromFiles([a, paths[1] as string, again, a]);
+    expect(twice).toEqual(await computeOracleFromFiles([a, paths[1] as string]));
+  });
+
+  it('breaks ts ties by argument order, then line order', async () => {
+    const row = (ts: string, ok: boolean): string => JSON.stringify({ ts, op: 'push', repo: 'web', scope: 'state', files: 1, bytes: 1, dur_ms: 1, trigger: 'cron', machine: 'm', ok, ...(ok ? {} : { error: 'x' }) });
+    mkdirSync(join(dir, 'ties'));
+    const a = join(dir, 'ties', 'a.ndjson');
+    const b = join(dir, 'ties', 'b.ndjson');
+    // a: three failures open an alert, then a success at 09:03; b: a failure at 09:03 too.
+    writeFileSync(a, ['09:00', '09:01', '09:02'].map((t) => row(`2026-05-10T${t}:00Z`, false)).concat(row('2026-05-10T09:03:00Z', true)).join('\n'));
+    writeFileSync(b, row('2026-05-10T09:03:00Z', false));
+    const now = Date.parse('2026-05-10T09:30:00Z');
+    const ab = await computeOracleFromFiles([a, b], { now });
+    const ba = await computeOracleFromFiles([b, a], { now });
+    // a first: its success resolves the alert at 09:03, b's failure starts a new list.
+    expect(ab.alerts.resolved.map((c) => c.entries.map((e) => `${basename(e.file)}:${e.line}`))).toEqual([['a.ndjson:1', 'a.ndjson:2', 'a.ndjson:3']]);
+    // b first: its failure joins the open alert, then a's success resolves it.
+    expect(ba.alerts.resolved.map((c) => c.entries.map((e) => `${basename(e.file)}:${e.line}`))).toEqual([['a.ndjson:1', 'a.ndjson:2', 'a.ndjson:3', 'b.ndjson:1']]);
+  });
+
+  it('counts rejected lines, each named by its file and line', async () => {
+    const faulty = writeFiles('faulty', fleetFiles({ ...FLEET, machines: 4, rows: 1_500, seed: 'rejects' }));
+    const merged = await computeOracleFromFiles(faulty);
+    expect(merged.rows.rejected).toBe(4);
+    expect(merged.rejects).toHaveLength(4);
+    for (const r of merged.rejects) {
+      const line = readFileSync(r.file, 'utf8').split('\n')[r.line - 1] as string;
+      let valid = false;
+      try {
+        valid = 'row' in validateRow(JSON.parse(line));
+      } catch {
+        // not JSON: rejected indeed
+      }
+      expect(valid, `${r.file}:${r.line}`).toBe(false);
+    }
+    expect(merged.rows.read).toBe(6_000);
   });
 });
