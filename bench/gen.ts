@@ -106,6 +106,8 @@ interface Retry extends Actor {
 interface Chain {
   head: string;
   filesTotal: number;
+  /** A fleet: the UTC second (epoch s) of the last successful push. */
+  lastPushSecond?: number;
 }
 
 // Rates, per row unless said otherwise. Tuned so failures are ~3% of rows.
@@ -273,6 +275,20 @@ class LogGenerator {
   }
 
   // ---- a fleet: every machine writes exactly `rows` lines -----------------------------------
+
+  /**
+   * A fleet's files are merged by ts, equal ts in argument order, and most clients write whole
+   * seconds: two successful pushes of one chain within one second, from two machines, could swap
+   * places and look like a manifest break. So in a fleet they are kept in distinct seconds (a
+   * push moves to the next second, a fraction of one late). One log keeps its own order.
+   */
+  private pushTime(chain: Chain, t: number): number {
+    if (this.rowsLeft === null) return t;
+    const last = chain.lastPushSecond;
+    const at = last !== undefined && Math.floor(t / 1000) <= last ? (last + 1) * 1000 : t;
+    chain.lastPushSecond = Math.floor(at / 1000);
+    return at;
+  }
 
   private wrote(machine: Machine): void {
     const left = this.rowsLeft?.get(machine);
@@ -445,8 +461,9 @@ class LogGenerator {
     return { key, chain };
   }
 
-  private successRow(a: Actor, t: number): string {
+  private successRow(a: Actor, slot: number): string {
     const { key, chain } = this.chainOf(a);
+    const t = a.op === 'push' ? this.pushTime(chain, slot) : slot;
     const knownKey = `${a.machine.name}\u0000${key}`;
     const known = this.known.get(knownKey) ?? chain.head;
     let files: number;
