@@ -225,7 +225,7 @@ async function prepareFleet(fleet: Fleet, args: Args): Promise<Size> {
     lines += await countLines(f);
     bytes += statSync(f).size;
   }
-  log(`input: ${relative(dirname(files[0] ?? ''))}/*.ndjson — ${files.length} files, ${lines.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB`);
+  log(`input: ${relative(dirname(files[0] ?? ''))}/*.ndjson — ${howMany}, ${lines.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB`);
   const oracleStart = performance.now();
   const expected = await computeOracleFromFiles(files);
   log(`oracle over the fleet: now=${expected.now}, read=${expected.rows.read} valid=${expected.rows.valid} rejected=${expected.rows.rejected} late=${expected.rows.late}, ` +
