@@ -775,8 +775,9 @@ A fleet, as collected from many machines:
   --fleet M        M machines, one log each: DIR/<machine>.ndjson (--out DIR is the folder),
                    --rows lines per file. Each file holds only its machine's rows, in the order
                    the machine wrote them (ts order, plus the few late rows unless --no-disorder).
-                   Machine names are distinct (beyond the 18 of the cast, numbered copies such
-                   as mbpro-rb-2); faults are spread over the fleet. Run it with
+                   Machine names are distinct (beyond the cast, 15 machines with 5 tenants,
+                   numbered copies such as mbpro-rb-2); faults are spread over the fleet.
+                   Read it with
                    syncscope run 'DIR/*.ndjson' --now latest
 `;
 
