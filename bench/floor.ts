@@ -1,13 +1,14 @@
 /**
  * The floor: the least work any ndjson consumer must do — read the file, split it into lines,
  * JSON.parse each non-empty one. Nothing else, so "pipeline ÷ floor" says how much the real
- * work costs on top of parsing. Prints {"rows":N,"ms":T}.
+ * work costs on top of parsing. Prints {"rows":N,"ms":T}. Several files (a fleet) are read one
+ * after the other and summed: the same bytes a merged `run` reads.
  *
- *   node dist/bench/floor.js FILE
+ *   node dist/bench/floor.js FILE [FILE…]
  */
 import { createReadStream } from 'node:fs';
 
-async function floor(path: string): Promise<{ rows: number; ms: number }> {
+async function floor(paths: readonly string[]): Promise<{ rows: number; ms: number }> {
   const started = performance.now();
   let rows = 0;
   let carry: Buffer | null = null;
@@ -25,27 +26,30 @@ async function floor(path: string): Promise<{ rows: number; ms: number }> {
       rows++;
     }
   };
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const buf: Buffer = carry === null ? (chunk as Buffer) : Buffer.concat([carry, chunk as Buffer]);
-    const lastNewline = buf.lastIndexOf(10);
-    if (lastNewline < 0) {
-      carry = buf;
-      continue;
+  for (const path of paths) {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      const buf: Buffer = carry === null ? (chunk as Buffer) : Buffer.concat([carry, chunk as Buffer]);
+      const lastNewline = buf.lastIndexOf(10);
+      if (lastNewline < 0) {
+        carry = buf;
+        continue;
+      }
+      parseLines(buf.toString('utf8', 0, lastNewline));
+      carry = lastNewline + 1 < buf.length ? buf.subarray(lastNewline + 1) : null;
     }
-    parseLines(buf.toString('utf8', 0, lastNewline));
-    carry = lastNewline + 1 < buf.length ? buf.subarray(lastNewline + 1) : null;
+    if (carry !== null) parseLines(carry.toString('utf8'));
+    carry = null; // a file's last line ends with the file
   }
-  if (carry !== null) parseLines(carry.toString('utf8'));
   if (sink === undefined) process.stderr.write(''); // never true; reads `sink` once
   return { rows, ms: Math.round(performance.now() - started) };
 }
 
-const file = process.argv[2];
-if (file === undefined) {
-  process.stderr.write('usage: node dist/bench/floor.js FILE\n');
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  process.stderr.write('usage: node dist/bench/floor.js FILE [FILE…]\n');
   process.exit(2);
 }
-floor(file).then(
+floor(files).then(
   (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
   (err: unknown) => {
     process.stderr.write(`floor: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -58,26 +58,27 @@ export class DiurnalClock {
 /**
  * Holds a few lines back until the in-order stream has moved `delay` past their ts, so each
  * comes out at most `delay` behind the newest ts before it. Holds only rows currently delayed,
- * a handful at any time.
+ * a handful at any time. An item is a line, or a line with what goes with it (its machine, in
+ * a fleet).
  */
-export class DelayBuffer {
-  private held: Array<{ releaseAt: number; line: string }> = [];
+export class DelayBuffer<T = string> {
+  private held: Array<{ releaseAt: number; item: T }> = [];
 
-  hold(line: string, releaseAt: number): void {
+  hold(item: T, releaseAt: number): void {
     // Insert sorted by release time (the buffer is tiny; a linear scan is fine).
     let i = this.held.length;
     while (i > 0 && (this.held[i - 1] as { releaseAt: number }).releaseAt > releaseAt) i--;
-    this.held.splice(i, 0, { releaseAt, line });
+    this.held.splice(i, 0, { releaseAt, item });
   }
 
-  /** Lines due once the stream reaches `t`, oldest due first. */
-  *release(t: number): Generator<string> {
+  /** Items due once the stream reaches `t`, oldest due first. */
+  *release(t: number): Generator<T> {
     while (this.held.length > 0 && (this.held[0] as { releaseAt: number }).releaseAt <= t) {
-      yield (this.held.shift() as { line: string }).line;
+      yield (this.held.shift() as { item: T }).item;
     }
   }
 
-  *drain(): Generator<string> {
+  *drain(): Generator<T> {
     yield* this.release(Infinity);
   }
 }

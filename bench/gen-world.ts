@@ -96,3 +96,32 @@ export function buildWorld(count: number): Tenant[] {
     return tenant;
   });
 }
+
+/**
+ * A fleet of exactly `machines` machines over the first `tenants` tenants (one log file per
+ * machine): the tenants' machines taken in turn (each tenant's first machine, then each one's
+ * second, …), then numbered copies of them in the same turn (`mbpro-rb-2`, `acme-ci-01-2`, …)
+ * with the same tenant, repos and quirks. Tenants left without a machine are dropped.
+ */
+export function buildFleet(tenants: number, machines: number): Tenant[] {
+  if (!Number.isSafeInteger(machines) || machines < 1) throw new Error(`fleet must be a positive integer, got ${machines}`);
+  const world = buildWorld(tenants);
+  const inTurn: Machine[] = [];
+  const most = Math.max(...world.map((t) => t.machines.length));
+  for (let i = 0; i < most; i++) {
+    for (const t of world) {
+      const m = t.machines[i];
+      if (m !== undefined) inTurn.push(m);
+    }
+  }
+  const chosen: Machine[] = [];
+  for (let k = 0; k < machines; k++) {
+    const m = inTurn[k % inTurn.length] as Machine;
+    const copy = Math.floor(k / inTurn.length);
+    chosen.push(copy === 0 ? m : { ...m, name: `${m.name}-${copy + 1}` });
+  }
+  const names = new Set(chosen.map((m) => m.name));
+  if (names.size !== chosen.length) throw new Error('fleet machine names collide'); // a new TENANTS name ending in -N could
+  for (const t of world) t.machines.splice(0, t.machines.length, ...chosen.filter((m) => m.tenant === t));
+  return world.filter((t) => t.machines.length > 0);
+}

@@ -6,6 +6,7 @@
  *   node dist/bench/gen.js --rows N --seed S --start 2026-04-01T00:00:00Z --days D
  *                          [--tenants T] [--out FILE] [--no-disorder] [--burst-at TS]
  *                          [--faults | --bad-lines --incidents --mass-changes --manifest-breaks --idle-machines]
+ *   node dist/bench/gen.js --fleet M --rows N … --out DIR     (one file per machine: DIR/<machine>.ndjson)
  *
  * `--rows` counts output lines (bad lines included). The bundled sample was produced with
  * exactly this command (test/gen.test.ts regenerates it from this line and compares bytes):
@@ -26,13 +27,21 @@
  * `--mass-changes` rare pushes of more than half the tree (and small trees changed by half);
  * `--idle-machines` machines may go quiet for days; `--bad-lines` ~1 bad line per 20k rows (at
  * least 4 in a log of 1000+ rows, one of each kind); `--burst-at TS` one burst that opens an alert.
+ *
+ * `--fleet M`: M machines' logs, as a fleet collects them, one file each holding only that
+ * machine's rows, `--rows` lines per file. It is the same generator over one stream of
+ * M × rows lines (one world, clock and set of faults, so manifest chains, incidents and the
+ * healthy default hold across the fleet), each row going to its machine's file; machines beyond
+ * the cast are numbered copies (`mbpro-rb-2`, …). Faults and bad lines are spread over the fleet
+ * as over one log of that size.
  */
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DelayBuffer, DiurnalClock } from './gen-time.js';
-import { buildWorld, type Machine, type Repo, type Tenant } from './gen-world.js';
+import { buildFleet, buildWorld, type Machine, type Repo, type Tenant } from './gen-world.js';
 import { Prng } from './prng.js';
 import { scriptArgs } from './script-args.js';
 
@@ -97,6 +106,8 @@ interface Retry extends Actor {
 interface Chain {
   head: string;
   filesTotal: number;
+  /** A fleet: the UTC second (epoch s) of the last successful push. */
+  lastPushSecond?: number;
 }
 
 // Rates, per row unless said otherwise. Tuned so failures are ~3% of rows.
@@ -141,14 +152,46 @@ function parseStart(text: string, what: string): number {
  * checked at once (this throws), the lines are made lazily.
  */
 export function generateLines(opts: GenOptions): Generator<string> {
-  return new LogGenerator(opts).lines();
+  return new LogGenerator(opts, null).lines();
+}
+
+/** A fleet: one log per machine, `rows` lines each (bad lines included). */
+export interface FleetOptions extends GenOptions {
+  /** How many machines, so how many files (names distinct: numbered copies of the cast). */
+  machines: number;
+}
+
+/** Every option written out, as the bench passes it (see FullGenOptions). */
+export type FullFleetOptions = Required<FleetOptions>;
+
+/** One line of a fleet and the machine whose file it belongs to. */
+export interface FleetLine {
+  machine: string;
+  line: string;
+}
+
+/**
+ * A fleet's logs as one stream of lines, each tagged with its machine: the same world, clock
+ * and faults as one log of `rows × machines` lines, but every machine writes exactly `rows` of
+ * them. A machine's lines, in stream order, are its file: ts order, with the usual few rows
+ * emitted late. `machines` lists the names in code-unit order. Same options → the same lines.
+ */
+export function generateFleet(opts: FleetOptions): { machines: string[]; lines: Generator<FleetLine> } {
+  const generator = new LogGenerator(opts, opts.machines);
+  return { machines: generator.machineNames(), lines: generator.fleetLines() };
+}
+
+/** A line and the machine it is written by (a bad line's machine: the row it was mangled from). */
+interface Entry {
+  machine: Machine;
+  line: string;
 }
 
 class LogGenerator {
   private readonly rng: Prng;
   private readonly tenants: Tenant[];
   private readonly clock: DiurnalClock;
-  private readonly late = new DelayBuffer();
+  private readonly late = new DelayBuffer<Entry>();
   private readonly retries: Retry[] = []; // sorted by `at`; a handful at most
   private readonly chains = new Map<string, Chain>();
   /** Per machine and chain: the manifest it last pulled or pushed. */
@@ -162,17 +205,28 @@ class LogGenerator {
   /** Healthy mode: each machine's last successful push (the start before its first); null with idle machines. */
   private readonly lastPush: Map<Machine, number> | null;
   private readonly keepAliveMs: number;
+  /** Lines of the whole stream: `rows`, or `rows` per machine in a fleet. */
+  private readonly totalRows: number;
+  /** A fleet: the lines each machine has still to write; null for one log. */
+  private readonly rowsLeft: Map<Machine, number> | null;
+  /** A fleet: every machine, in a fixed order (the order rowsLeft is drawn from). */
+  private readonly fleet: Machine[];
 
-  constructor(private readonly opts: GenOptions) {
+  /** `fleetSize`: a fleet of that many machines, `rows` lines each; null: one log of `rows` lines. */
+  constructor(private readonly opts: GenOptions, fleetSize: number | null) {
     const { rows, days } = opts;
     if (!Number.isSafeInteger(rows) || rows < 0) throw new Error(`rows must be a non-negative integer, got ${rows}`);
     if (!(days > 0)) throw new Error(`days must be positive, got ${days}`);
     this.rng = new Prng(opts.seed);
-    this.tenants = buildWorld(opts.tenants ?? 5);
-    this.clock = new DiurnalClock(parseStart(opts.start, 'start'), days, Math.max(rows, 1));
+    this.tenants = fleetSize === null ? buildWorld(opts.tenants ?? 5) : buildFleet(opts.tenants ?? 5, fleetSize);
+    this.fleet = fleetSize === null ? [] : this.tenants.flatMap((x) => x.machines);
+    this.rowsLeft = fleetSize === null ? null : new Map(this.fleet.map((m) => [m, rows]));
+    this.totalRows = rows * (fleetSize ?? 1);
+    if (!Number.isSafeInteger(this.totalRows)) throw new Error(`rows × machines must be a safe integer, got ${this.totalRows}`);
+    this.clock = new DiurnalClock(parseStart(opts.start, 'start'), days, Math.max(this.totalRows, 1));
     const burstAt = opts.burstAt ?? null;
     this.burstAt = burstAt === null ? null : parseStart(burstAt, 'burstAt');
-    this.badCount = opts.badLines === true ? badLineCount(rows) : 0;
+    this.badCount = opts.badLines === true ? badLineCount(this.totalRows) : 0;
     this.nextBad = this.pickBadSlot();
     this.recentFailures = opts.incidents === true ? null : new Map();
     const start = parseStart(opts.start, 'start');
@@ -181,28 +235,96 @@ class LogGenerator {
   }
 
   *lines(): Generator<string> {
-    const { rows } = this.opts;
-    for (let i = 0; i < rows; i++) {
+    for (const entry of this.entries()) yield entry.line;
+  }
+
+  *fleetLines(): Generator<FleetLine> {
+    for (const { machine, line } of this.entries()) yield { machine: machine.name, line };
+  }
+
+  machineNames(): string[] {
+    return this.fleet.map((m) => m.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private *entries(): Generator<Entry> {
+    for (let i = 0; i < this.totalRows; i++) {
       const slot = this.clock.at(i, this.rng.next());
       if (i === this.nextBad) {
         yield* this.late.release(slot);
-        yield this.badLine(slot);
+        const bad = this.badLine(slot);
+        this.wrote(bad.machine);
+        yield bad;
         this.badSeen++;
         this.nextBad = this.pickBadSlot();
         continue;
       }
+      this.dropRetriesOfDoneMachines();
       const due = this.retries[0];
-      const { t, line } = due !== undefined && due.at <= slot ? this.retryRow(due) : this.freshRow(slot);
+      const { t, machine, line } = due !== undefined && due.at <= slot ? this.retryRow(due) : this.freshRow(slot);
+      this.wrote(machine);
       // Drawn even with disorder off, so --no-disorder gives the same rows, only in order.
       const delay = this.rng.chance(P_LATE) ? this.lateness() : 0;
       if (delay > 0 && this.opts.disorder !== false && (this.opts.manifestBreaks === true || !isSuccessfulPush(line))) {
-        this.late.hold(line, t + delay);
+        this.late.hold({ machine, line }, t + delay);
       } else {
         yield* this.late.release(t);
-        yield line;
+        yield { machine, line };
       }
     }
     yield* this.late.drain();
+  }
+
+  // ---- a fleet: every machine writes exactly `rows` lines -----------------------------------
+
+  /**
+   * A fleet's files are merged by ts, equal ts in argument order, and most clients write whole
+   * seconds: two successful pushes of one chain within one second, from two machines, could swap
+   * places and look like a manifest break. So in a fleet they are kept in distinct seconds (a
+   * push moves to the next second, a fraction of one late). One log keeps its own order.
+   */
+  private pushTime(chain: Chain, t: number): number {
+    if (this.rowsLeft === null) return t;
+    const last = chain.lastPushSecond;
+    const at = last !== undefined && Math.floor(t / 1000) <= last ? (last + 1) * 1000 : t;
+    chain.lastPushSecond = Math.floor(at / 1000);
+    return at;
+  }
+
+  private wrote(machine: Machine): void {
+    const left = this.rowsLeft?.get(machine);
+    if (left !== undefined) this.rowsLeft?.set(machine, left - 1);
+  }
+
+  private hasRowsLeft(machine: Machine): boolean {
+    return this.rowsLeft === null || (this.rowsLeft.get(machine) ?? 0) > 0;
+  }
+
+  /** A machine that has written all its lines retries nothing more (its file is full). */
+  private dropRetriesOfDoneMachines(): void {
+    if (this.rowsLeft === null) return;
+    for (let i = this.retries.length - 1; i >= 0; i--) {
+      if (!this.hasRowsLeft((this.retries[i] as Retry).machine)) this.retries.splice(i, 1);
+    }
+  }
+
+  /**
+   * A machine drawn with weight = its lines still to write: sampling without replacement, so
+   * each machine's lines spread over the whole span and all files fill up together at the end.
+   */
+  private pickFleetMachine(rowsLeft: Map<Machine, number>): Machine {
+    let total = 0;
+    for (const n of rowsLeft.values()) total += n;
+    let r = this.rng.next() * total;
+    let last: Machine | undefined;
+    for (const m of this.fleet) {
+      const n = rowsLeft.get(m) ?? 0;
+      if (n === 0) continue;
+      last = m;
+      if (r < n) return m;
+      r -= n;
+    }
+    if (last === undefined) throw new Error('every machine of the fleet has written its rows');
+    return last; // r at the very top, by rounding
   }
 
   /** Mostly seconds to two minutes behind; some up to ~4 min, enough to show in sparse logs. */
@@ -212,34 +334,38 @@ class LogGenerator {
 
   // ---- which row comes next ----------------------------------------------------------------
 
-  private freshRow(t: number): { t: number; line: string } {
+  private freshRow(t: number): { t: number; machine: Machine; line: string } {
     const idle = this.idleMachine(t);
-    if (idle !== undefined) return { t, line: this.successRow(this.actorFor(idle, 'push'), t) };
+    if (idle !== undefined) return { t, machine: idle, line: this.successRow(this.actorFor(idle, 'push'), t) };
     const actor = this.pickActor();
+    const { machine } = actor;
     if (this.burstAt !== null && t >= this.burstAt) {
       this.burstAt = null;
-      return { t, line: this.startIncident(actor, t, 6, true, this.errorFor(actor), true) };
+      return { t, machine, line: this.startIncident(actor, t, 6, true, this.errorFor(actor), true) };
     }
     if (this.rng.chance(P_INCIDENT)) {
       const size = this.rng.weighted(INCIDENT_SIZES, INCIDENT_SIZE_WEIGHTS);
       const error = this.errorFor(actor);
       if (this.recentFailures !== null) {
         // Healthy: a failure and at most one retry, never enough for an alert.
-        if (!this.mayFail(actor, t)) return { t, line: this.successRow(actor, t) };
-        return { t, line: this.startIncident(actor, t, 2, true, error) };
+        if (!this.mayFail(actor, t)) return { t, machine, line: this.successRow(actor, t) };
+        return { t, machine, line: this.startIncident(actor, t, 2, true, error) };
       }
       const line = this.startIncident(actor, t, size, this.rng.chance(P_RECOVERS), error);
       if (this.rng.chance(P_INCIDENT_SPREADS)) this.spreadIncident(actor, t, error);
-      return { t, line };
+      return { t, machine, line };
     }
-    if (this.rng.chance(P_ISOLATED_FAILURE) && this.mayFail(actor, t)) return { t, line: this.failedRow(actor, t, this.errorFor(actor)) };
-    return { t, line: this.successRow(actor, t) };
+    if (this.rng.chance(P_ISOLATED_FAILURE) && this.mayFail(actor, t)) return { t, machine, line: this.failedRow(actor, t, this.errorFor(actor)) };
+    return { t, machine, line: this.successRow(actor, t) };
   }
 
-  /** Healthy mode: a machine whose last successful push is more than the keep-alive ago pushes next. */
+  /**
+   * Healthy mode: a machine whose last successful push is more than the keep-alive ago pushes
+   * next (in a fleet, one with lines left to write).
+   */
   private idleMachine(t: number): Machine | undefined {
     if (this.lastPush === null) return undefined;
-    for (const [m, at] of this.lastPush) if (t - at > this.keepAliveMs) return m;
+    for (const [m, at] of this.lastPush) if (t - at > this.keepAliveMs && this.hasRowsLeft(m)) return m;
     return undefined;
   }
 
@@ -264,12 +390,12 @@ class LogGenerator {
     return true;
   }
 
-  private retryRow(r: Retry): { t: number; line: string } {
+  private retryRow(r: Retry): { t: number; machine: Machine; line: string } {
     this.retries.shift();
-    if (r.failuresLeft === 0 || !this.mayFail(r, r.at, r.forced === true)) return { t: r.at, line: this.successRow(r, r.at) };
+    if (r.failuresLeft === 0 || !this.mayFail(r, r.at, r.forced === true)) return { t: r.at, machine: r.machine, line: this.successRow(r, r.at) };
     const line = this.failedRow(r, r.at, r.error);
     this.scheduleNext(r, r.at, r.failuresLeft - 1);
-    return { t: r.at, line };
+    return { t: r.at, machine: r.machine, line };
   }
 
   /** The first failure of an incident; the machine retries `size − 1` more times. */
@@ -305,8 +431,12 @@ class LogGenerator {
   }
 
   private pickActor(op?: Op): Actor {
-    const tenant = this.rng.weighted(this.tenants, this.tenants.map((x) => x.weight));
-    const machine = this.rng.pick(tenant.machines);
+    let machine: Machine;
+    if (this.rowsLeft !== null) machine = this.pickFleetMachine(this.rowsLeft);
+    else {
+      const tenant = this.rng.weighted(this.tenants, this.tenants.map((x) => x.weight));
+      machine = this.rng.pick(tenant.machines);
+    }
     const repo = this.rng.pick(machine.repos);
     const scope = repo.scopes.length > 1 && this.rng.chance(0.25) ? (repo.scopes[1] as string) : (repo.scopes[0] as string);
     const theOp = op ?? (this.rng.chance(P_PUSH) ? 'push' : 'pull');
@@ -331,8 +461,9 @@ class LogGenerator {
     return { key, chain };
   }
 
-  private successRow(a: Actor, t: number): string {
+  private successRow(a: Actor, slot: number): string {
     const { key, chain } = this.chainOf(a);
+    const t = a.op === 'push' ? this.pushTime(chain, slot) : slot;
     const knownKey = `${a.machine.name}\u0000${key}`;
     const known = this.known.get(knownKey) ?? chain.head;
     let files: number;
@@ -447,14 +578,17 @@ class LogGenerator {
   /** Bad lines sit at one random slot in each of `badCount` equal segments of the log. */
   private pickBadSlot(): number {
     if (this.badSeen >= this.badCount) return -1;
-    const segment = Math.floor(this.opts.rows / this.badCount);
+    const segment = Math.floor(this.totalRows / this.badCount);
     return this.badSeen * segment + this.rng.int(segment);
   }
 
   /** Kinds rotate, so any log with four or more bad lines has one of each. */
-  private badLine(t: number): string {
+  private badLine(t: number): Entry {
     const actor = this.pickActor('pull'); // a pull: mangling it never breaks a manifest chain
-    const line = this.successRow(actor, t);
+    return { machine: actor.machine, line: this.mangle(this.successRow(actor, t)) };
+  }
+
+  private mangle(line: string): string {
     switch (this.badSeen % 4) {
       case 0:
         return `sync: warning: could not lock state/log/sync-events.ndjson (held by pid ${this.rng.between(1000, 65000)})`;
@@ -489,6 +623,8 @@ function formatTs(t: number, m: Machine): string {
 
 export interface GenCli extends GenOptions {
   out?: string;
+  /** A fleet of this many machines, `rows` lines each, written to the folder `out`. */
+  fleet?: number;
 }
 
 const GEN_FLAGS = {
@@ -507,6 +643,7 @@ const GEN_FLAGS = {
   'idle-machines': { type: 'boolean' },
   'no-disorder': { type: 'boolean' },
   'burst-at': { type: 'string' },
+  fleet: { type: 'string' },
 } as const;
 
 /** Parses the CLI arguments (exported so the test can regenerate the sample from the documented command). */
@@ -538,6 +675,12 @@ export function parseGenArgs(argv: string[]): GenCli {
   if (values.tenants !== undefined) cli.tenants = number('tenants', values.tenants);
   if (values['burst-at'] !== undefined) cli.burstAt = values['burst-at'];
   if (values.out !== undefined) cli.out = values.out;
+  if (values.fleet !== undefined) {
+    const machines = number('fleet', values.fleet);
+    if (!Number.isSafeInteger(machines) || machines < 1) throw new Error(`--fleet must be a positive integer, got "${values.fleet}"`);
+    if (cli.out === undefined) throw new Error('--fleet writes one file per machine: give the folder with --out DIR');
+    cli.fleet = machines;
+  }
   return cli;
 }
 
@@ -567,7 +710,44 @@ export async function writeLines(lines: Iterable<string> | AsyncIterable<string>
   if (batch.length > 0 && !flush()) await once(out, 'drain');
 }
 
+/**
+ * Writes a fleet into `dir` (created if need be): `<machine>.ndjson` per machine, each in ~64 KiB
+ * writes that wait for 'drain'. Refuses a folder holding other .ndjson files, which a glob over
+ * it would take for part of the fleet. Returns the files' paths in code-unit order.
+ */
+export async function writeFleet(dir: string, opts: FleetOptions): Promise<string[]> {
+  const { machines, lines } = generateFleet(opts);
+  mkdirSync(dir, { recursive: true });
+  const ours = new Set(machines.map((m) => `${m}.ndjson`));
+  const strangers = readdirSync(dir).filter((f) => f.endsWith('.ndjson') && !ours.has(f));
+  if (strangers.length > 0) throw new Error(`${dir} already holds ${strangers.length} other .ndjson file(s) (${strangers.slice(0, 3).join(', ')}), which a glob would mix into the fleet`);
+  const outs = new Map(machines.map((m) => [m, { stream: createWriteStream(join(dir, `${m}.ndjson`)), batch: '' }]));
+  const failed = new Promise<never>((_, reject) => {
+    for (const { stream } of outs.values()) stream.once('error', reject);
+  });
+  // Listened for from the start: a small file may finish while others are still being written.
+  const finished = Promise.all([...outs.values()].map((o) => once(o.stream, 'finish')));
+  finished.catch(() => {}); // an error is reported through `failed`
+  const write = async (out: { stream: NodeJS.WritableStream; batch: string }): Promise<void> => {
+    const ok = out.stream.write(out.batch);
+    out.batch = '';
+    if (!ok) await Promise.race([once(out.stream, 'drain'), failed]);
+  };
+  for (const { machine, line } of lines) {
+    const out = outs.get(machine) as { stream: NodeJS.WritableStream; batch: string };
+    out.batch += line + '\n';
+    if (out.batch.length >= 65_536) await write(out);
+  }
+  for (const out of outs.values()) {
+    if (out.batch.length > 0) await write(out);
+    out.stream.end();
+  }
+  await Promise.race([finished, failed]);
+  return machines.map((m) => join(dir, `${m}.ndjson`));
+}
+
 const USAGE = `usage: node dist/bench/gen.js --rows N --seed S --start TS --days D [options]   (or: npm run gen -- ...)
+       node dist/bench/gen.js --fleet M --rows N --seed S --start TS --days D --out DIR [options]
 
 Writes a deterministic, seeded sync-events log (ndjson): the same options give the same bytes.
 
@@ -590,19 +770,33 @@ opens. Faults, each only when asked for:
   --burst-at TS      one burst of 6 failures, then a success, at the first row at/after TS
   --out FILE       write to FILE (default: stdout)
   -h, --help       this text
+
+A fleet, as collected from many machines:
+  --fleet M        M machines, one log each: DIR/<machine>.ndjson (--out DIR is the folder),
+                   --rows lines per file. Each file holds only its machine's rows, in the order
+                   the machine wrote them (ts order, plus the few late rows unless --no-disorder).
+                   Machine names are distinct (beyond the cast, 15 machines with 5 tenants,
+                   numbered copies such as mbpro-rb-2); faults are spread over the fleet.
+                   Read it with
+                   syncscope run 'DIR/*.ndjson' --now latest
 `;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   scriptArgs({ name: 'gen', npm: 'gen', usage: USAGE }, argv, GEN_FLAGS); // --help, and unknown flags in one line
   let cli: GenCli;
-  let lines: Generator<string>;
+  let lines: Generator<string> | null = null;
   try {
     cli = parseGenArgs(argv);
-    lines = generateLines(cli);
+    if (cli.fleet === undefined) lines = generateLines(cli);
+    else generateFleet({ ...cli, machines: cli.fleet }); // checks every option now, as generateLines does
   } catch (err) {
     process.stderr.write(`gen: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
+  }
+  if (lines === null) {
+    await writeFleet(cli.out as string, { ...cli, machines: cli.fleet as number });
+    return;
   }
   if (cli.out === undefined) {
     // `gen | head` closes the pipe early: that is the reader's choice, not an error.

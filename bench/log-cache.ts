@@ -2,21 +2,33 @@
  * Generated logs the benchmarks read, cached (under .tmp/bench/). A file's name holds everything
  * its bytes depend on: the generator's version and every option (a short hash of all of them,
  * plus the readable ones), so changing any option, or a generator default the caller spelled
- * out, can never pick up a stale log.
+ * out, can never pick up a stale log. A fleet (one file per machine) is cached as a folder named
+ * the same way.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GENERATOR_VERSION, generateLines, writeLines, type FullGenOptions } from './gen.js';
+import { GENERATOR_VERSION, generateLines, writeFleet, writeLines, type FullFleetOptions, type FullGenOptions } from './gen.js';
 import { validateRow } from './oracle.js';
 
 /** e.g. `sync-events-v1-1000000r-bench-30d-3f9a0c1d2e.ndjson`; the hash covers every option. */
 export function logFileName(opts: FullGenOptions): string {
+  return `sync-events-v${GENERATOR_VERSION}-${opts.rows}r-${readableSeed(opts)}-${opts.days}d-${optionsHash(opts)}.ndjson`;
+}
+
+/** e.g. `fleet-v1-50x20000r-bench-30d-3f9a0c1d2e`: a folder of one file per machine. */
+export function fleetDirName(opts: FullFleetOptions): string {
+  return `fleet-v${GENERATOR_VERSION}-${opts.machines}x${opts.rows}r-${readableSeed(opts)}-${opts.days}d-${optionsHash(opts)}`;
+}
+
+function optionsHash(opts: FullGenOptions | FullFleetOptions): string {
   const all = Object.entries(opts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const hash = createHash('sha256').update(JSON.stringify([GENERATOR_VERSION, all])).digest('hex').slice(0, 10);
-  const seed = String(opts.seed).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
-  return `sync-events-v${GENERATOR_VERSION}-${opts.rows}r-${seed}-${opts.days}d-${hash}.ndjson`;
+  return createHash('sha256').update(JSON.stringify([GENERATOR_VERSION, all])).digest('hex').slice(0, 10);
+}
+
+function readableSeed(opts: FullGenOptions): string {
+  return String(opts.seed).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
 }
 
 /** The log for these options in `dir`, generated once and reused. */
@@ -27,6 +39,24 @@ export async function cachedLog(dir: string, opts: FullGenOptions, onGenerate: (
   onGenerate(file);
   await writeFileAtomically(file, (out) => writeLines(generateLines(opts), out));
   return file;
+}
+
+/**
+ * The fleet for these options in `dir`, generated once and reused: its files' paths in code-unit
+ * order, as a shell expands `<folder>/*.ndjson`. Written to a `.partial` folder renamed when
+ * complete, so an interrupted run never leaves half a fleet to be reused.
+ */
+export async function cachedFleet(dir: string, opts: FullFleetOptions, onGenerate: (folder: string) => void = () => {}): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const folder = join(dir, fleetDirName(opts));
+  if (!existsSync(folder)) {
+    onGenerate(folder);
+    const partial = `${folder}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    await writeFleet(partial, opts);
+    renameSync(partial, folder);
+  }
+  return readdirSync(folder).filter((f) => f.endsWith('.ndjson')).sort().map((f) => join(folder, f));
 }
 
 /** jq stops at the first bad line, so it gets a copy holding only the rows the validator accepts. */

@@ -2,7 +2,9 @@
  * Compares what `syncscope run` wrote under its state dir with the oracle's §3.1–§6 results: the
  * snapshot's `health`, `top_errors_24h`, `latency_24h`, `trend`, `cost` and `alerts`, the open
  * alert files in log/alerts/, log/alerts-resolved.ndjson, the KV ALERTS tallies (the embedded
- * file KV under kv/ALERTS/) and log/evals.aggregate.ndjson. Only
+ * file KV under kv/ALERTS/) and log/evals.aggregate.ndjson; and §1's rejects file (which file
+ * and line each rejected line was). Entries and rejects name their file as given, so one input
+ * or several (a fleet) are checked alike. Only
  * what the SPEC specifies is compared: the markdown of an alert file is checked for its front
  * matter and for each entry's facts in order, not for its layout.
  *
@@ -57,6 +59,7 @@ export function diffStateWithOracle(expected: OracleSummary, stateDir: string, o
   checkResolvedAlerts(expected.alerts.resolved, log, out);
   checkKv(expected, join(stateDir, 'kv', 'ALERTS'), opts, out);
   checkAggregates(expected, join(log, 'evals.aggregate.ndjson'), out);
+  checkRejects(expected, join(log, 'sync-events.rejects.ndjson'), out);
   const limit = opts.limit ?? 40;
   if (out.diffs.length > limit) out.diffs = [...out.diffs.slice(0, limit), `… and ${out.diffs.length - limit} more`];
   return out;
@@ -167,12 +170,27 @@ function checkAlertText(where: string, text: string, c: OracleCluster, d: string
       if (found < 0) missing.push(part);
       else from = found + part.length;
     }
-    const fileAt = e.file === '-' ? 0 : region.indexOf(e.file);
+    const fileAt = e.file === '-' ? 0 : indexOfPath(region, e.file);
     if (fileAt < 0) missing.push(e.file);
     else if (!new RegExp(`(?<!\\d)${e.line}(?!\\d)`).test(region.slice(fileAt + (e.file === '-' ? 0 : e.file.length)))) missing.push(`line ${e.line}`);
     if (missing.length > 0) d.push(`${where}: entry ${i + 1} (input line ${e.line}) does not name ${show(missing)}`);
     end = start;
   }
+}
+
+/**
+ * Where `path` appears in `text` as a whole path, not as the tail or head of a longer one
+ * (`logs/a.ndjson` inside `old-logs/a.ndjson` or `logs/a.ndjson.1`), which several input files
+ * make possible; -1 when it does not.
+ */
+function indexOfPath(text: string, path: string): number {
+  const pathChar = /[^\s`'"()[\]<>,;]/;
+  for (let at = text.indexOf(path); at >= 0; at = text.indexOf(path, at + 1)) {
+    const before = text[at - 1];
+    const after = text[at + path.length];
+    if ((before === undefined || !pathChar.test(before)) && (after === undefined || !pathChar.test(after) || after === ':')) return at;
+  }
+  return -1;
 }
 
 function alertFilesIn(dir: string): string[] {
@@ -323,4 +341,36 @@ function checkAggregates(expected: OracleSummary, path: string, out: StateDiff):
     }
   }
   for (const key of got.keys()) d.push(`evals.aggregate.ndjson: unexpected row for ${key}`);
+}
+
+// ---- rejects ------------------------------------------------------------------------------
+
+/**
+ * §1: one line per rejected input line, naming its file (as given) and line. Compared as a set:
+ * within one file they come in line order, but how `run` interleaves several files' rejects is
+ * not specified.
+ */
+function checkRejects(expected: OracleSummary, path: string, out: StateDiff): void {
+  const d = out.diffs;
+  const key = (file: unknown, line: unknown): string => `${String(file)}:${String(line)}`;
+  const want = expected.rejects.map((r) => key(r.file, r.line)).sort(byName);
+  if (!existsSync(path)) {
+    if (want.length > 0) d.push(`log/sync-events.rejects.ndjson is missing, expected ${want.length} line(s)`);
+    return;
+  }
+  const got: string[] = [];
+  readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').forEach((line, i) => {
+    try {
+      const o = parseJsonExact(line);
+      got.push(isObj(o) ? key(o.file, o.line) : `line ${i + 1}: not an object`);
+    } catch {
+      got.push(`line ${i + 1}: not JSON`);
+    }
+  });
+  got.sort(byName);
+  if (got.join('\n') !== want.join('\n')) {
+    const missing = want.filter((w) => !got.includes(w));
+    const extra = got.filter((g) => !want.includes(g));
+    d.push(`rejects: ${got.length} line(s), expected ${want.length}; missing ${show(missing.slice(0, 5))}, unexpected ${show(extra.slice(0, 5))}`);
+  }
 }

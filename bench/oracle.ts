@@ -7,8 +7,12 @@
  * bench/oracle-health.ts), §4 (alerts, bench/oracle-alerts.ts), §5 (KV tallies,
  * bench/oracle-tenants.ts) and §6 (cost, bench/oracle-cost.ts) run over them stably sorted by
  * ts at the end; bench/oracle-outputs.ts compares those with the files `run` writes.
+ *
+ * Several files (a fleet, SPEC §8) are one input: computeOracleFromFiles reads each with its own
+ * line numbers and name, then takes the valid rows of all of them stably sorted by ts.
  */
 import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { clusterFailures, DEFAULT_ALERT_OPTIONS, type AlertOptions, type AlertsResult } from './oracle-alerts.js';
 import { byName, DAY, daysInMonth, formatTs, HOUR, type OracleRow } from './oracle-common.js';
 import { computeCost, DEFAULT_PRICES, type OracleCost, type Prices } from './oracle-cost.js';
@@ -68,6 +72,14 @@ export interface OracleSummary {
   cost: OracleCost;
   /** §3.1: health, top_errors_24h, latency_24h, trend. */
   whatIsWrong: WhatIsWrongNow;
+  /** §1: every rejected line, by file (in argument order), then line. */
+  rejects: RejectedLine[];
+}
+
+/** A rejected input line: the file as given to `run` ("-" for stdin) and its 1-based line. */
+export interface RejectedLine {
+  file: string;
+  line: number;
 }
 
 /** A row that passed validation, reduced to what the outputs need (no file and line yet). */
@@ -81,7 +93,7 @@ export interface OracleOptions {
   tenant?: string;
   /** `--alert-failures` and `--alert-window` (defaults 3 and 10 min). */
   alerts?: AlertOptions;
-  /** The input's name as given to `run` (alert entries name it); default "-". */
+  /** The input's name as given to `run` (alert entries name it); default "-". Several files: each is named by its path as given. */
   file?: string;
   /** `--price-base-usd`, `--egress-included`, `--egress-usd-per-gib` (defaults as in §6). */
   prices?: Partial<Prices>;
@@ -171,12 +183,61 @@ function bump(map: Map<number, Tally>, key: number, a: number, b: number): void 
   }
 }
 
+/**
+ * One input file's lines as `run` reads them: numbered from 1, a BOM on the first line and CR
+ * endings tolerated, blank lines skipped, each non-blank line valid or rejected. Whether a valid
+ * row is late is judged against the rows before it in this file (see computeOracleFromFiles for
+ * why that is also the merged stream's judgement); a rejected line takes the ts of the nearest
+ * valid row before it in this file (§3.1).
+ */
+class InputFile {
+  private lineNo = 0;
+  private maxSeen = -Infinity;
+  private lastValidT: number | null = null;
+
+  constructor(
+    private readonly file: string,
+    private readonly opts: OracleOptions,
+    private readonly to: { read(): void; valid(row: OracleRow, late: boolean): void; rejected(at: number | null, where: RejectedLine): void },
+  ) {}
+
+  addLine(raw: string): void {
+    this.lineNo++;
+    let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (this.lineNo === 1 && line.startsWith('\uFEFF')) line = line.slice(1);
+    if (line.trim() === '') return; // blank lines are tolerated and not counted
+    this.to.read();
+    const v = Buffer.byteLength(line) > MAX_LINE_BYTES ? null : parseAndValidate(line, this.opts.tenant);
+    if (v === null) {
+      this.to.rejected(this.lastValidT, { file: this.file, line: this.lineNo });
+      return;
+    }
+    // Every valid line of one input counts, byte-identical or not (duplicates exist only at a
+    // stdin restart, which the oracle never sees).
+    const row: OracleRow = { ...v, file: this.file, line: this.lineNo };
+    this.lastValidT = row.t;
+    const late = row.t < this.maxSeen - (this.opts.maxLatenessMs ?? DEFAULT_MAX_LATENESS_MS);
+    if (row.t > this.maxSeen) this.maxSeen = row.t;
+    this.to.valid(row, late);
+  }
+}
+
+function parseAndValidate(line: string, tenant: string | undefined): ValidRow | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const v = validateRow(parsed, tenant);
+  return 'row' in v ? v.row : null;
+}
+
 /** Accumulates lines; `result()` gives the summary. */
 export class Oracle {
   private readonly counts: RowCounts = { read: 0, valid: 0, rejected: 0, late: 0, duplicate: 0 };
-  private readonly maxLateness: number;
+  /** The newest valid ts of the whole input (NOW under --now latest). */
   private maxSeen = -Infinity;
-  private lineNo = 0;
   /** With --now latest every valid row is at or before NOW (the max), so rows count at once. */
   private readonly now: number;
   private readonly pushesByHour = new Map<number, Tally>(); // a = pushes, b = failed pushes
@@ -187,52 +248,40 @@ export class Oracle {
   private readonly lastSuccessPush = new Map<string, number | null>();
   /** Every valid row in input order, for §3.1–§6 (which need ts order, not one pass). */
   private readonly rows: OracleRow[] = [];
-  /** The ts of the last valid line so far, which a rejected line takes (§3.1); null before the first. */
-  private lastValidT: number | null = null;
   /** The ts each rejected line takes, in input order. */
   private readonly rejectedAt: Array<number | null> = [];
+  private readonly rejects: RejectedLine[] = [];
+  /** The one input of addLine. */
+  private readonly single: InputFile;
 
   constructor(private readonly opts: OracleOptions = {}) {
-    this.maxLateness = opts.maxLatenessMs ?? DEFAULT_MAX_LATENESS_MS;
     this.now = typeof opts.now === 'number' ? opts.now : Infinity;
+    this.single = new InputFile(opts.file ?? '-', opts, this);
   }
 
   addLine(raw: string): void {
-    this.lineNo++;
-    let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (this.lineNo === 1 && line.startsWith('\uFEFF')) line = line.slice(1);
-    if (line.trim() === '') return; // blank lines are tolerated and not counted
-    this.counts.read++;
-    if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
-      this.reject();
-      return;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      this.reject();
-      return;
-    }
-    const v = validateRow(parsed, this.opts.tenant);
-    if (!('row' in v)) {
-      this.reject();
-      return;
-    }
-    // Every valid line of one input counts, byte-identical or not (duplicates exist only at a
-    // stdin restart, which a one-file oracle never sees).
-    const row: OracleRow = { ...v.row, file: this.opts.file ?? '-', line: this.lineNo };
-    this.rows.push(row);
-    this.lastValidT = row.t;
-    this.counts.valid++;
-    if (row.t < this.maxSeen - this.maxLateness) this.counts.late++;
-    if (row.t > this.maxSeen) this.maxSeen = row.t;
-    this.count(row);
+    this.single.addLine(raw);
   }
 
-  private reject(): void {
+  /** A non-blank line was read (called by an InputFile). */
+  read(): void {
+    this.counts.read++;
+  }
+
+  /** A rejected line, taking the ts `at` (called by an InputFile). */
+  rejected(at: number | null, where: RejectedLine): void {
     this.counts.rejected++;
-    this.rejectedAt.push(this.lastValidT);
+    this.rejectedAt.push(at);
+    this.rejects.push(where);
+  }
+
+  /** A valid row, late or not in its input (called by an InputFile, or in ts order over several). */
+  valid(row: OracleRow, late: boolean): void {
+    this.rows.push(row);
+    this.counts.valid++;
+    if (late) this.counts.late++;
+    if (row.t > this.maxSeen) this.maxSeen = row.t;
+    this.count(row);
   }
 
   /** Adds a valid row's contribution; rows after NOW are left out of every output. */
@@ -292,7 +341,10 @@ export class Oracle {
     const tenants = tenantTallies(sorted, new Set(this.rows.map((r) => r.tenant)), alerts, now);
     const cost = computeCost(sorted, now, { ...DEFAULT_PRICES, ...this.opts.prices });
     const whatIsWrong = whatIsWrongNow({ rows: sorted, rejectedAt: this.rejectedAt, now, openAlerts: alerts.open.length, cost });
-    return { now: formatTs(now), rows: { ...this.counts }, pushes_per_hour, bytes_per_day, repos, machines, alerts, tenants, cost, whatIsWrong };
+    return {
+      now: formatTs(now), rows: { ...this.counts }, pushes_per_hour, bytes_per_day, repos, machines, alerts, tenants, cost, whatIsWrong,
+      rejects: [...this.rejects],
+    };
   }
 }
 
@@ -314,17 +366,57 @@ export function computeOracle(lines: Iterable<string>, opts?: OracleOptions): Or
   return oracle.result();
 }
 
-/** The oracle over a file, streamed (split on '\n'; a last line without one still counts). */
+/** The oracle over a file, streamed. */
 export async function computeOracleFromFile(path: string, opts?: OracleOptions): Promise<OracleSummary> {
   const oracle = new Oracle({ file: path, ...opts });
+  for await (const lines of fileLines(path)) for (const line of lines) oracle.addLine(line);
+  return oracle.result();
+}
+
+/**
+ * The oracle over several files as one input (SPEC §8): `run` merges them by ts, so its outputs
+ * equal those of the valid rows of all files stably sorted by ts (ties: argument order, then line
+ * order), on which the one-file oracle then runs. Each file is read with its own line numbers and
+ * named by its path as given (rejects, alert entries); a path named again (the same file,
+ * resolved) is read once, under its first name. Rejected lines count as in one file.
+ *
+ * `late`: a row counts late when it is more than --max-lateness behind the newest row before it
+ * in the merged stream. A k-way merge takes another file's row only when it is no later than
+ * this file's current head, a row at or before this one in this file; so a row is late in the
+ * merged stream exactly when it is late in its own file. `late` is the sum of each file's own
+ * and the merge adds none (0 for files each in ts order). What the oracle assumes: each file's
+ * own disorder stays within --max-lateness (the generator's ~4 min does), since only then is
+ * the sorted result what `run` promises; a row further behind is counted late here and still
+ * sorted into place, which `run` cannot do.
+ */
+export async function computeOracleFromFiles(paths: readonly string[], opts: OracleOptions = {}): Promise<OracleSummary> {
+  const oracle = new Oracle(opts);
+  const seen = new Set<string>();
+  const held: Array<{ row: OracleRow; late: boolean }> = [];
+  for (const path of paths) {
+    if (seen.has(resolve(path))) continue;
+    seen.add(resolve(path));
+    const input = new InputFile(path, opts, {
+      read: () => oracle.read(),
+      rejected: (at, where) => oracle.rejected(at, where),
+      valid: (row, late) => held.push({ row, late }),
+    });
+    for await (const lines of fileLines(path)) for (const line of lines) input.addLine(line);
+  }
+  held.sort((a, b) => a.row.t - b.row.t); // stable: argument order, then line order
+  for (const { row, late } of held) oracle.valid(row, late);
+  return oracle.result();
+}
+
+/** A file's lines, a chunk's worth at a time, split on '\n' (a last line without one still counts). */
+async function* fileLines(path: string): AsyncGenerator<string[]> {
   let carry = '';
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const parts = (carry + (chunk as string)).split('\n');
     carry = parts.pop() as string;
-    for (const line of parts) oracle.addLine(line);
+    yield parts;
   }
-  if (carry !== '') oracle.addLine(carry);
-  return oracle.result();
+  if (carry !== '') yield [carry];
 }
 
 // ---- comparison ----------------------------------------------------------------------------

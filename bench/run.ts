@@ -4,17 +4,20 @@
  * rows) with a correctness gate: every `run` (with 2 threads and with 1) is checked against the
  * independent oracle (bench/oracle.ts): the snapshot's §1–§3 numbers, and the §3.1–§6 outputs
  * under its state dir (what is wrong now, alerts, KV tallies, cost; see bench/oracle-outputs.ts).
+ * Both also run a fleet: one generated file per machine (50 × 20k rows; --ci 8 × 5k), read by one
+ * `run` over all the paths, as a shell expands `logs/*.ndjson`, against the floor over the same
+ * files, and in --ci checked against the oracle over several files (computeOracleFromFiles).
  * `--phases` profiles one `run` per size instead and prints where the time goes (bench/phases.ts).
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultThreads } from '../pipeline/engine/parallel-scan.js';
-import { EVERY_FAULT, type FullGenOptions } from './gen.js';
-import { cachedLog, countLines, validRowsFile } from './log-cache.js';
+import { EVERY_FAULT, type FullFleetOptions, type FullGenOptions } from './gen.js';
+import { cachedFleet, cachedLog, countLines, validRowsFile } from './log-cache.js';
 import { measure, median, rssMethod, type Measurement } from './measure.js';
-import { computeOracleFromFile, diffWithOracle, type OracleSummary } from './oracle.js';
+import { computeOracleFromFile, computeOracleFromFiles, diffWithOracle, type OracleSummary } from './oracle.js';
 import { diffStateWithOracle } from './oracle-outputs.js';
 import { scriptArgs } from './script-args.js';
 import { mergeSummaries, renderPhases, renderTopFunctions, summariseProfile, type CpuProfile } from './phases.js';
@@ -41,6 +44,8 @@ const USAGE = `usage: node dist/bench/run.js [options]        (npm run bench / n
   --seed S           generator seed (default bench)
   --days D           span of the generated logs in days (default 30)
   --jq-max-rows N    run jq only on logs of at most N rows (default 100000; 0: never)
+  --fleet FxR        also a fleet: F files (one per machine) of R rows each, read by one
+                     \`run\` over all of them (default 50x20000; --ci: 8x5000; 0: none)
   --cli PATH         another build of the pipeline CLI (default dist/cli/syncscope.mjs; with
                      --phases dist/pipeline/cli/bin.js)
   --ci               the CI gate: every \`run\` (--threads ${CI_THREADS} and --threads 1) checked
@@ -58,6 +63,16 @@ function logOptions(rows: number, args: Args): FullGenOptions {
   return { rows, seed: args.seed, days: args.days, ...LOG_SHAPE };
 }
 
+function fleetOptions(fleet: Fleet, args: Args): FullFleetOptions {
+  return { machines: fleet.files, ...logOptions(fleet.rowsPerFile, args) };
+}
+
+/** A fleet: this many files, one per machine, of this many rows each. */
+interface Fleet {
+  files: number;
+  rowsPerFile: number;
+}
+
 interface Args {
   sizes: number[];
   ci: boolean;
@@ -68,6 +83,7 @@ interface Args {
   cli: string;
   phases: boolean;
   threads: number | undefined;
+  fleet: Fleet | null;
 }
 
 function parseCli(argv: string[]): Args {
@@ -81,6 +97,7 @@ function parseCli(argv: string[]): Args {
     cli: { type: 'string' },
     phases: { type: 'boolean' },
     threads: { type: 'string' },
+    fleet: { type: 'string' },
   });
   const ci = values.ci === true;
   const int = (name: string, text: string, min = 1): number => {
@@ -90,6 +107,9 @@ function parseCli(argv: string[]): Args {
   };
   const sizes = (values.sizes ?? (ci ? '200000' : '100000,400000,1000000')).split(',').map((s) => int('sizes', s));
   if (values.threads !== undefined && values.phases !== true) throw new Error('--threads goes with --phases (the bench measures default threads and --threads 1)');
+  const fleetText = values.fleet ?? (ci ? '8x5000' : '50x20000');
+  const fleetMatch = /^(\d+)x(\d+)$/.exec(fleetText);
+  if (fleetText !== '0' && fleetMatch === null) throw new Error(`--fleet must be FILESxROWS (e.g. 50x20000) or 0, got "${fleetText}"`);
   return {
     sizes: [...new Set(sizes)].sort((a, b) => a - b),
     ci,
@@ -100,6 +120,7 @@ function parseCli(argv: string[]): Args {
     cli: values.cli !== undefined ? resolve(values.cli) : values.phases === true ? TSC_CLI : DEFAULT_CLI,
     phases: values.phases === true,
     threads: values.threads === undefined ? undefined : int('threads', values.threads),
+    fleet: fleetMatch === null ? null : { files: int('fleet', fleetMatch[1] as string), rowsPerFile: int('fleet', fleetMatch[2] as string) },
   };
 }
 
@@ -129,10 +150,14 @@ interface Contender {
   runs: Measurement[];
 }
 
-/** One generated log and everything measured on it. */
+/** One generated input (a log, or a fleet of them) and everything measured on it. */
 interface Size {
+  /** Its column and table heading: "1,000,000 rows", "50 files × 20,000 rows". */
+  label: string;
+  /** Lines of all its files. */
   rows: number;
-  file: string;
+  files: string[];
+  fleet: Fleet | null;
   bytes: number;
   expected: OracleSummary;
   contenders: Contender[];
@@ -183,7 +208,40 @@ async function prepareSize(rows: number, args: Args, jq: boolean): Promise<Size>
       okCodes: [0], rows: await countLines(clean), bytes: statSync(clean).size, runs: [],
     });
   }
-  return { rows, file, bytes, expected, contenders };
+  return { label: `${rows.toLocaleString('en-US')} rows`, rows, files: [file], fleet: null, bytes, expected, contenders };
+}
+
+/**
+ * The fleet case: `run` over every file of a generated fleet, paths in code-unit order as a shell
+ * expands `<folder>/*.ndjson`, against the floor over the same files.
+ */
+async function prepareFleet(fleet: Fleet, args: Args): Promise<Size> {
+  const howMany = `${fleet.files} file${fleet.files === 1 ? '' : 's'}`;
+  const label = `${howMany} × ${fleet.rowsPerFile.toLocaleString('en-US')} rows`;
+  const files = await cachedFleet(BENCH_DIR, fleetOptions(fleet, args), (folder) => log(`generating a fleet of ${label} → ${relative(folder)}/`));
+  let lines = 0;
+  let bytes = 0;
+  for (const f of files) {
+    lines += await countLines(f);
+    bytes += statSync(f).size;
+  }
+  log(`input: ${relative(dirname(files[0] ?? ''))}/*.ndjson — ${howMany}, ${lines.toLocaleString('en-US')} rows, ${(bytes / 1e6).toFixed(1)} MB`);
+  const oracleStart = performance.now();
+  const expected = await computeOracleFromFiles(files);
+  log(`oracle over the fleet: now=${expected.now}, read=${expected.rows.read} valid=${expected.rows.valid} rejected=${expected.rows.rejected} late=${expected.rows.late}, ` +
+    `${expected.alerts.open.length} open / ${expected.alerts.resolved.length} resolved alerts (${((performance.now() - oracleStart) / 1000).toFixed(1)} s)`);
+  const cli = args.cli;
+  const threads = args.ci ? ['--threads', String(CI_THREADS)] : [];
+  const contenders: Contender[] = [
+    { name: `floor, ${howMany} (read + split + JSON.parse)`, kind: 'floor', command: process.execPath, args: () => [FLOOR, ...files], okCodes: [0], rows: lines, bytes, runs: [] },
+    {
+      name: `pipeline \`run\` over ${howMany} (fleet), ${args.ci ? `\`--threads ${CI_THREADS}\`` : `default threads (${defaultThreads()} here)`}`,
+      kind: 'run', command: process.execPath,
+      args: (state) => [cli, 'run', ...files, '--now', 'latest', '--state', state, ...threads],
+      okCodes: [0], rows: lines, bytes, runs: [], ...(existsSync(cli) ? {} : { unavailable: `${relative(cli)} is missing` }),
+    },
+  ];
+  return { label, rows: lines, files, fleet, bytes, expected, contenders };
 }
 
 async function bench(args: Args): Promise<number> {
@@ -191,7 +249,8 @@ async function bench(args: Args): Promise<number> {
   const jq = args.jqMaxRows > 0 && onPath('jq');
   const sizes: Size[] = [];
   for (const rows of args.sizes) sizes.push(await prepareSize(rows, args, jq));
-  for (const s of sizes) await measure(process.execPath, [FLOOR, s.file]); // warm the page cache; not counted
+  if (args.fleet !== null) sizes.push(await prepareFleet(args.fleet, args));
+  for (const s of sizes) await measure(process.execPath, [FLOOR, ...s.files]); // warm the page cache; not counted
 
   const failures: string[] = [];
   // Round-robin over every size and contender, so a noisy neighbour hurts all alike. Every
@@ -202,19 +261,19 @@ async function bench(args: Args): Promise<number> {
         if (c.unavailable !== undefined) continue;
         const state = mkdtempSync(join(tmpdir(), 'syncscope-bench-'));
         try {
-          log(`run ${k + 1}/${args.runs}, ${size.rows.toLocaleString('en-US')} rows: ${c.name}`);
+          log(`run ${k + 1}/${args.runs}, ${size.label}: ${c.name}`);
           const ranFrom = Date.now();
           const m = await measure(c.command, c.args(state), { cwd: ROOT });
           const ranTo = Date.now();
           if (m.code === null || !c.okCodes.includes(m.code)) {
             const stderr = lastLine(m.stderr);
             c.unavailable = `failed (exit ${m.code ?? m.signal}${stderr === '' ? '' : `: ${stderr}`})`;
-            if (c.kind === 'run' || c.kind === 'lint') failures.push(`${size.rows} rows, ${c.name}: ${c.unavailable}`);
+            if (c.kind === 'run' || c.kind === 'lint') failures.push(`${size.label}, ${c.name}: ${c.unavailable}`);
             continue;
           }
           c.runs.push(m);
           if (c.kind === 'run' && (args.ci || k === 0)) {
-            const where = `${size.rows} rows, ${c.name}, run ${k + 1}`;
+            const where = `${size.label}, ${c.name}, run ${k + 1}`;
             failures.push(...[...checkSnapshot(state, size.expected), ...checkStateDir(state, size.expected, ranFrom, ranTo)].map((f) => `${where}: ${f}`));
           }
           if (k === 0 && c.kind === 'jq') checkJq(m.stdout, size.expected);
@@ -240,7 +299,8 @@ async function bench(args: Args): Promise<number> {
     ok: failures.length === 0, failures,
     load_average: loadavg().map((x) => Math.round(x * 100) / 100),
     sizes: sizes.map((s, i) => ({
-      rows: s.rows, bytes: s.bytes, file: relative(s.file),
+      label: s.label, rows: s.rows, bytes: s.bytes,
+      ...(s.fleet === null ? { file: relative(s.files[0] ?? '') } : { fleet: { files: s.fleet.files, rows_per_file: s.fleet.rowsPerFile, dir: relative(dirname(s.files[0] ?? '')) } }),
       oracle: { now: s.expected.now, rows: s.expected.rows },
       results: (tables[i] as TableRow[]).map((r, j) => ({
         name: r.name,
@@ -435,19 +495,26 @@ function checkJq(stdout: string, expected: OracleSummary): void {
 const fmt = (v: number | null, digits: number): string =>
   v === null ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-/** × floor (and median wall time) of every contender at every size, then one detailed table per size, largest first. */
+/**
+ * × floor (and median wall time) of every contender at every size, then one detailed table per
+ * size, largest first, and the fleet's last (its own column and rows: the floor over its files).
+ */
 function renderResults(sizes: Size[], tables: TableRow[][]): string {
   const names = [...new Set(tables.flat().map((r) => r.name))];
   const summary = [
-    `| × floor (median wall time) | ${sizes.map((s) => `${s.rows.toLocaleString('en-US')} rows`).join(' | ')} |`,
+    `| × floor (median wall time) | ${sizes.map((s) => s.label).join(' | ')} |`,
     `|---|${sizes.map(() => '---:').join('|')}|`,
     ...names.map((name) => `| ${name} | ${tables.map((t) => {
       const r = t.find((x) => x.name === name);
       return r === undefined || r.note !== undefined ? '—' : `${fmt(r.ratioToFloor, 2)} (${fmt((r.medianMs ?? 0) / 1000, 2)} s)`;
     }).join(' | ')} |`),
   ].join('\n');
-  const details = sizes.map((s, i) => ({ s, t: tables[i] as TableRow[] })).reverse().map(({ s, t }) => [
-    `${s.rows.toLocaleString('en-US')} rows (${(s.bytes / 1e6).toFixed(1)} MB)`,
+  const cases = sizes.map((s, i) => ({ s, t: tables[i] as TableRow[] }));
+  const ordered = [...cases.filter((c) => c.s.fleet === null).reverse(), ...cases.filter((c) => c.s.fleet !== null)];
+  const details = ordered.map(({ s, t }) => [
+    s.fleet === null
+      ? `${s.label} (${(s.bytes / 1e6).toFixed(1)} MB)`
+      : `${s.label}, one \`run\` over all the files (${s.rows.toLocaleString('en-US')} rows, ${(s.bytes / 1e6).toFixed(1)} MB)`,
     '',
     '| what | rows/s | MB/s | peak RSS MiB | × floor | median s |',
     '|---|---:|---:|---:|---:|---:|',

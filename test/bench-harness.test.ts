@@ -1,12 +1,16 @@
-// The benchmark harness itself: cached logs are named by everything they depend on, the
-// --phases profile summary puts self time where the stack says, and the bench tools' --help.
+// The benchmark harness itself: cached logs (and fleets) are named by everything they depend on,
+// the floor reads several files, the --phases profile summary puts self time where the stack
+// says, and the bench tools' --help.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EVERY_FAULT, type FullGenOptions } from '../bench/gen.js';
-import { logFileName } from '../bench/log-cache.js';
+import { EVERY_FAULT, generateFleet, generateLines, type FullFleetOptions, type FullGenOptions } from '../bench/gen.js';
+import { cachedFleet, fleetDirName, logFileName } from '../bench/log-cache.js';
+import { computeOracleFromFile } from '../bench/oracle.js';
+import { diffStateWithOracle } from '../bench/oracle-outputs.js';
 import { summariseProfile, type CallFrame, type CpuProfile, type Phase } from '../bench/phases.js';
-import { REPO_ROOT, ensureBuilt } from './core-helpers.js';
+import { REPO_ROOT, ensureBuilt, runCli, tempDir } from './core-helpers.js';
 
 describe('logFileName', () => {
   const base: FullGenOptions = { rows: 1000, seed: 'bench', start: '2026-04-01T00:00:00Z', days: 30, tenants: 5, disorder: true, burstAt: null, ...EVERY_FAULT };
@@ -25,6 +29,86 @@ describe('logFileName', () => {
 
   it('keeps odd seeds out of the path', () => {
     expect(logFileName({ ...base, seed: '../x y' })).toMatch(/^sync-events-v\d+-1000r-\.\._x_y-30d-/);
+  });
+});
+
+describe('cached fleets', () => {
+  const base: FullFleetOptions = { machines: 50, rows: 20_000, seed: 'bench', start: '2026-04-01T00:00:00Z', days: 30, tenants: 5, disorder: true, burstAt: null, ...EVERY_FAULT };
+
+  it('name a folder by every option, the machines included', () => {
+    expect(fleetDirName({ ...base })).toBe(fleetDirName(base));
+    expect(fleetDirName(base)).toMatch(/^fleet-v\d+-50x20000r-bench-30d-[0-9a-f]{10}$/);
+    const names = [{ machines: 49 }, { rows: 20_001 }, { seed: 'x' }, { badLines: false }, { disorder: false }].map((v) => fleetDirName({ ...base, ...v }));
+    expect(new Set([fleetDirName(base), ...names]).size).toBe(names.length + 1);
+  });
+
+  it('are generated once, then reused; the paths in code-unit order, as a shell expands a glob', async () => {
+    const dir = tempDir('fleet-cache');
+    const opts: FullFleetOptions = { ...base, machines: 4, rows: 200, days: 2 };
+    const generated: string[] = [];
+    const paths = await cachedFleet(dir, opts, (folder) => generated.push(folder));
+    expect(generated).toEqual([join(dir, fleetDirName(opts))]);
+    expect(paths).toEqual(generateFleet(opts).machines.map((m) => join(dir, fleetDirName(opts), `${m}.ndjson`)));
+    expect(paths.map((p) => basename(p))).toEqual(readdirSync(join(dir, fleetDirName(opts))).sort());
+    expect(await cachedFleet(dir, opts, (folder) => generated.push(folder))).toEqual(paths);
+    expect(generated).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual([fleetDirName(opts)]); // no .partial left behind
+  });
+});
+
+describe('diffStateWithOracle', () => {
+  it('notices a reject or an alert entry that names the wrong file or line', async () => {
+    ensureBuilt();
+    const dir = tempDir('state-diff');
+    const path = join(dir, 'mbpro-rb.ndjson');
+    const other = join(dir, 'studio-rb.ndjson'); // another machine's file, in a fleet
+    writeFileSync(path, `${[...generateLines({ rows: 3_000, seed: 'diff', start: '2026-04-01T00:00:00Z', days: 3, burstAt: '2026-04-02T12:00:00Z', ...EVERY_FAULT })].join('\n')}\n`);
+    const state = join(dir, 'state');
+    // NOW = when the last cluster opened: it is open then, and earlier ones have resolved.
+    const clusters = (await computeOracleFromFile(path)).alerts.resolved;
+    const now = Math.max(...clusters.map((c) => c.opened_at));
+    const r = await runCli(['run', path, '--now', new Date(now).toISOString(), '--state', state, '--no-progress']);
+    expect(r.code, r.stderr).toBe(0);
+    const expected = await computeOracleFromFile(path, { now });
+    expect(expected.rejects.length).toBeGreaterThan(0);
+    expect(diffStateWithOracle(expected, state).diffs).toEqual([]);
+
+    const rejects = join(state, 'log', 'sync-events.rejects.ndjson');
+    const text = readFileSync(rejects, 'utf8');
+    const first = expected.rejects[0] as { file: string; line: number };
+    writeFileSync(rejects, text.replace(`"line":${first.line},`, `"line":${first.line + 1},`));
+    expect(diffStateWithOracle(expected, state).diffs.join('\n')).toMatch(/^rejects: .*missing \[".*:\d+"\], unexpected/m);
+    writeFileSync(rejects, text);
+
+    // An entry naming a longer path that merely contains the right one, or another file.
+    const resolved = join(state, 'log', 'alerts-resolved.ndjson');
+    const alerts = join(state, 'log', 'alerts');
+    const open = readdirSync(alerts);
+    expect(open.length).toBeGreaterThan(0);
+    expect(readFileSync(resolved, 'utf8')).not.toBe('');
+    for (const name of open) writeFileSync(join(alerts, name), readFileSync(join(alerts, name), 'utf8').replaceAll(path, `${path}.1`));
+    writeFileSync(resolved, readFileSync(resolved, 'utf8').replaceAll(JSON.stringify(path), JSON.stringify(other)));
+    const diffs = diffStateWithOracle(expected, state).diffs.join('\n');
+    expect(diffs).toContain(`does not name ${JSON.stringify([path])}`);
+    expect(diffs).toMatch(/alerts-resolved\.ndjson line 1: got/);
+  });
+});
+
+describe('floor', () => {
+  it('reads several files one after the other and sums their rows', () => {
+    ensureBuilt();
+    const dir = tempDir('floor');
+    const a = join(dir, 'a.ndjson');
+    const b = join(dir, 'b.ndjson');
+    writeFileSync(a, '{"x":1}\n{"x":2}\nnot json\n{"x":3}'); // no newline at the end: the line still counts
+    writeFileSync(b, '{"y":1}\n\n{"y":2}\n');
+    const floor = (...files: string[]): unknown => {
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/bench/floor.js'), ...files], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { rows: number }).rows;
+    };
+    expect(floor(a)).toBe(4);
+    expect(floor(a, b)).toBe(6);
   });
 });
 

@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { EVERY_FAULT, generateLines, parseGenArgs, type GenOptions } from '../bench/gen.js';
-import { computeOracle, diffWithOracle, parseRfc3339, validateRow, type ValidRow } from '../bench/oracle.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EVERY_FAULT, generateFleet, generateLines, parseGenArgs, writeFleet, type FleetOptions, type GenOptions } from '../bench/gen.js';
+import type { OracleCluster } from '../bench/oracle-alerts.js';
+import {
+  computeOracle, computeOracleFromFile, computeOracleFromFiles, diffWithOracle, parseRfc3339, validateRow, type OracleSummary, type ValidRow,
+} from '../bench/oracle.js';
 
 const BASE: GenOptions = { rows: 20_000, seed: 'test', start: '2026-04-01T00:00:00Z', days: 7, ...EVERY_FAULT };
 const generate = (o: Partial<GenOptions> = {}): string[] => [...generateLines({ ...BASE, ...o })];
@@ -342,5 +347,201 @@ describe('the default log: a healthy steady state', () => {
     expect(parseGenArgs([...base, '--faults', '--no-bad'])).toMatchObject({ ...EVERY_FAULT, badLines: false });
     expect(parseGenArgs([...base, '--incidents', '--mass-changes'])).toEqual({ rows: 10, seed: '1', start: opts.start, days: 1, disorder: true, incidents: true, massChanges: true });
     expect(parseGenArgs([...base, '--manifest-breaks', '--idle-machines', '--bad-lines'])).toMatchObject({ manifestBreaks: true, idleMachines: true, badLines: true });
+  });
+});
+
+// ---- a fleet: one file per machine ------------------------------------------------------------
+
+const FLEET: FleetOptions = { machines: 8, rows: 2_500, seed: 'fleet', start: '2026-04-01T00:00:00Z', days: 7, ...EVERY_FAULT };
+
+/** Each machine's lines in the order its file holds them. */
+function fleetFiles(opts: FleetOptions): Map<string, string[]> {
+  const { machines, lines } = generateFleet(opts);
+  const files = new Map(machines.map((m) => [m, [] as string[]]));
+  for (const { machine, line } of lines) (files.get(machine) as string[]).push(line);
+  return files;
+}
+
+const FILES = fleetFiles(FLEET);
+
+describe('generateFleet', () => {
+  it('gives the same files for the same seed, other files for another', () => {
+    expect(fleetFiles(FLEET)).toEqual(FILES);
+    const other = fleetFiles({ ...FLEET, seed: 'other' });
+    expect([...other.keys()]).toEqual([...FILES.keys()]);
+    expect(other.get('mbpro-rb')).not.toEqual(FILES.get('mbpro-rb'));
+  });
+
+  it('writes exactly --rows lines per machine, each file only its machine\'s rows', () => {
+    expect(FILES.size).toBe(8);
+    for (const [machine, lines] of FILES) {
+      expect(lines).toHaveLength(2_500);
+      const rows = validRows(lines);
+      expect(rows.length).toBeGreaterThan(2_400);
+      for (const p of rows) expect(p.row.machine).toBe(machine);
+    }
+  });
+
+  it('names machines distinctly, in code-unit order, several tenants even in a small fleet', () => {
+    const names = [...FILES.keys()];
+    expect(names).toEqual([...names].sort());
+    expect(new Set(validRows([...FILES.values()].flat()).map(tenantOf)).size).toBeGreaterThanOrEqual(4);
+    const big = generateFleet({ ...FLEET, machines: 50, rows: 1 }).machines;
+    expect(new Set(big).size).toBe(50);
+    expect(big).toContain('mbpro-rb');
+    expect(big).toContain('mbpro-rb-2');
+    expect(big.every((m) => /^[a-z0-9-]+$/.test(m))).toBe(true);
+  });
+
+  it('keeps each file in ts order but for the usual few late rows (under 4 min); none with --no-disorder', () => {
+    const behind = [...FILES.values()].map((lines) => maxBehindMs(validRows(lines)));
+    expect(Math.max(...behind)).toBeLessThan(4 * 60_000);
+    expect(Math.max(...behind)).toBeGreaterThan(60_000);
+    for (const lines of fleetFiles({ ...FLEET, disorder: false }).values()) expect(maxBehindMs(validRows(lines))).toBeLessThan(1000);
+  });
+
+  it('spreads the faults over the fleet: bad lines of each kind, incidents that open alerts', () => {
+    const all = [...FILES.values()].flat();
+    expect(computeOracle(all).rows.rejected).toBe(4); // as one log of 20,000 lines
+    expect(recoveredBursts(validRows(all), 5).length).toBeGreaterThan(0);
+  });
+
+  it('is one world: manifest chains and the healthy default hold across the merged fleet (ties in argument order)', () => {
+    // 30 machines, most writing whole seconds: pushes of one chain a fraction of a second apart must not swap.
+    const healthy = validRows([...fleetFiles({ machines: 30, rows: 1_000, seed: 'h', start: '2026-04-01T00:00:00Z', days: 7 }).values()].flat());
+    const head = new Map<string, unknown>();
+    let links = 0;
+    const failures = new Map<string, number[]>();
+    for (const p of byTs(healthy)) {
+      if (p.row.failed) failures.set(`${tenantOf(p)}/${p.row.repo}`, [...(failures.get(`${tenantOf(p)}/${p.row.repo}`) ?? []), p.row.t]);
+      if (p.row.op !== 'push' || p.row.failed) continue;
+      const key = `${tenantOf(p)}/${p.row.repo}/${String(p.raw.scope)}`;
+      if (head.has(key)) {
+        links++;
+        expect(p.raw.manifest_before, key).toBe(head.get(key));
+      }
+      head.set(key, p.raw.manifest_after);
+    }
+    expect(links).toBeGreaterThan(10_000);
+    for (const ts of failures.values()) for (let i = 0; i + 2 < ts.length; i++) expect(ts[i + 2]! - ts[i]!).toBeGreaterThan(10 * 60_000);
+  });
+
+  it('--fleet needs --out DIR; writeFleet writes <machine>.ndjson there and refuses a folder holding other logs', async () => {
+    const base = ['--rows', '40', '--seed', '1', '--start', '2026-04-01T00:00:00Z', '--days', '1'];
+    expect(() => parseGenArgs([...base, '--fleet', '3'])).toThrow(/--out DIR/);
+    expect(() => parseGenArgs([...base, '--fleet', '0', '--out', 'x'])).toThrow(/positive integer/);
+    expect(parseGenArgs([...base, '--fleet', '3', '--out', 'logs'])).toMatchObject({ fleet: 3, out: 'logs', rows: 40 });
+    const dir = mkdtempSync(join(tmpdir(), 'syncscope-fleet-'));
+    try {
+      const opts: FleetOptions = { machines: 3, rows: 40, seed: 1, start: '2026-04-01T00:00:00Z', days: 1 };
+      const paths = await writeFleet(join(dir, 'logs'), opts);
+      expect(paths).toEqual(generateFleet(opts).machines.map((m) => join(dir, 'logs', `${m}.ndjson`)));
+      const files = fleetFiles(opts);
+      for (const [m, lines] of files) expect(readFileSync(join(dir, 'logs', `${m}.ndjson`), 'utf8')).toBe(`${lines.join('\n')}\n`);
+      await writeFleet(join(dir, 'logs'), opts); // the same fleet again: fine
+      writeFileSync(join(dir, 'logs', 'old-machine.ndjson'), '');
+      await expect(writeFleet(join(dir, 'logs'), opts)).rejects.toThrow(/other \.ndjson file.*old-machine\.ndjson/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---- the oracle over several files ------------------------------------------------------------
+
+describe('computeOracleFromFiles', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'syncscope-oracle-fleet-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Writes each machine's lines to dir/<name>/<machine>.ndjson; the paths in code-unit order. */
+  const writeFiles = (name: string, files: Map<string, string[]>): string[] => {
+    mkdirSync(join(dir, name));
+    return [...files].map(([m, lines]) => {
+      const path = join(dir, name, `${m}.ndjson`);
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      return path;
+    });
+  };
+  /** The summary without what names input files and lines. */
+  const unlabelled = (s: OracleSummary): unknown => {
+    const strip = (c: OracleCluster): unknown => ({ ...c, entries: c.entries.map(({ file: _f, line: _l, ...rest }) => rest) });
+    return { ...s, alerts: { open: s.alerts.open.map(strip), resolved: s.alerts.resolved.map(strip) }, rejects: [] };
+  };
+
+  const fleet = fleetFiles({ ...FLEET, machines: 5, rows: 3_000, seed: 'oracle-fleet', badLines: false });
+  const paths = writeFiles('fleet', fleet);
+
+  it('equals the oracle over one file holding the stably ts-sorted concatenation, apart from file and line', async () => {
+    const concatenated = [...fleet.values()].flat().map((line, i) => ({ line, i, t: Date.parse((JSON.parse(line) as { ts: string }).ts) }));
+    concatenated.sort((a, b) => a.t - b.t || a.i - b.i);
+    const one = join(dir, 'sorted.ndjson');
+    writeFileSync(one, `${concatenated.map((x) => x.line).join('\n')}\n`);
+    const merged = await computeOracleFromFiles(paths);
+    expect(merged.alerts.resolved.length).toBeGreaterThan(0);
+    expect(merged.rows).toEqual({ read: 15_000, valid: 15_000, rejected: 0, late: 0, duplicate: 0 });
+    expect(unlabelled(merged)).toEqual(unlabelled(await computeOracleFromFile(one)));
+  });
+
+  it('names each alert entry by its own file and its line there', async () => {
+    const merged = await computeOracleFromFiles(paths);
+    const entries = [...merged.alerts.open, ...merged.alerts.resolved].flatMap((c) => c.entries);
+    expect(new Set(entries.map((e) => e.file)).size).toBeGreaterThan(1);
+    for (const e of entries) {
+      expect(paths).toContain(e.file);
+      const line = readFileSync(e.file, 'utf8').split('\n')[e.line - 1] as string;
+      expect(Date.parse((JSON.parse(line) as { ts: string }).ts)).toBe(e.t);
+      expect(line).toContain(`"machine":"${e.machine}"`);
+    }
+  });
+
+  it('counts a row late against its own file, which a k-way merge keeps: the sum of each file\'s own', async () => {
+    const maxLatenessMs = 60_000;
+    const merged = await computeOracleFromFiles(paths, { maxLatenessMs });
+    let sum = 0;
+    for (const p of paths) sum += (await computeOracleFromFile(p, { maxLatenessMs })).rows.late;
+    expect(sum).toBeGreaterThan(0);
+    expect(merged.rows.late).toBe(sum);
+  });
+
+  it('reads a path named twice once, under its first name', async () => {
+    const a = paths[0] as string;
+    const again = `${dirname(a)}/./${basename(a)}`;
+    const twice = await computeOracleFromFiles([a, paths[1] as string, again, a]);
+    expect(twice).toEqual(await computeOracleFromFiles([a, paths[1] as string]));
+  });
+
+  it('breaks ts ties by argument order, then line order', async () => {
+    const row = (ts: string, ok: boolean): string => JSON.stringify({ ts, op: 'push', repo: 'web', scope: 'state', files: 1, bytes: 1, dur_ms: 1, trigger: 'cron', machine: 'm', ok, ...(ok ? {} : { error: 'x' }) });
+    mkdirSync(join(dir, 'ties'));
+    const a = join(dir, 'ties', 'a.ndjson');
+    const b = join(dir, 'ties', 'b.ndjson');
+    // a: three failures open an alert, then a success at 09:03; b: a failure at 09:03 too.
+    writeFileSync(a, ['09:00', '09:01', '09:02'].map((t) => row(`2026-05-10T${t}:00Z`, false)).concat(row('2026-05-10T09:03:00Z', true)).join('\n'));
+    writeFileSync(b, row('2026-05-10T09:03:00Z', false));
+    const now = Date.parse('2026-05-10T09:30:00Z');
+    const ab = await computeOracleFromFiles([a, b], { now });
+    const ba = await computeOracleFromFiles([b, a], { now });
+    // a first: its success resolves the alert at 09:03, b's failure starts a new list.
+    expect(ab.alerts.resolved.map((c) => c.entries.map((e) => `${basename(e.file)}:${e.line}`))).toEqual([['a.ndjson:1', 'a.ndjson:2', 'a.ndjson:3']]);
+    // b first: its failure joins the open alert, then a's success resolves it.
+    expect(ba.alerts.resolved.map((c) => c.entries.map((e) => `${basename(e.file)}:${e.line}`))).toEqual([['a.ndjson:1', 'a.ndjson:2', 'a.ndjson:3', 'b.ndjson:1']]);
+  });
+
+  it('counts rejected lines, each named by its file and line', async () => {
+    const faulty = writeFiles('faulty', fleetFiles({ ...FLEET, machines: 4, rows: 1_500, seed: 'rejects' }));
+    const merged = await computeOracleFromFiles(faulty);
+    expect(merged.rows.rejected).toBe(4);
+    expect(merged.rejects).toHaveLength(4);
+    for (const r of merged.rejects) {
+      const line = readFileSync(r.file, 'utf8').split('\n')[r.line - 1] as string;
+      let valid = false;
+      try {
+        valid = 'row' in validateRow(JSON.parse(line));
+      } catch {
+        // not JSON: rejected indeed
+      }
+      expect(valid, `${r.file}:${r.line}`).toBe(false);
+    }
+    expect(merged.rows.read).toBe(6_000);
   });
 });
