@@ -213,6 +213,24 @@ describe.concurrent('syncscope run FILE… (several files are one input)', () =>
     expect(withStdin.code).toBe(2);
   });
 
+  it('a glob\'s checkpoint is continued when its matches change entirely; named files with none in common start fresh', async () => {
+    const { dir, lines } = fleet('fleet-glob-resume', 60);
+    const rows = (k: number): number => lines[k]!.length;
+    const first = await runCli(['run', 'logs/m0.ndjson', 'logs/m1.ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    mkdirSync(join(dir, 'archive'));
+    for (const m of ['m0', 'm1']) renameSync(join(dir, 'logs', `${m}.ndjson`), join(dir, 'archive', `${m}.ndjson`));
+    const globbed = await runCli(['run', 'logs/*.ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
+    expect(globbed.code, globbed.stderr).toBe(0);
+    expect(globbed.stderr).toMatch(/resumed from checkpoint/);
+    expect(snapshot(join(dir, 'state'))!.rows.read).toBe(rows(0) + rows(1) + rows(2) + rows(3));
+    // A file named by path that the checkpoint does not know: another input, a fresh scan.
+    const named = await runCli(['run', 'archive/m0.ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stderr).toMatch(/the checkpoint is for 4 files, not archive\/m0\.ndjson: scanning archive\/m0\.ndjson from the start/);
+    expect(snapshot(join(dir, 'state'))!.rows.read).toBe(rows(0));
+  });
+
   it('lint reads several files as one input and names each finding\'s file', async () => {
     const { dir, labels } = fleet('fleet-lint', 100);
     const r = await runCli(['lint', ...labels, '--since', 'all', '--only', 'rejects', '--format', 'json', '--now', NOW], { cwd: dir });

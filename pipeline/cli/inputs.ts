@@ -76,7 +76,7 @@ export function batchInputs(args: readonly string[]): FileInputs {
     if (matched.length === 0) throw new UsageError(`no file matches ${arg}`);
     paths.push(...matched);
   }
-  const inputs = fileInputs(paths);
+  const inputs = { ...fileInputs(paths), glob: args.some(isGlob) };
   if (inputs.files.length === 1) {
     checkInput(inputs.files[0]!.label);
     return inputs;

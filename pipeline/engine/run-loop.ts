@@ -98,6 +98,8 @@ export interface FileInputs {
   readonly name: string;
   /** A followed glob: its matches now (new files are read, files gone are let go). */
   readonly rescan?: () => readonly FileInput[];
+  /** Named by a glob (its matches change: a checkpoint of earlier matches is continued); default: when `rescan` is given. */
+  readonly glob?: boolean;
 }
 
 export interface LiveRun {
@@ -146,7 +148,7 @@ abstract class BaseRun implements LiveRun {
     this.session = Session.open({
       stateDir: opts.stateDir,
       engine: opts.engine,
-      input: opts.input === '-' ? { kind: 'stdin' } : { kind: 'files', files: opts.input.files, glob: opts.input.rescan !== undefined, name: opts.input.name },
+      input: opts.input === '-' ? { kind: 'stdin' } : { kind: 'files', files: opts.input.files, glob: opts.input.glob ?? opts.input.rescan !== undefined, name: opts.input.name },
       scheduler: this.scheduler,
       kv: opts.kv,
       rebuild: opts.rebuild,
