@@ -168,27 +168,37 @@ describe('GET /_status after the TTL (STATUS_CACHE_SECONDS=2)', () => {
     await w.mf.dispose();
   });
 
-  it('a report is accepted at once but shows in /_status only when the cached answer expires; then KV is listed again', async () => {
+  it('a report that changes only counts shows when the cached answer expires; one that makes a tenant start failing drops it at once', async () => {
     await seedTallies(w.kv, tenants('ok', 19));
     const before = await status(w, 'expiry.test');
     expect(before).toMatchObject({ served: 'miss', cacheControl: 'public, max-age=2', body: { status: 'ok', total: 19 } });
+    const report = async (t: TenantTally): Promise<unknown> => {
+      const res = await w.mf.dispatchFetch('http://expiry.test/report', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokenFor(t.tenant_id)}`, 'content-type': 'application/json' },
+        body: JSON.stringify(t),
+      });
+      expect(res.status).toBe(200);
+      return res.json();
+    };
 
-    // POST /report is never held up by the cache, and does not clear it.
-    const report = await w.mf.dispatchFetch('http://expiry.test/report', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${tokenFor('newcomer')}`, 'content-type': 'application/json' },
-      body: JSON.stringify(tally('newcomer', failing)),
-    });
-    expect(report.status).toBe(200);
-    expect(await report.json()).toEqual({ ok: true, written: true });
+    // POST /report is never held up by the cache; new counts of a tenant that stays ok leave it.
+    expect(await report(tally('ok-0003', { ops_24h: 99 }))).toEqual({ ok: true, written: true });
     expect(w.ops).toEqual(['list', 'get', 'put']);
     expect(await status(w, 'expiry.test')).toMatchObject({ served: 'hit', body: before.body });
-
     await sleep(2_100);
-    const after = await status(w, 'expiry.test');
-    expect(after).toMatchObject({ served: 'miss', age: '0', body: { status: 'ok', failing: 1, total: 20 } });
-    expect(Date.parse(String(after.body.checked_at))).toBeGreaterThan(Date.parse(String(before.body.checked_at)));
+    const expired = await status(w, 'expiry.test');
+    expect(expired).toMatchObject({ served: 'miss', age: '0', body: { status: 'ok', failing: 0, total: 19 } });
+    expect(Date.parse(String(expired.body.checked_at))).toBeGreaterThan(Date.parse(String(before.body.checked_at)));
     expect(w.ops).toEqual(['list', 'get', 'put', 'list']);
+
+    // A tenant that starts failing (here a new one) changes the status: the next GET lists KV again.
+    expect(await report(tally('newcomer', failing))).toEqual({ ok: true, written: true });
+    expect(await status(w, 'expiry.test')).toMatchObject({ served: 'miss', body: { status: 'ok', failing: 1, total: 20 } });
+    // And one that stops failing, too.
+    expect(await report(tally('newcomer', { reported_at: new Date(Date.now() + 1000).toISOString() }))).toEqual({ ok: true, written: true });
+    expect(await status(w, 'expiry.test')).toMatchObject({ served: 'miss', body: { status: 'ok', failing: 0, total: 20 } });
+    expect(listsIn(w.ops)).toBe(4);
   });
 });
 

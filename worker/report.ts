@@ -2,6 +2,7 @@ import { tenantKey, type TallyMetadata } from '../pipeline/core/kv-store.js';
 import { bearerToken, parseReportToken, verifyTenantToken } from './auth.js';
 import { MAX_REPORT_BYTES, readCappedText } from './body.js';
 import type { Env } from './env.js';
+import { forgetCachedStatus } from './status-cache.js';
 import { json, jsonError, unauthorized } from './responses.js';
 import { canonicalTally, tenantTallySchema } from './tally-schema.js';
 
@@ -64,11 +65,12 @@ export async function handleReport(request: Request, env: Env): Promise<Response
   const updatedAt = receivedAt.toISOString();
   const metadata: TallyMetadata = { failing: tally.failing, updated_at: updatedAt };
   await env.ALERTS.put(key, canonicalTally({ ...tally, updated_at: updatedAt }), { metadata });
+  if (stored.failing !== tally.failing) await forgetCachedStatus(request.url);
   return json({ ok: true, written: true });
 }
 
-/** The two clocks of the stored value, where present. */
-function storedClocks(text: string | null): { readonly reported_at?: string; readonly updated_at?: string } {
+/** The two clocks and `failing` of the stored value, where present. */
+function storedClocks(text: string | null): { readonly reported_at?: string; readonly updated_at?: string; readonly failing?: boolean } {
   if (text === null) return {};
   let value: unknown;
   try {
@@ -76,9 +78,10 @@ function storedClocks(text: string | null): { readonly reported_at?: string; rea
   } catch {
     return {};
   }
-  const { reported_at, updated_at } = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const { reported_at, updated_at, failing } = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   return {
     ...(typeof reported_at === 'string' ? { reported_at } : {}),
     ...(typeof updated_at === 'string' ? { updated_at } : {}),
+    ...(typeof failing === 'boolean' ? { failing } : {}),
   };
 }

@@ -69,6 +69,15 @@ export async function cachedStatus(requestUrl: string, ttlSeconds: number, compu
 }
 
 /**
+ * Drops this data centre's cached status: a report that makes a tenant start or stop failing
+ * (or a new tenant) changes what /_status says, and a monitor or `syncscope doctor` expects to
+ * see it now. Reports that change only counts leave it; they are most reports.
+ */
+export async function forgetCachedStatus(requestUrl: string): Promise<void> {
+  await caches.default.delete(new URL('/_status', requestUrl).href).catch((err: unknown) => console.error('syncscope worker: could not drop the cached /_status', err));
+}
+
+/**
  * A cached body still within this Worker's TTL. The cache evicts by the max-age it was stored
  * with, but the TTL may have been lowered since (a redeploy), so the age is checked here too.
  */

@@ -139,7 +139,7 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
 
   const inputErrors = typeof o.input === 'string' || o.input.files.length === 1
     ? await readOne(engine, typeof o.input === 'string' ? o.input : o.input.files[0]!.label, started)
-    : readMerged(engine, o.input, started);
+    : await readMerged(engine, o.input, started);
   const now = engine.end(started);
 
   const counts: Partial<Record<LintId, number>> = {};
@@ -170,7 +170,7 @@ async function readOne(engine: Engine, input: string, clock: number): Promise<nu
  * Several files into the engine merged by ts, as `run` reads them; a file that cannot be read is
  * named on stderr and left out. Returns how many were.
  */
-function readMerged(engine: Engine, input: FileInputs, clock: number): number {
+async function readMerged(engine: Engine, input: FileInputs, clock: number): Promise<number> {
   let failed = 0;
   const report = (path: string, err: unknown): void => {
     failed++;
@@ -189,7 +189,7 @@ function readMerged(engine: Engine, input: FileInputs, clock: number): number {
     file.tailer.close();
   });
   const feed = (r: IngestResult): void => engine.feedRows(r, clock);
-  while (reader.step(feed));
+  while (await reader.step(feed));
   reader.drain(feed);
   // A lint reads each file whole: a last line without a newline counts.
   for (const f of files) {

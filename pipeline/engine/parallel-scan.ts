@@ -15,7 +15,7 @@ export const MIN_PARALLEL_BYTES = 8 << 20;
  * holds its own; a scan worker's garbage is short-lived per chunk, and this keeps `run`'s peak
  * memory with workers near that of one thread.
  */
-const WORKER_YOUNG_MB = 8;
+export const WORKER_YOUNG_MB = 8;
 /** Chunks sent ahead to each worker, so none waits for the next while the main thread merges. */
 const AHEAD = 3;
 

@@ -11,6 +11,7 @@ import { LineSplitter, type LineChunk } from '../source/lines.js';
 import { FileTailer, planStart } from '../source/file-tailer.js';
 import { Session, type FileInput, type FlushReport, type FlushRequest, type FlushResult } from './session.js';
 import { MergedReader, mergeStepBytes } from './merged-files.js';
+import { FleetScan } from './fleet-scan.js';
 import type { IngestResult } from './ingest.js';
 import { ReplayOverlap, type Release } from '../source/replay-overlap.js';
 import type { StateLayout } from '../core/layout.js';
@@ -458,6 +459,7 @@ class FileRun extends BaseRun {
 
   /** Every file to its end, merged by ts (without ticks: outputs come when it is done). */
   private async readMerged(): Promise<void> {
+    const scan = this.opts.follow ? null : this.fleetScan(this.opts.threads ?? 1);
     const reader = new MergedReader(
       this.files.map((f) => ({ tailer: f.tailer, label: f.input.label })),
       this.session.engine.ingestOptions,
@@ -467,30 +469,52 @@ class FileRun extends BaseRun {
         f.failed = true;
         this.inputFailed(f.input, err);
       },
+      scan ?? undefined,
     );
     const deliver = (r: IngestResult): void => this.session.feedRows(r);
     let steps = 0;
-    while (!this.stopping && reader.step(deliver)) {
-      if (++steps % MERGE_STEPS_PER_YIELD === 0) {
-        this.progressOfFiles();
-        await yieldToLoop();
+    try {
+      while (!this.stopping && await reader.step(deliver)) {
+        if (++steps % MERGE_STEPS_PER_YIELD === 0) {
+          this.progressOfFiles(reader);
+          await yieldToLoop();
+        }
       }
+      // Stopped early: what was read counts (the checkpoint is past it).
+      reader.drain(deliver);
+    } finally {
+      await scan?.close();
     }
-    // Stopped early: what was read counts (the checkpoint is past it).
-    reader.drain(deliver);
     this.progressOfFiles();
   }
 
-  private progressOfFiles(): void {
+  /**
+   * Worker threads to scan the files' bulk for a batch over several files, when there are
+   * threads to spare and enough to read for them to pay off; else null (this thread reads).
+   */
+  private fleetScan(threads: number): FleetScan | null {
+    if (threads < 2) return null;
+    const bulk = this.files.map((f) => f.tailer.bulkRange());
+    let bytes = 0;
+    for (const b of bulk) if (b !== null) bytes += b.size - b.start;
+    if (bytes < MIN_PARALLEL_BYTES) return null;
+    return new FleetScan(
+      bulk.map((b, k) => (b === null ? null : { ...b, label: this.files[k]!.input.label })),
+      { workers: threads - 1, defaultTenant: this.opts.engine.defaultTenant, manifests: false, chunkBytes: mergeStepBytes(this.files.length) },
+      SCAN_WORKER,
+    );
+  }
+
+  private progressOfFiles(reader?: MergedReader): void {
     if (this.opts.onProgress === undefined) return;
     let read = 0;
     let total = 0;
-    for (const f of this.files) {
+    this.files.forEach((f, k) => {
       const p = f.tailer.progress;
-      if (p === null) continue;
-      read += p.read;
+      if (p === null) return;
+      read += reader === undefined ? p.read : reader.bytesRead(k);
       total += p.total;
-    }
+    });
     this.progress(read, this.opts.follow ? null : total);
   }
 

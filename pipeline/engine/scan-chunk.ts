@@ -17,6 +17,9 @@ export interface ChunkTask {
   /** Where the scan starts and ends: both are line starts. */
   readonly scanStart: number;
   readonly scanEnd: number;
+  /** The file and its name in rows and rejects, when a worker scans several (default: its setup's). */
+  readonly path?: string;
+  readonly label?: string;
 }
 
 export interface ScannedChunk {

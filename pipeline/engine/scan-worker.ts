@@ -6,22 +6,29 @@ import { toTransfer, type ScanSetup, type WorkerReply } from './scan-protocol.js
 /**
  * A scan worker: reads and validates the chunks it is sent, and posts each back as columns
  * (typed arrays transferred, not copied) with the names it has not sent before, so the main
- * thread can re-key its ids (a dictionary delta, as in Arrow's IPC format).
+ * thread can re-key its ids (a dictionary delta, as in Arrow's IPC format). A task names its own
+ * file when it is one of several (a fleet); each file is opened once.
  */
 const setup = workerData as ScanSetup;
 const port = parentPort!;
-const fd = openForScan(setup.path);
+const fds = new Map<string, number>();
 let namesSent = 0;
+
+function fdOf(path: string): number {
+  let fd = fds.get(path);
+  if (fd === undefined) fds.set(path, (fd = openForScan(path)));
+  return fd;
+}
 
 port.on('message', (task: ChunkTask | null) => {
   if (task === null) {
-    closeScan(fd);
+    for (const fd of fds.values()) closeScan(fd);
     port.close();
     return;
   }
   let reply: WorkerReply;
   try {
-    const chunk = scanChunk(fd, task, setup.label, { defaultTenant: setup.defaultTenant, manifests: setup.manifests });
+    const chunk = scanChunk(fdOf(task.path ?? setup.path), task, task.label ?? setup.label, { defaultTenant: setup.defaultTenant, manifests: setup.manifests });
     const names = NAMES.list.slice(namesSent);
     namesSent = NAMES.list.length;
     const { message, transfer } = toTransfer(chunk, names);
