@@ -350,7 +350,9 @@ export class RowRuns {
   /**
    * The picked rows as one batch: the source itself when the picks are exactly one whole batch.
    * Its texts are the sources' texts end to end (codes shifted by each source's offset): one
-   * array copy per source instead of a lookup per text.
+   * array copy per source instead of a lookup per text; or, when the sources' text tables are
+   * mostly other rows' (a merge of several files takes a few rows at a time from big batches,
+   * and what it keeps must not drag every text it ever saw along), only the texts it uses.
    */
   batch(): RowBatch {
     const count = this.count;
@@ -359,60 +361,37 @@ export class RowRuns {
     if (this.source.length === 1 && this.from[0] === 0 && this.to[0] === sources[0]!.length) return sources[0]!;
     let total = 0;
     for (const b of sources) total += b.texts.length;
-    if (total > COMPACT_TEXTS && total > 2 * count) return this.compacted();
+    if (total > COMPACT_TEXTS && total > 2 * count) {
+      const texts: string[] = [];
+      const seen = sources.map(() => new Map<number, number>());
+      const out = this.copy((w, c) => {
+        if (c < 0) return c;
+        const m = seen[w]!;
+        let to = m.get(c);
+        if (to === undefined) {
+          to = texts.push(sources[w]!.texts[c]!) - 1;
+          m.set(c, to);
+        }
+        return to;
+      });
+      return { ...out, texts: texts.length === 0 ? EMPTY_TEXTS : texts };
+    }
     const shift = new Int32Array(sources.length);
     let texts: readonly string[] = sources[0]!.texts;
     for (let w = 1; w < sources.length; w++) {
       shift[w] = texts.length;
       texts = texts.concat(sources[w]!.texts);
     }
-    const out = new RowBatchBuilder(count);
-    let k = 0;
-    for (let r = 0; r < this.source.length; r++) {
-      const w = this.source[r]!;
-      const b = sources[w]!;
-      const from = this.from[r]!;
-      const to = this.to[r]!;
-      copyColumns(out, k, b, from, to);
-      const by = shift[w]!;
-      for (let i = from, o = k; i < to; i++, o++) {
-        const mb = b.manifestBefore[i]!;
-        const ma = b.manifestAfter[i]!;
-        out.manifestBefore[o] = mb < 0 ? mb : mb + by;
-        out.manifestAfter[o] = ma < 0 ? ma : ma + by;
-        for (let e = b.errorsFrom[i]!; e < b.errorsFrom[i + 1]!; e++) out.pushError(b.errorText[e]! + by);
-        out.errorsFrom[o + 1] = out.errorCount;
-      }
-      k += to - from;
-    }
-    out.n = count;
-    return { ...out.finish(), texts };
+    return { ...this.copy((w, c) => (c < 0 ? c : c + shift[w]!)), texts };
   }
 
-  /**
-   * The picked rows with only the texts they use: when the sources' text tables are mostly other
-   * rows' (a merge of several files takes a few rows at a time from big batches, and what it
-   * keeps must not drag every text it ever saw along).
-   */
-  private compacted(): RowBatch {
-    const sources = this.sources;
+  /** The picked rows, each text code (manifests, errors) of source w turned into `code(w, c)`. */
+  private copy(code: (w: number, c: number) => number): RowBatch {
     const out = new RowBatchBuilder(this.count);
-    const texts: string[] = [];
-    const seen = sources.map(() => new Map<number, number>());
-    const code = (w: number, c: number): number => {
-      if (c < 0) return c;
-      const m = seen[w]!;
-      let to = m.get(c);
-      if (to === undefined) {
-        to = texts.push(sources[w]!.texts[c]!) - 1;
-        m.set(c, to);
-      }
-      return to;
-    };
     let k = 0;
     for (let r = 0; r < this.source.length; r++) {
       const w = this.source[r]!;
-      const b = sources[w]!;
+      const b = this.sources[w]!;
       const from = this.from[r]!;
       const to = this.to[r]!;
       copyColumns(out, k, b, from, to);
@@ -425,7 +404,7 @@ export class RowRuns {
       k += to - from;
     }
     out.n = this.count;
-    return { ...out.finish(), texts: texts.length === 0 ? EMPTY_TEXTS : texts };
+    return out.finish();
   }
 }
 
