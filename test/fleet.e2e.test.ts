@@ -240,6 +240,15 @@ describe.concurrent('syncscope run FILE… (several files are one input)', () =>
     for (const f of findings) expect(f.files).toEqual(f.lines.map(() => 'logs/m1.ndjson'));
     const text = await runCli(['lint', 'logs/*.ndjson', '--since', 'all', '--only', 'rejects', '--now', NOW], { cwd: dir });
     expect(text.stdout).toMatch(/logs\/m1\.ndjson line \d+/);
+
+    // One of several missing, or a folder: named on stderr, the others linted, an I/O error (2).
+    mkdirSync(join(dir, 'logs', 'folder.ndjson'));
+    for (const bad of ['logs/missing.ndjson', 'logs/folder.ndjson']) {
+      const r2 = await runCli(['lint', 'logs/m0.ndjson', bad, '--since', 'all', '--now', NOW], { cwd: dir });
+      expect(r2.code, r2.stderr).toBe(2);
+      expect(r2.stderr).toContain(`skipping ${bad}; the other input files are read (exit status 2)`);
+      expect(r2.stdout).toMatch(/syncscope lint: .*rows read/);
+    }
   });
 });
 
