@@ -1,0 +1,66 @@
+// Several files as one input, attacked: inputs a careless glob or a hostile folder hands the
+// BUILT CLI (the run's own output files, a FIFO, the same file through a symlink). Each case
+// is one that once went wrong.
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli, tempDir } from './core-helpers.js';
+import { badLines, killLeftovers, logText, NOW, snapshot, start, waitForRead } from './follow-helpers.js';
+
+beforeAll(() => ensureBuilt(), 180_000);
+afterAll(() => killLeftovers());
+
+const FLAGS = ['--now', NOW, '--no-progress'];
+
+/** A fleet folder: logs/a.ndjson (lines 0–199) and logs/b.ndjson (lines 200–399). */
+function fleet(name: string): { dir: string; logs: string } {
+  const dir = tempDir(name);
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  writeFileSync(join(logs, 'a.ndjson'), logText(0, 200));
+  writeFileSync(join(logs, 'b.ndjson'), logText(200, 400));
+  return { dir, logs };
+}
+
+describe('a glob that matches the run\'s own outputs', () => {
+  it('a batch over state/log/*.ndjson reads the log, never the rejects file or alerts-resolved.ndjson it writes', async () => {
+    const dir = tempDir('adv-own-outputs');
+    const log = join(dir, 'state', 'log');
+    mkdirSync(log, { recursive: true });
+    writeFileSync(join(log, 'sync-events.ndjson'), logText(0, 300));
+    const args = ['run', 'state/log/*.ndjson', '--state', 'state', ...FLAGS];
+    const first = await runCli(args, { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    // A second run (cron) finds the rejects file the first one wrote: it must not read it.
+    const second = await runCli(args, { cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    const s = snapshot(join(dir, 'state'))!;
+    expect(s.rows.read).toBe(300);
+    expect(s.rows.rejected).toBe(badLines(0, 300));
+    expect(readFileSync(join(log, 'sync-events.rejects.ndjson'), 'utf8').trim().split('\n')).toHaveLength(badLines(0, 300));
+  }, 60_000);
+
+  it('a follow of state/log/*.ndjson does not feed its rejects back to itself (the file stops growing)', async () => {
+    const dir = tempDir('adv-own-outputs-follow');
+    const log = join(dir, 'state', 'log');
+    mkdirSync(log, { recursive: true });
+    writeFileSync(join(log, 'sync-events.ndjson'), logText(0, 300));
+    const state = join(dir, 'state');
+    const run = start(['run', '--follow', join(log, '*.ndjson'), '--state', state, '--tick', '1s', ...FLAGS]);
+    await waitForRead(state, 300);
+    await new Promise((r) => setTimeout(r, 2500)); // two rescans and ticks
+    const { code } = await run.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(statSync(join(log, 'sync-events.rejects.ndjson')).size).toBeLessThan(10_000);
+    expect(snapshot(state)!.rows.read).toBe(300);
+  }, 60_000);
+
+  it('naming an output of the run as its input is a usage error', async () => {
+    const { dir } = fleet('adv-own-output-named');
+    const first = await runCli(['run', 'logs/*.ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    const r = await runCli(['run', 'logs/a.ndjson', 'state/log/sync-events.rejects.ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^syncscope: state\/log\/sync-events\.rejects\.ndjson: an output of this run \(--state state\), not an input\n$/);
+  }, 60_000);
+});
