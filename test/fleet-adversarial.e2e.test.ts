@@ -1,6 +1,7 @@
 // Several files as one input, attacked: inputs a careless glob or a hostile folder hands the
 // BUILT CLI (the run's own output files, a FIFO, the same file through a symlink). Each case
 // is one that once went wrong.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,4 +64,15 @@ describe('a glob that matches the run\'s own outputs', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^syncscope: state\/log\/sync-events\.rejects\.ndjson: an output of this run \(--state state\), not an input\n$/);
   }, 60_000);
+});
+
+describe('files that are not regular files', () => {
+  it('a FIFO among several files is named and left out, the others are read (exit 1), and the run does not hang', async () => {
+    const { dir, logs } = fleet('adv-fifo');
+    execFileSync('mkfifo', [join(logs, 'pipe.ndjson')]);
+    const r = await runCli(['run', 'logs/a.ndjson', 'logs/pipe.ndjson', 'logs/b.ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^syncscope: .*logs\/pipe\.ndjson.*not a regular file.*$/m);
+    expect(snapshot(join(dir, 'state'))!.rows.read).toBe(400);
+  }, 40_000);
 });

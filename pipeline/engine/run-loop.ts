@@ -304,7 +304,8 @@ class FileRun extends BaseRun {
       const several = this.spec.files.length > 1 || this.spec.rescan !== undefined;
       for (const input of this.spec.files) {
         try {
-          if (!opts.follow) statSync(input.path); // a batch needs its files (ENOENT otherwise); a follow waits for them
+          // A batch needs its files (ENOENT otherwise); a follow waits for them. A FIFO would block the open for good.
+          if (!opts.follow && !statSync(input.path).isFile()) throw new Error(`${input.label} is not a regular file`);
           this.track(input, saved);
         } catch (err) {
           if (!several) throw err;
