@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
@@ -66,12 +67,25 @@ function absolute(path: string): string {
   return isAbsolute(path) ? path : resolve(path);
 }
 
-/** Paths as named, the same file named twice read once, to what the run loop reads. */
+/** The file a path names, links resolved (a missing one: the path itself). */
+function realFile(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Paths as named, the same file named twice (or through a link) read once, to what the run loop reads. */
 export function fileInputs(paths: readonly string[]): FileInputs {
   const files: FileInput[] = [];
+  const seen = new Set<string>();
   for (const label of paths) {
     const path = absolute(label);
-    if (!files.some((f) => f.path === path)) files.push({ path, label });
+    const real = realFile(path);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    files.push({ path, label });
   }
   return { files, name: inputName(files.map((f) => f.label)) };
 }
