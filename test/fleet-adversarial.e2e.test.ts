@@ -2,7 +2,7 @@
 // BUILT CLI (the run's own output files, a FIFO, the same file through a symlink). Each case
 // is one that once went wrong.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli, tempDir } from './core-helpers.js';
@@ -85,4 +85,32 @@ describe('the same file under two names', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(snapshot(join(dir, 'state'))!.rows.read).toBe(400);
   }, 40_000);
+});
+
+describe('a file renamed within the glob', () => {
+  it('while following: its rows are not read again under the new name', async () => {
+    const { dir, logs } = fleet('adv-rename-follow');
+    const state = join(dir, 'state');
+    const run = start(['run', '--follow', join(logs, '*.ndjson'), '--state', state, '--tick', '1s', ...FLAGS]);
+    await waitForRead(state, 400);
+    renameSync(join(logs, 'a.ndjson'), join(logs, 'c.ndjson'));
+    appendFileSync(join(logs, 'c.ndjson'), logText(400, 410));
+    await waitForRead(state, 410);
+    await new Promise((r) => setTimeout(r, 2500)); // a rescan and a tick more
+    const { code } = await run.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(run.stderr()).toMatch(/c\.ndjson matches again: continuing where it was left/);
+    expect(snapshot(state)!.rows.read).toBe(410);
+  }, 60_000);
+
+  it('between batches: the next run goes on from where the file was under its old name', async () => {
+    const { dir, logs } = fleet('adv-rename-batch');
+    const args = ['run', 'logs/*.ndjson', '--state', 'state', ...FLAGS, '--format', 'json'];
+    const first = await runCli(args, { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    renameSync(join(logs, 'a.ndjson'), join(logs, 'a-old.ndjson'));
+    const second = await runCli(args, { cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    expect(snapshot(join(dir, 'state'))!.rows.read).toBe(400);
+  }, 60_000);
 });
