@@ -130,3 +130,16 @@ describe('more files than open descriptors', () => {
     expect(snapshot(join(dir, 'state'))!.rows.read).toBe(600);
   }, 60_000);
 });
+
+describe('lint over several files, one of them not a file', () => {
+  it('a FIFO and a folder are named as skipped with lint\'s own exit status (2), without hanging', async () => {
+    const { dir, logs } = fleet('adv-lint-fifo');
+    execFileSync('mkfifo', [join(logs, 'pipe.ndjson')]);
+    mkdirSync(join(logs, 'dir.ndjson'));
+    const r = await runCli(['lint', 'logs/a.ndjson', 'logs/pipe.ndjson', 'logs/dir.ndjson', 'logs/b.ndjson', '--now', NOW, '--since', '7d'], { cwd: dir });
+    expect(r.code).toBe(2);
+    const skipped = r.stderr.split('\n').filter((l) => l.includes('skipping'));
+    expect(skipped).toHaveLength(2);
+    for (const l of skipped) expect(l).toMatch(/^syncscope: logs\/(pipe|dir)\.ndjson is not a regular file: skipping logs\/\w+\.ndjson; the other input files are read \(exit status 2\)$/);
+  }, 40_000);
+});

@@ -1,5 +1,5 @@
 import { EMPTY_BATCH, gather, NAMES, type RowBatch } from '../core/columns.js';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { concat, defer, last, map, of, share, type Observable } from 'rxjs';
 import { Engine } from '../engine/engine.js';
@@ -174,11 +174,13 @@ function readMerged(engine: Engine, input: FileInputs, clock: number): number {
   let failed = 0;
   const report = (path: string, err: unknown): void => {
     failed++;
-    printEvent({ kind: 'input-unreadable', path, error: describeError(err) });
+    printEvent({ kind: 'input-unreadable', path, error: describeError(err), exitStatus: 2 });
   };
   const files: MergedFile[] = [];
   for (const f of input.files) {
     try {
+      // A FIFO would block the open for good; a folder fails only at the first read.
+      if (!statSync(f.path).isFile()) throw new Error(`${f.label} is not a regular file`);
       files.push({ tailer: new FileTailer(f.path, { emit: printEvent, plan: [{ path: f.path, offset: 0, line: 1, final: false }] }), label: f.label });
     } catch (err) {
       report(f.label, err);

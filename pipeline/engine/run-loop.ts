@@ -352,7 +352,7 @@ class FileRun extends BaseRun {
 
   private inputFailed(input: FileInput, err: unknown): void {
     this.inputErrors++;
-    this.emit({ kind: 'input-unreadable', path: input.label, error: describeError(err) });
+    this.emit({ kind: 'input-unreadable', path: input.label, error: describeError(err), exitStatus: 1 });
   }
 
   override reopen(): void {
