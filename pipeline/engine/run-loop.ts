@@ -8,7 +8,7 @@ import { describeError } from '../core/io-error.js';
 import { printEvent } from '../../sinks/notices.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
-import { FileTailer, planStart, sameFile } from '../source/file-tailer.js';
+import { FileTailer, headHashOfPath, planStart, sameFile } from '../source/file-tailer.js';
 import { Session, type FileInput, type FlushReport, type FlushRequest, type FlushResult } from './session.js';
 import { MergedReader, mergeStepBytes } from './merged-files.js';
 import type { IngestResult } from './ingest.js';
@@ -272,8 +272,9 @@ function savedPositions(p: InputPosition | null): FilePosition[] {
 
 /**
  * The saved position of the file now at `path` when it was saved under another name (renamed
- * within a glob, while following or between runs): the same device, inode and birth time. Its
- * rows are counted already; reading it again from the start would count them twice.
+ * within a glob, while following or between runs): the same device, inode and birth time, and
+ * the same first line (an inode reused by a new file is not it). Its rows are counted already;
+ * reading it again from the start would count them twice.
  */
 function renamedFrom(path: string, positions: readonly FilePosition[]): FilePosition | null {
   let st;
@@ -283,7 +284,11 @@ function renamedFrom(path: string, positions: readonly FilePosition[]): FilePosi
     return null;
   }
   const id = { dev: st.dev.toString(), ino: st.ino.toString(), birth: st.birthtimeNs.toString() };
-  return positions.find((p) => p.fingerprint !== null && sameFile(id, p.fingerprint)) ?? null;
+  for (const p of positions) {
+    const fp = p.fingerprint;
+    if (fp !== null && sameFile(id, fp) && (fp.head === null || fp.head === headHashOfPath(path))) return p;
+  }
+  return null;
 }
 
 /** How often a followed glob is matched again at most (ms): new files appear within a tick. */
