@@ -2,7 +2,7 @@
 // BUILT CLI (the run's own output files, a FIFO, the same file through a symlink). Each case
 // is one that once went wrong.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli, tempDir } from './core-helpers.js';
@@ -81,6 +81,14 @@ describe('the same file under two names', () => {
   it('a symlink to a file the glob also matches is read once', async () => {
     const { dir, logs } = fleet('adv-symlink');
     symlinkSync('a.ndjson', join(logs, 'current.ndjson'));
+    const r = await runCli(['run', 'logs/*.ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(snapshot(join(dir, 'state'))!.rows.read).toBe(400);
+  }, 40_000);
+
+  it('a hard link to a file the glob also matches is read once', async () => {
+    const { dir, logs } = fleet('adv-hardlink');
+    linkSync(join(logs, 'b.ndjson'), join(logs, 'b-copy.ndjson'));
     const r = await runCli(['run', 'logs/*.ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(snapshot(join(dir, 'state'))!.rows.read).toBe(400);

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
@@ -67,10 +67,11 @@ function absolute(path: string): string {
   return isAbsolute(path) ? path : resolve(path);
 }
 
-/** The file a path names, links resolved (a missing one: the path itself). */
-function realFile(path: string): string {
+/** The file a path names, whatever the name (symlinks and hard links alike); a missing one: the path itself. */
+function fileIdentity(path: string): string {
   try {
-    return realpathSync(path);
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}`;
   } catch {
     return path;
   }
@@ -82,9 +83,9 @@ export function fileInputs(paths: readonly string[]): FileInputs {
   const seen = new Set<string>();
   for (const label of paths) {
     const path = absolute(label);
-    const real = realFile(path);
-    if (seen.has(real)) continue;
-    seen.add(real);
+    const id = fileIdentity(path);
+    if (seen.has(id)) continue;
+    seen.add(id);
     files.push({ path, label });
   }
   return { files, name: inputName(files.map((f) => f.label)) };
