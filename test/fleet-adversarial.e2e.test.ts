@@ -95,6 +95,17 @@ describe('the same file under two names', () => {
   }, 40_000);
 });
 
+describe('file names with glob characters', () => {
+  it('a path that names an existing file is that file, even with ? or [ ] in its name', async () => {
+    const { dir, logs } = fleet('adv-literal-glob-chars');
+    writeFileSync(join(logs, 'a?.ndjson'), logText(400, 410));
+    writeFileSync(join(logs, '[ab].ndjson'), logText(410, 430));
+    const r = await runCli(['run', 'logs/a?.ndjson', 'logs/[ab].ndjson', '--state', 'state', ...FLAGS], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(snapshot(join(dir, 'state'))!.rows.read).toBe(30);
+  }, 40_000);
+});
+
 describe('a file renamed within the glob', () => {
   it('while following: its rows are not read again under the new name', async () => {
     const { dir, logs } = fleet('adv-rename-follow');

@@ -1,4 +1,4 @@
-import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { fileInputs } from '../engine/run.js';
@@ -12,9 +12,12 @@ const MAX_DEPTH = 16;
 /** Folder entries looked at per glob at most (a glob on `/` must not walk the whole disk). */
 const MAX_ENTRIES = 200_000;
 
-/** The argument is a pattern (quoted, so the shell left it to us), not a path. */
+/**
+ * The argument is a pattern (quoted, so the shell left it to us), not a path. A name that exists
+ * is a path whatever it holds (`logs/a?.ndjson`, or a name the shell's own expansion gave).
+ */
 export function isGlob(arg: string): boolean {
-  return picomatch.scan(arg).isGlob;
+  return picomatch.scan(arg).isGlob && !existsSync(arg);
 }
 
 /**
