@@ -31,7 +31,7 @@ export function renderEvent(e: PipelineEvent): string {
     case 'sighup-reopen':
       return `SIGHUP: reopening ${e.path}`;
     case 'input-unreadable':
-      return `${e.error}: skipping ${e.path}; the other input files are read (exit status ${e.exit})`;
+      return `${e.error}: skipping ${e.path}; the other input files are read (exit status ${e.exitStatus})`;
     case 'glob-no-match':
       return `no file matches ${e.pattern} yet: waiting for one to appear`;
     case 'file-matched':

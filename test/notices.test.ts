@@ -19,7 +19,7 @@ const EXAMPLES: { readonly [K in EventKind]: ReadonlyArray<[Extract<PipelineEven
   'file-replaced-by-copy': [[{ kind: 'file-replaced-by-copy', path: '/l', offset: 42 }, '/l was replaced by a copy of itself (same first line, not shorter): continuing at byte 42']],
   'file-shorter-than-checkpoint': [[{ kind: 'file-shorter-than-checkpoint', path: '/l', size: 10, offset: 42 }, '/l is shorter (10 bytes) than the checkpointed offset 42: reading it from the start']],
   'sighup-reopen': [[{ kind: 'sighup-reopen', path: '/l' }, 'SIGHUP: reopening /l']],
-  'input-unreadable': [[{ kind: 'input-unreadable', path: 'logs/b.ndjson', error: 'cannot read logs/b.ndjson: permission denied (EACCES)', exit: 1 },
+  'input-unreadable': [[{ kind: 'input-unreadable', path: 'logs/b.ndjson', error: 'cannot read logs/b.ndjson: permission denied (EACCES)', exitStatus: 1 },
     'cannot read logs/b.ndjson: permission denied (EACCES): skipping logs/b.ndjson; the other input files are read (exit status 1)']],
   'glob-no-match': [[{ kind: 'glob-no-match', pattern: 'logs/*.ndjson' }, 'no file matches logs/*.ndjson yet: waiting for one to appear']],
   'file-matched': [

@@ -1,19 +1,23 @@
-import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { fileInputs } from '../engine/run.js';
 import type { FileInputs } from '../engine/run-loop.js';
 import { describeError, UsageError } from '../core/io-error.js';
 import { checkInput } from './options.js';
+import { stateLayout } from '../core/layout.js';
 
 /** How deep a `**` glob looks under its base folder. */
 const MAX_DEPTH = 16;
 /** Folder entries looked at per glob at most (a glob on `/` must not walk the whole disk). */
 const MAX_ENTRIES = 200_000;
 
-/** The argument is a pattern (quoted, so the shell left it to us), not a path. */
+/**
+ * The argument is a pattern (quoted, so the shell left it to us), not a path. A name that exists
+ * is a path whatever it holds (`logs/a?.ndjson`, or a name the shell's own expansion gave).
+ */
 export function isGlob(arg: string): boolean {
-  return picomatch.scan(arg).isGlob;
+  return picomatch.scan(arg).isGlob && !existsSync(arg);
 }
 
 /**
@@ -58,6 +62,44 @@ export function matchGlob(pattern: string): string[] {
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** A path with its links resolved, or as an absolute path when it does not exist (yet). */
+function realOrAbsolute(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * The files `run --state DIR` writes: never an input. A glob like `state/log/*.ndjson` would
+ * otherwise read the rejects file back, reject its lines again and append them (a follow fills
+ * the disk). Resolved when asked: the state folder may appear only once the run writes it.
+ */
+function ownOutputs(stateDir: string): (path: string) => boolean {
+  const l = stateLayout(stateDir);
+  const files = [l.summaryMd, l.summaryJson, l.resolvedHistory, l.aggregates, l.rejects].map(realOrAbsolute);
+  const dirs = [l.alertsDir, dirname(l.kvDir), l.internalDir].map((d) => realOrAbsolute(d) + sep);
+  return (path) => {
+    const real = realOrAbsolute(path);
+    return files.includes(real) || dirs.some((d) => real.startsWith(d));
+  };
+}
+
+/** A glob's matches without the run's own outputs; a path that names one of them is a usage error. */
+function withoutOutputs(stateDir: string | undefined): { matches: (paths: string[]) => string[]; check: (path: string) => void } {
+  if (stateDir === undefined) return { matches: (paths) => paths, check: () => {} };
+  return {
+    matches: (paths) => {
+      const isOutput = ownOutputs(stateDir);
+      return paths.filter((p) => !isOutput(p));
+    },
+    check: (path) => {
+      if (ownOutputs(stateDir)(path)) throw new UsageError(`${path}: an output of this run (--state ${stateDir}), not an input`);
+    },
+  };
+}
+
 /**
  * `run FILE…` / `lint FILE…`: each argument a path or a glob, expanded in argument order (a
  * glob's matches in code-unit order), the same file named twice read once. A glob that matches
@@ -65,14 +107,16 @@ export function matchGlob(pattern: string): string[] {
  * several files, one that cannot be read is the run's to report (it reads the others); only
  * when none can be read does the command not start.
  */
-export function batchInputs(args: readonly string[]): FileInputs {
+export function batchInputs(args: readonly string[], stateDir?: string): FileInputs {
+  const outputs = withoutOutputs(stateDir);
   const paths: string[] = [];
   for (const arg of args) {
     if (!isGlob(arg)) {
+      outputs.check(arg);
       paths.push(arg);
       continue;
     }
-    const matched = matchGlob(arg);
+    const matched = outputs.matches(matchGlob(arg));
     if (matched.length === 0) throw new UsageError(`no file matches ${arg}`);
     paths.push(...matched);
   }
@@ -94,8 +138,12 @@ export function batchInputs(args: readonly string[]): FileInputs {
 }
 
 /** `--follow PATH|GLOB`: a path is followed like tail -F; a glob is matched again while following. */
-export function followInputs(arg: string): FileInputs {
-  if (!isGlob(arg)) return fileInputs([arg]);
-  const match = (): FileInputs['files'] => fileInputs(matchGlob(arg)).files;
+export function followInputs(arg: string, stateDir?: string): FileInputs {
+  const outputs = withoutOutputs(stateDir);
+  if (!isGlob(arg)) {
+    outputs.check(arg);
+    return fileInputs([arg]);
+  }
+  const match = (): FileInputs['files'] => fileInputs(outputs.matches(matchGlob(arg))).files;
   return { files: match(), name: arg, rescan: match };
 }

@@ -174,13 +174,13 @@ async function readMerged(engine: Engine, input: FileInputs, clock: number): Pro
   let failed = 0;
   const report = (path: string, err: unknown): void => {
     failed++;
-    // An input that cannot be read is an I/O error for lint (2), after the others were linted.
-    printEvent({ kind: 'input-unreadable', path, error: describeError(err), exit: 2 });
+    printEvent({ kind: 'input-unreadable', path, error: describeError(err), exitStatus: 2 });
   };
   const files: MergedFile[] = [];
   for (const f of input.files) {
     try {
-      statSync(f.path); // the tailer would wait for a missing file; lint reads what is there
+      // A FIFO would block the open for good; a folder fails only at the first read.
+      if (!statSync(f.path).isFile()) throw new Error(`${f.label} is not a regular file`);
       files.push({ tailer: new FileTailer(f.path, { emit: printEvent, plan: [{ path: f.path, offset: 0, line: 1, final: false }] }), label: f.label });
     } catch (err) {
       report(f.label, err);

@@ -43,13 +43,13 @@ function runInput(args: readonly string[], follow: string | undefined, stateDir:
   if (follow !== undefined) {
     // A followed file may be missing for a while (tail -F waits); it must not be a folder.
     if (!isGlob(follow) && existsSync(follow) && !statSync(follow).isFile()) throw new UsageError(`input is not a regular file: ${follow}`);
-    return followInputs(follow);
+    return followInputs(follow, stateDir);
   }
   if (args.includes('-')) {
     if (args.length > 1) throw new UsageError('- (stdin) cannot be read together with files');
     return '-';
   }
-  return batchInputs(args.length > 0 ? args : [resolve(stateDir, 'log', 'sync-events.ndjson')]);
+  return batchInputs(args.length > 0 ? args : [resolve(stateDir, 'log', 'sync-events.ndjson')], stateDir);
 }
 
 /** `syncscope run`: commander has parsed FILE… and the flags (commands.ts); validate them and run. */

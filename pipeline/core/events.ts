@@ -14,8 +14,8 @@ export type PipelineEvent =
   | { readonly kind: 'file-shorter-than-checkpoint'; readonly path: string; readonly size: number; readonly offset: number }
   | { readonly kind: 'sighup-reopen'; readonly path: string }
   // Several files as one input (a fleet).
-  /** One of several input files could not be read: named, skipped; the others are read, and the command exits `exit` at the end. */
-  | { readonly kind: 'input-unreadable'; readonly path: string; readonly error: string; readonly exit: number }
+  /** One of several input files could not be read: named, skipped; the others are read (`run` exits 1 at the end, `lint` 2). */
+  | { readonly kind: 'input-unreadable'; readonly path: string; readonly error: string; readonly exitStatus: 1 | 2 }
   /** A followed glob matches no file (yet): waiting for one to appear. */
   | { readonly kind: 'glob-no-match'; readonly pattern: string }
   /** A file that matches the followed glob appeared: read from its start (or its checkpoint). */

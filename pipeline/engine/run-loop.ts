@@ -8,7 +8,7 @@ import { describeError } from '../core/io-error.js';
 import { printEvent } from '../../sinks/notices.js';
 import type { KvStore } from '../core/kv-store.js';
 import { LineSplitter, type LineChunk } from '../source/lines.js';
-import { FileTailer, planStart } from '../source/file-tailer.js';
+import { FileTailer, headHashOfPath, planStart, sameFile } from '../source/file-tailer.js';
 import { Session, type FileInput, type FlushReport, type FlushRequest, type FlushResult } from './session.js';
 import { MergedReader, mergeStepBytes } from './merged-files.js';
 import { FleetScan } from './fleet-scan.js';
@@ -271,6 +271,27 @@ function savedPositions(p: InputPosition | null): FilePosition[] {
   return p.kind === 'file' ? [p] : p.files.slice();
 }
 
+/**
+ * The saved position of the file now at `path` when it was saved under another name (renamed
+ * within a glob, while following or between runs): the same device, inode and birth time, and
+ * the same first line (an inode reused by a new file is not it). Its rows are counted already;
+ * reading it again from the start would count them twice.
+ */
+function renamedFrom(path: string, positions: readonly FilePosition[]): FilePosition | null {
+  let st;
+  try {
+    st = statSync(path, { bigint: true });
+  } catch {
+    return null;
+  }
+  const id = { dev: st.dev.toString(), ino: st.ino.toString(), birth: st.birthtimeNs.toString() };
+  for (const p of positions) {
+    const fp = p.fingerprint;
+    if (fp !== null && sameFile(id, fp) && (fp.head === null || fp.head === headHashOfPath(path))) return p;
+  }
+  return null;
+}
+
 /** How often a followed glob is matched again at most (ms): new files appear within a tick. */
 const RESCAN_MS = 1000;
 
@@ -301,12 +322,17 @@ class FileRun extends BaseRun {
     super(opts);
     this.spec = opts.input as FileInputs;
     const saved = savedPositions(this.session.resumeFrom);
+    const unnamed = saved.filter((p) => !this.spec.files.some((i) => i.path === p.path));
+    const used = new Set<FilePosition>();
     try {
       const several = this.spec.files.length > 1 || this.spec.rescan !== undefined;
       for (const input of this.spec.files) {
         try {
-          if (!opts.follow) statSync(input.path); // a batch needs its files (ENOENT otherwise); a follow waits for them
-          this.track(input, saved);
+          // A batch needs its files (ENOENT otherwise); a follow waits for them. A FIFO would block the open for good.
+          if (!opts.follow && !statSync(input.path).isFile()) throw new Error(`${input.label} is not a regular file`);
+          const pos = saved.find((p) => p.path === input.path) ?? renamedFrom(input.path, unnamed.filter((p) => !used.has(p)));
+          this.track(input, pos);
+          if (pos !== null) used.add(pos);
         } catch (err) {
           if (!several) throw err;
           this.inputFailed(input, err);
@@ -317,12 +343,12 @@ class FileRun extends BaseRun {
       this.session.close();
       throw err;
     }
-    this.carried = saved.filter((p) => !this.files.some((f) => f.input.path === p.path));
+    this.carried = saved.filter((p) => !used.has(p));
     if (opts.follow && this.spec.rescan !== undefined && this.spec.files.length === 0) this.emit({ kind: 'glob-no-match', pattern: this.spec.name });
   }
 
-  private track(input: FileInput, saved: readonly FilePosition[]): TrackedFile {
-    const pos = saved.find((p) => p.path === input.path) ?? null;
+  /** Starts reading `input`, from `pos` (saved for it, maybe under an earlier name) or from its start. */
+  private track(input: FileInput, pos: FilePosition | null): TrackedFile {
     const chunkBytes = this.spec.files.length > 1 ? mergeStepBytes(this.spec.files.length) : undefined;
     const tailer = new FileTailer(input.path, { emit: this.emit, plan: planStart(input.path, pos, this.emit), ...(chunkBytes === undefined ? {} : { chunkBytes }) });
     const f: TrackedFile = { input, tailer, failed: false };
@@ -332,7 +358,7 @@ class FileRun extends BaseRun {
 
   private inputFailed(input: FileInput, err: unknown): void {
     this.inputErrors++;
-    this.emit({ kind: 'input-unreadable', path: input.label, error: describeError(err), exit: 1 });
+    this.emit({ kind: 'input-unreadable', path: input.label, error: describeError(err), exitStatus: 1 });
   }
 
   override reopen(): void {
@@ -408,11 +434,11 @@ class FileRun extends BaseRun {
     }
     for (const input of current) {
       if (this.files.some((f) => f.input.path === input.path)) continue;
-      const pos = this.carried.find((p) => p.path === input.path);
+      const pos = this.carried.find((p) => p.path === input.path) ?? renamedFrom(input.path, this.carried);
       try {
-        this.track(input, pos === undefined ? [] : [pos]);
+        this.track(input, pos);
         this.carried = this.carried.filter((p) => p !== pos);
-        this.emit({ kind: 'file-matched', path: input.label, resumed: pos !== undefined });
+        this.emit({ kind: 'file-matched', path: input.label, resumed: pos !== null });
       } catch (err) {
         this.inputFailed(input, err);
       }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SchedulerLike } from 'rxjs';
@@ -66,12 +67,26 @@ function absolute(path: string): string {
   return isAbsolute(path) ? path : resolve(path);
 }
 
-/** Paths as named, the same file named twice read once, to what the run loop reads. */
+/** The file a path names, whatever the name (symlinks and hard links alike); a missing one: the path itself. */
+function fileIdentity(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return path;
+  }
+}
+
+/** Paths as named, the same file named twice (or through a link) read once, to what the run loop reads. */
 export function fileInputs(paths: readonly string[]): FileInputs {
   const files: FileInput[] = [];
+  const seen = new Set<string>();
   for (const label of paths) {
     const path = absolute(label);
-    if (!files.some((f) => f.path === path)) files.push({ path, label });
+    const id = fileIdentity(path);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    files.push({ path, label });
   }
   return { files, name: inputName(files.map((f) => f.label)) };
 }
