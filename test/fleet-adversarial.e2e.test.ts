@@ -2,10 +2,10 @@
 // BUILT CLI (the run's own output files, a FIFO, the same file through a symlink). Each case
 // is one that once went wrong.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli, tempDir } from './core-helpers.js';
+import { ensureBuilt, runCli, spawnCli, tempDir } from './core-helpers.js';
 import { badLines, killLeftovers, logText, NOW, snapshot, start, waitForRead } from './follow-helpers.js';
 
 beforeAll(() => ensureBuilt(), 180_000);
@@ -161,4 +161,26 @@ describe('lint over several files, one of them not a file', () => {
     expect(skipped).toHaveLength(2);
     for (const l of skipped) expect(l).toMatch(/^syncscope: logs\/(pipe|dir)\.ndjson is not a regular file: skipping logs\/\w+\.ndjson; the other input files are read \(exit status 2\)$/);
   }, 40_000);
+});
+
+describe('the folder a follow was started in is deleted', () => {
+  it('SIGTERM still stops it at once (a relative --state must not send it spinning on a folder that is gone)', async () => {
+    const { dir } = fleet('adv-cwd-gone');
+    const child = spawnCli(['run', '--follow', 'logs/*.ndjson', '--state', 'state', '--tick', '1s', ...FLAGS], { cwd: dir, env: { SYNCSCOPE_POLL_MS: '100' } });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    child.stdout.resume();
+    child.stderr.resume();
+    try {
+      await waitForRead(join(dir, 'state'), 400);
+      rmSync(dir, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 2_500)); // a tick or two in a folder that is gone
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5_000))]);
+      expect(code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(3_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });

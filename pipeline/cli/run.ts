@@ -58,13 +58,16 @@ export async function runCommand(args: readonly string[], raw: Record<string, un
   const { quiet, format } = parseOrUsage(ReportOptions, { quiet: raw.quiet, format: raw.format });
   const follow = cli.follow !== undefined && cli.follow !== '-';
   const input = runInput(args, cli.follow, cli.state);
+  // Absolute from here on: a follow whose working folder is deleted must not resolve against it
+  // (mkdir of a relative path under a deleted folder never returns).
+  const stateDir = resolve(cli.state);
 
   const live = follow || input === '-';
   if (cli.metricsPort === undefined && cli.metricsHost !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
   // A batch ends at its one flush: there would be nothing left to scrape.
   if (cli.metricsPort !== undefined && !live) throw new UsageError('--metrics-port needs a following run (--follow FILE, or - for stdin)');
 
-  const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, cli.state);
+  const kv = cli.kvUrl === undefined ? undefined : workerKv(cli.kvUrl, stateDir);
   // Listens before anything is read: a port in use stops the start (exit 2).
   const metrics = cli.metricsPort === undefined ? null : await (await import('./metrics-server.js')).serveMetrics(cli.metricsHost ?? DEFAULT_METRICS_HOST, cli.metricsPort);
   const draw = drawsProgress({ wanted: cli.progress, quiet, isTTY: process.stderr.isTTY === true, term: process.env.TERM });
@@ -91,10 +94,10 @@ export async function runCommand(args: readonly string[], raw: Record<string, un
     }, EXIT_DEADLINE_MS).unref();
   });
   process.on('SIGHUP', () => run?.reopen());
-  if (live) reporter.emit({ kind: 'run-following', input: { path: input === '-' ? null : input.name }, tickMs: cli.tick, outputs: resolve(cli.state, 'log'), ...(metrics === null ? {} : { metricsUrl: metrics.url }) });
+  if (live) reporter.emit({ kind: 'run-following', input: { path: input === '-' ? null : input.name }, tickMs: cli.tick, outputs: join(stateDir, 'log'), ...(metrics === null ? {} : { metricsUrl: metrics.url }) });
   run = runLive({
     input,
-    stateDir: cli.state,
+    stateDir,
     engine,
     follow,
     tickMs: cli.tick,
