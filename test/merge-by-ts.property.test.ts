@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MergeByTs } from '../pipeline/engine/merge-by-ts.js';
-import { batchOf, rowsOf, type RowBatch } from '../pipeline/core/columns.js';
+import { batchOf, NAMES, rowsOf, type RowBatch } from '../pipeline/core/columns.js';
+import { foldReorder, initReorder } from '../operators/metrics/reorder-by-ts.js';
 import { row } from './core-helpers.js';
 
 const T0 = Date.parse('2026-04-16T00:00:00Z');
@@ -104,5 +105,47 @@ describe('MergeByTs', () => {
     merge.add(2, fileRows(2, [4]));
     expect(key(merge.releaseAll())).toEqual(['f0:1', 'f2:1', 'f0:2']);
     expect(merge.pendingRows).toBe(0);
+  });
+});
+
+describe('MergeByTs then the lateness reorder with file ranks', () => {
+  const L = 5 * 60_000;
+  /** A file in ts order but for neighbours swapped now and then (each less than L out of order). */
+  const nearlySorted = fc.tuple(sortedFile, fc.array(fc.nat(), { maxLength: 10 })).map(([m, swaps]) => {
+    const a = [...m];
+    for (const s of swaps) {
+      if (a.length < 2) break;
+      const i = s % (a.length - 1);
+      if (a[i + 1]! - a[i]! <= 3) [a[i], a[i + 1]] = [a[i + 1]!, a[i]!];
+    }
+    return a;
+  });
+
+  it('files out of order by less than --max-lateness come out as their stably sorted concatenation (ties by argument order)', () => {
+    fc.assert(fc.property(fc.array(nearlySorted, { minLength: 1, maxLength: 5 }), chunking, (files, chunks) => {
+      const names = files.map((_, f) => `f${f}`);
+      const rank = (id: number): number => names.indexOf(NAMES.list[id]!);
+      const state = initReorder();
+      const out: string[] = [];
+      const merge = new MergeByTs(files.length);
+      const batches = files.map((ms, f) => fileRows(f, ms));
+      const at = files.map(() => 0);
+      let step = 0;
+      const fold = (b: RowBatch, end: boolean): void => {
+        out.push(...key(foldReorder(state, b, end, L, rank)));
+      };
+      for (let f = merge.next(); f >= 0; f = merge.next()) {
+        const b = batches[f]!;
+        const from = at[f]!;
+        const to = Math.min(b.length, from + chunks[step++ % chunks.length]!);
+        merge.add(f, batchOf(rowsOf(b).slice(from, to)));
+        at[f] = to;
+        if (to === b.length) merge.end(f);
+        fold(merge.release(), false);
+      }
+      fold(merge.releaseAll(), true);
+      expect(state.late).toBe(0);
+      expect(out).toEqual(stableSorted(files));
+    }), { numRuns: 400 });
   });
 });

@@ -34,6 +34,16 @@ export interface ReorderState {
   late: number;
 }
 
+/**
+ * Among rows of equal ts, the rank of a row's file (by its name id): the file named earlier
+ * goes first (a fleet's argument order), so that within the window the release is the stably
+ * ts-sorted concatenation of the files; within a file, rows keep their arrival (line) order.
+ */
+export type FileRank = (fileId: number) => number;
+
+/** One input, or files of equal rank: equal ts keep arrival order. */
+export const ARRIVAL_ONLY: FileRank = () => 0;
+
 export const initReorder = (): ReorderState => ({
   segments: [],
   base: 0,
@@ -47,13 +57,18 @@ export const initReorder = (): ReorderState => ({
   late: 0,
 });
 
-/** Sorts the pending rows by ts, stably: equal ts keep arrival order. */
-function sortPending(s: ReorderState): void {
+/** The rank of pending row k's file. */
+function pendingRank(s: ReorderState, k: number, rank: FileRank): number {
+  return rank(s.segments[s.seg[k]! - s.base]!.file[s.idx[k]!]!);
+}
+
+/** Sorts the pending rows by ts, stably: equal ts by file rank, then arrival order. */
+function sortPending(s: ReorderState, rank: FileRank): void {
   const n = s.ts.length;
   const order = new Array<number>(n);
   for (let k = 0; k < n; k++) order[k] = k;
   const ts = s.ts;
-  order.sort((a, b) => ts[a]! - ts[b]! || a - b);
+  order.sort((a, b) => ts[a]! - ts[b]! || pendingRank(s, a, rank) - pendingRank(s, b, rank) || a - b);
   s.seg = order.map((k) => s.seg[k]!);
   s.idx = order.map((k) => s.idx[k]!);
   s.ts = order.map((k) => ts[k]!);
@@ -61,10 +76,10 @@ function sortPending(s: ReorderState): void {
 }
 
 /** Moves the pending rows with ts < limit (a prefix, once sorted) into `out`. */
-function releaseBelow(s: ReorderState, limit: number, out: RowRuns): void {
+function releaseBelow(s: ReorderState, limit: number, out: RowRuns, rank: FileRank): void {
   const n0 = s.ts.length;
   if (n0 === 0) return;
-  if (!s.sorted) sortPending(s);
+  if (!s.sorted) sortPending(s, rank);
   let n = 0;
   while (n < n0 && s.ts[n]! < limit) n++;
   if (n === 0) return;
@@ -97,14 +112,15 @@ function dropDeadSegments(s: ReorderState): void {
   }
 }
 
-/** Row indices of a batch in stable ts order; insertion sort, since a log is nearly in order. */
-function tsOrder(t: Float64Array): Int32Array {
+/** Row indices of a batch in stable (ts, file rank) order; insertion sort, since a log is nearly in order. */
+function tsOrder(b: RowBatch, rank: FileRank): Int32Array {
+  const t = b.t;
   const n = t.length;
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const ti = t[i]!;
     let j = i;
-    while (j > 0 && t[order[j - 1]!]! > ti) {
+    while (j > 0 && (t[order[j - 1]!]! > ti || (t[order[j - 1]!]! === ti && rank(b.file[order[j - 1]!]!) > rank(b.file[i]!)))) {
       order[j] = order[j - 1]!;
       j--;
     }
@@ -120,7 +136,7 @@ function tsOrder(t: Float64Array): Int32Array {
  * nearly in order) up to the threshold; only the rows left over are held one by one. Returns
  * null when a row is late (the row-by-row path decides where it goes).
  */
-function foldWithoutLate(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number): RowBatch | null {
+function foldWithoutLate(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number, rank: FileRank): RowBatch | null {
   const n = rows.length;
   if (n === 0) return null;
   const t = rows.t;
@@ -130,7 +146,7 @@ function foldWithoutLate(s: ReorderState, rows: RowBatch, end: boolean, maxLaten
   for (let i = 0; i < n; i++) {
     const ti = t[i]!;
     if (ti < threshold) return null;
-    if (i > 0 && ti < t[i - 1]!) inOrder = false;
+    if (i > 0 && (ti < t[i - 1]! || (ti === t[i - 1]! && rank(rows.file[i]!) < rank(rows.file[i - 1]!)))) inOrder = false;
     if (ti > maxTs) {
       maxTs = ti;
       if (ti - maxLatenessMs > threshold) threshold = ti - maxLatenessMs;
@@ -139,18 +155,24 @@ function foldWithoutLate(s: ReorderState, rows: RowBatch, end: boolean, maxLaten
   s.maxTs = maxTs;
   s.threshold = end && maxTs > threshold ? maxTs : threshold;
   const limit = end ? Infinity : threshold;
-  if (!s.sorted) sortPending(s);
-  const order = inOrder ? null : tsOrder(t);
+  if (!s.sorted) sortPending(s, rank);
+  const order = inOrder ? null : tsOrder(rows, rank);
+  /** Pending row p goes before batch row i: earlier ts, or equal ts and a file ranked no later (it arrived earlier). */
+  const pendingFirst = (p: number, i: number): boolean => {
+    const pt = s.ts[p]!;
+    const bt = t[i]!;
+    return pt < bt || (pt === bt && pendingRank(s, p, rank) <= rank(rows.file[i]!));
+  };
   const out = new RowRuns();
   const held = s.ts.length;
   let p = 0;
   let q = 0;
-  // The stable merge: on equal ts a pending row goes first (it arrived earlier).
+  // The stable merge: on equal ts and rank a pending row goes first (it arrived earlier).
   for (;;) {
     const pt = p < held ? s.ts[p]! : Infinity;
     const i = q < n ? (order === null ? q : order[q]!) : -1;
     const bt = i >= 0 ? t[i]! : Infinity;
-    if (pt <= bt) {
+    if (p < held && (i < 0 || pendingFirst(p, i))) {
       if (pt >= limit) break;
       const seg = s.seg[p]!;
       out.take(s.segments[seg - s.base]!, s.idx[p]!);
@@ -172,7 +194,7 @@ function foldWithoutLate(s: ReorderState, rows: RowBatch, end: boolean, maxLaten
     const ts: number[] = [];
     while (p < held || q < n) {
       const i = q < n ? (order === null ? q : order[q]!) : -1;
-      if (p < held && (i < 0 || s.ts[p]! <= t[i]!)) {
+      if (p < held && (i < 0 || pendingFirst(p, i))) {
         seg.push(s.seg[p]!);
         idx.push(s.idx[p]!);
         ts.push(s.ts[p]!);
@@ -197,12 +219,12 @@ function foldWithoutLate(s: ReorderState, rows: RowBatch, end: boolean, maxLaten
 }
 
 /** Folds one batch; returns the rows it releases, in order. */
-export function foldReorder(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number): RowBatch {
-  return foldWithoutLate(s, rows, end, maxLatenessMs) ?? foldEachRow(s, rows, end, maxLatenessMs);
+export function foldReorder(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number, rank: FileRank = ARRIVAL_ONLY): RowBatch {
+  return foldWithoutLate(s, rows, end, maxLatenessMs, rank) ?? foldEachRow(s, rows, end, maxLatenessMs, rank);
 }
 
 /** The reference path, row by row: any batch, late rows and disorder included. */
-export function foldEachRow(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number): RowBatch {
+export function foldEachRow(s: ReorderState, rows: RowBatch, end: boolean, maxLatenessMs: number, rank: FileRank = ARRIVAL_ONLY): RowBatch {
   const out = new RowRuns();
   const n = rows.length;
   const t = rows.t;
@@ -211,7 +233,7 @@ export function foldEachRow(s: ReorderState, rows: RowBatch, end: boolean, maxLa
     const ti = t[i]!;
     if (ti < s.threshold) {
       // Late: everything due before it goes first, then it, in arrival order.
-      releaseBelow(s, s.threshold, out);
+      releaseBelow(s, s.threshold, out, rank);
       s.late++;
       out.take(rows, i);
       continue;
@@ -222,7 +244,7 @@ export function foldEachRow(s: ReorderState, rows: RowBatch, end: boolean, maxLa
       s.live.push(0);
     }
     const last = s.ts.length - 1;
-    if (s.sorted && last >= 0 && ti < s.ts[last]!) s.sorted = false;
+    if (s.sorted && last >= 0 && (ti < s.ts[last]! || (ti === s.ts[last]! && rank(rows.file[i]!) < pendingRank(s, last, rank)))) s.sorted = false;
     s.seg.push(segment);
     s.idx.push(i);
     s.ts.push(ti);
@@ -234,10 +256,10 @@ export function foldEachRow(s: ReorderState, rows: RowBatch, end: boolean, maxLa
     }
   }
   if (end) {
-    releaseBelow(s, Infinity, out);
+    releaseBelow(s, Infinity, out, rank);
     if (s.maxTs > s.threshold) s.threshold = s.maxTs;
   } else {
-    releaseBelow(s, s.threshold, out);
+    releaseBelow(s, s.threshold, out, rank);
   }
   return out.batch();
 }
@@ -245,13 +267,13 @@ export function foldEachRow(s: ReorderState, rows: RowBatch, end: boolean, maxLa
 /** A batch of released rows, with the reorder state that released them. */
 export type ReorderedBatch = Batch & { readonly reorder: ReorderState };
 
-export function reorderByTs(maxLatenessMs: number, seed?: ReorderState): OperatorFunction<Batch, ReorderedBatch> {
+export function reorderByTs(maxLatenessMs: number, seed?: ReorderState, rank: FileRank = ARRIVAL_ONLY): OperatorFunction<Batch, ReorderedBatch> {
   return (source) =>
     defer(() => {
       const state = seeded(seed, initReorder)();
       return source.pipe(
         map((b): ReorderedBatch => ({
-          rows: foldReorder(state, b.rows, b.end, maxLatenessMs),
+          rows: foldReorder(state, b.rows, b.end, maxLatenessMs, rank),
           nowFloor: b.nowFloor,
           now: b.now,
           end: b.end,

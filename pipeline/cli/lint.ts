@@ -111,7 +111,7 @@ export async function lintScan(o: LintScanOptions): Promise<LintReport> {
   const clock = o.clock ?? Date.now;
   const started = clock();
   const policy = o.engine.nowPolicy.kind === 'wall' ? { kind: 'fixed' as const, ms: started } : o.engine.nowPolicy;
-  const engine = new Engine({ ...o.engine, nowPolicy: policy });
+  const engine = new Engine({ ...o.engine, nowPolicy: policy }, undefined, { fileOrder: typeof o.input === 'string' ? [] : o.input.files.map((f) => f.label) });
   const window = new RowWindow(o.sinceMs, policy.kind === 'fixed' ? policy.ms : null);
   const ctx: LintContext = { nowCut: policy.kind === 'fixed' ? policy.ms : Infinity, keep: o.keep, window };
   const tenant = o.tenant;

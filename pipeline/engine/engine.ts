@@ -10,7 +10,7 @@ import { bytesPerDay, initBytesPerDay } from '../../operators/metrics/bytes-per-
 import { repoFailureRate, initRepoFailureRate } from '../../operators/metrics/repo-failure-rate.js';
 import { lastSuccessPush, initLastSuccessPush } from '../../operators/metrics/last-success-push.js';
 import { tenantTally, initTenantTally } from '../../operators/metrics/tenant-tally.js';
-import { reorderByTs, initReorder, type ReorderedBatch } from '../../operators/metrics/reorder-by-ts.js';
+import { reorderByTs, initReorder, ARRIVAL_ONLY, type FileRank, type ReorderedBatch } from '../../operators/metrics/reorder-by-ts.js';
 import { failureClusters, initFailureClusters } from '../../operators/metrics/failure-clusters.js';
 import { aggregateRows, costPerTenantDay, initCost } from '../../operators/metrics/cost-per-tenant-day.js';
 import { topErrors24h, initTopErrors24h } from '../../operators/metrics/top-errors-24h.js';
@@ -33,6 +33,22 @@ export interface ArrivedBatch {
   readonly rejects: readonly Reject[];
   /** Each reject's ts when dated upstream (IngestResult.rejectTs); else the rows are its neighbours. */
   readonly rejectTs?: readonly number[];
+}
+
+export interface EngineOptions {
+  readonly manifests?: boolean;
+  readonly fileOrder?: readonly string[];
+}
+
+/**
+ * Rows of equal ts from several files go in the order the files were named (then arrival):
+ * the rank of each file name id, files not named (found later by a followed glob) after them.
+ */
+function fileRank(order: readonly string[] | undefined): FileRank {
+  if (order === undefined || order.length < 2) return ARRIVAL_ONLY;
+  const byName = new Map(order.map((name, k) => [name, k]));
+  const ranks: number[] = [];
+  return (id) => (ranks[id] ??= byName.get(NAMES.list[id]!) ?? order.length);
 }
 
 /** What the engine's composed stream carries after each batch: the batch and every operator's state. */
@@ -67,8 +83,11 @@ export class Engine {
   readonly failure$: Observable<OperatorFailure> = this.failureSubject.asObservable();
   readonly failures: OperatorFailure[] = [];
 
-  /** `manifests: false`: keep no manifest texts (what `run` does; the lints need them). */
-  constructor(readonly config: EngineConfig, seed?: EngineState, options: { readonly manifests?: boolean } = {}) {
+  /**
+   * `manifests: false`: keep no manifest texts (what `run` does; the lints need them).
+   * `fileOrder`: the input files as named, in argument order: rows of equal ts go by it.
+   */
+  constructor(readonly config: EngineConfig, seed?: EngineState, readonly options: EngineOptions = {}) {
     const init = initEngineState();
     const own = seed === undefined
       ? init
@@ -79,7 +98,7 @@ export class Engine {
     const rows$ = this.batches.pipe(share());
     // Rows in ts order within the lateness window; a frozen reorder passes no rows on.
     const ordered$ = rows$.pipe(
-      guarded<Batch, ReorderedBatch>('reorder-by-ts', reorderByTs(config.maxLatenessMs, seed?.reorder),
+      guarded<Batch, ReorderedBatch>('reorder-by-ts', reorderByTs(config.maxLatenessMs, seed?.reorder, fileRank(options.fileOrder)),
         (last, b) => ({ ...b, rows: EMPTY_BATCH, reorder: last?.reorder ?? initReorder() }), report),
       share(),
     );

@@ -108,7 +108,7 @@ export interface Preview {
  * through end(). The live engine is not touched.
  */
 export function endPreview(live: Engine, clock: number, tails: readonly TailLines[] = []): Preview {
-  return endInPlace(new Engine(live.config, live.state, live.ingestOptions), clock, tails);
+  return endInPlace(new Engine(live.config, live.state, live.options), clock, tails);
 }
 
 /** The end-of-input step on `engine` itself: for a final flush, after which it is not fed again. */
@@ -157,7 +157,7 @@ export class Session {
   private constructor(private readonly o: SessionOptions, resume: Checkpoint | null, private readonly unlock: () => void) {
     this.resumeFrom = resume?.input ?? null;
     // The outputs read no manifest: keep none (lint keeps them, for manifest-break).
-    this.engine = new Engine(o.engine, resume?.engine, { manifests: false });
+    this.engine = new Engine(o.engine, resume?.engine, { manifests: false, fileOrder: o.input.kind === 'files' ? o.input.files.map((f) => f.label) : [] });
     this.engine.failure$.subscribe((f) => this.onFailure(f));
     this.outputs = new Outputs(
       o.stateDir,
