@@ -139,12 +139,18 @@ export function writeFileAtomic(path: string, data: string | Buffer, options: At
   const digest = options.skipUnchanged === true ? createHash('sha256').update(bytes).digest('base64') : null;
   if (digest !== null && holdsAlready(path, bytes, digest)) return false;
   const tmp = tempPathFor(path);
-  writeWholeFile(tmp, bytes, { durable: options.durable === true, shownAs: path });
-  try {
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw onFile(err, 'write', path);
+  // The folder can be moved or deleted between the temp write and the rename (a follow runs for
+  // months; someone cleans up STATE/log): the temp file is gone with it, so write it again, once.
+  for (let attempt = 1; ; attempt++) {
+    writeWholeFile(tmp, bytes, { durable: options.durable === true, shownAs: path });
+    try {
+      renameSync(tmp, path);
+      break;
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      if (attempt === 1 && (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw onFile(err, 'write', path);
+    }
   }
   if (digest !== null) remember(path, digest);
   return true;
